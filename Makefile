@@ -1,0 +1,34 @@
+# seedkit: two commands on a fresh machine -> `make demo`, `make test`.
+PYTHON ?= python3.11
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+
+.PHONY: venv demo test test-fast lab bench clean
+
+# Re-installs only when pyproject.toml changes (the stamp is newer otherwise).
+$(STAMP): pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev]'
+	$(PY) -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (seedkit)" >/dev/null
+	touch $(STAMP)
+
+venv: $(STAMP)
+
+demo: venv
+	$(VENV)/bin/seedkit demo
+
+test: venv
+	SEEDKIT_FAST=1 $(PY) -m pytest -q tests
+	SEEDKIT_FAST=1 $(PY) -m pytest -q --nbmake --nbmake-timeout=600 notebooks
+
+lab: venv
+	$(PY) -m ipykernel install --sys-prefix --name seedkit --display-name "seedkit" >/dev/null
+	$(VENV)/bin/jupyter lab --notebook-dir=notebooks
+
+bench: venv
+	$(PY) benchmarks/run_all.py
+
+clean:
+	rm -rf $(VENV) outputs .pytest_cache
