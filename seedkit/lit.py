@@ -1,0 +1,192 @@
+"""`JointAV`: the LightningModule that trains the dual-tower model on frozen tokenizers.
+
+    batch video [B, T, 3, H, W], audio [B, 1, N], text_ids [B, L], text_mask [B, L]
+      -> frozen tokenizers -> latents video [B, T', C, H', W'], audio [B, A', C_a]
+      -> rectified-flow loss (seedkit.flow) on the dual-tower DiT (seedkit.model)
+
+EMA of the weights is kept in `self.ema` (a frozen copy, saved in every checkpoint) and used for
+sampling. Validation generates a few clips from the val captions, logs them (mp4 with sound when
+the logger is W&B) and logs the bounce ground-truth event score of the generated clips.
+"""
+from __future__ import annotations
+
+import copy
+import math
+from typing import Any
+
+import lightning as L
+import torch
+
+from .data.clip import BOUNCE_SPEC, GRID_SPEC, ClipSpec, video_to_frames
+from .flow import FlowConfig, RectifiedFlow
+from .model import DualTowerConfig, DualTowerDiT
+from .sampling import SamplerConfig, sample
+from .tokenizers.audio import AudioAutoencoder
+from .tokenizers.video import VideoAutoencoder
+
+CLIP_PRESETS: dict[str, ClipSpec] = {"bounce": BOUNCE_SPEC, "grid": GRID_SPEC}
+
+
+class JointAV(L.LightningModule):
+    def __init__(
+        self,
+        video_tokenizer: str,  # path of a trained VideoAutoencoder checkpoint (.pt)
+        audio_tokenizer: str,  # path of a trained AudioAutoencoder checkpoint (.pt)
+        vocabulary: list[str],  # caption words (the datamodule's vocabulary, saved for sampling)
+        clip: str = "bounce",  # clip preset: "bounce" (32x32, 16 fps, 2 s) or "grid" (64x64, 25 fps)
+        model: dict | None = None,  # overrides of DualTowerConfig fields (widths, depths, bridge, ...)
+        flow: dict | None = None,  # overrides of FlowConfig fields (timesteps, p_clean, dropout)
+        sampler: dict | None = None,  # overrides of SamplerConfig fields for validation samples
+        lr: float = 3e-4,  # AdamW peak learning rate
+        weight_decay: float = 0.01,  # AdamW weight decay
+        warmup_steps: int = 200,  # linear learning-rate warm-up
+        ema_decay: float = 0.999,  # EMA of the weights used for sampling
+        val_samples: int = 4,  # clips generated at each validation
+    ):
+        super().__init__()
+        self.save_hyperparameters()
+        if clip not in CLIP_PRESETS:
+            raise ValueError(f"clip must be one of {sorted(CLIP_PRESETS)}, got {clip!r}")
+        self.spec = CLIP_PRESETS[clip]
+        self.video_tok = VideoAutoencoder.from_checkpoint(video_tokenizer).eval().requires_grad_(False)
+        self.audio_tok = AudioAutoencoder.from_checkpoint(audio_tokenizer).eval().requires_grad_(False)
+        from .data.text import WordVocab
+
+        self.vocab = WordVocab(vocabulary)
+        t_v, c_v, h_v, w_v = self.video_tok.latent_shape(self.spec)
+        a_len = self.audio_tok.latent_length(self.spec)
+        preset = DualTowerConfig.bounce if clip == "bounce" else DualTowerConfig.grid
+        base = preset(video_channels=c_v, audio_channels=self.audio_tok.latent_channels)
+        fields = {**vars(base), "video_frames": t_v, "video_height": h_v, "video_width": w_v,
+                  "audio_length": a_len, "vocab_size": len(self.vocab), **(model or {})}
+        self.model_config = DualTowerConfig(**fields)
+        self.model = DualTowerDiT(self.model_config)
+        self.ema = copy.deepcopy(self.model).requires_grad_(False)
+        self.flow = RectifiedFlow(FlowConfig(**(flow or {})))
+        self.sampler_config = SamplerConfig(**(sampler or {}))
+
+    # -- tokenizers ---------------------------------------------------------------------------
+    @torch.no_grad()
+    def encode(self, video: torch.Tensor, audio: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """video [B, T, 3, H, W], audio [B, 1, N] -> latents [B, T', C, H', W'], [B, A', C_a].
+
+        The tokenizers run in fp32 even under bf16 autocast: their latent statistics are fp32.
+        """
+        with torch.autocast(self.device.type, enabled=False):
+            return self.video_tok.encode(video.float()), self.audio_tok.encode(audio.float())
+
+    @torch.no_grad()
+    def decode(self, video_latents: torch.Tensor, audio_latents: torch.Tensor):
+        """latents -> video [B, T, 3, H, W] in [-1, 1], audio [B, 1, N] (Griffin-Lim)."""
+        with torch.autocast(self.device.type, enabled=False):
+            video = self.video_tok.decode(video_latents.float()).clamp(-1, 1)
+            audio = self.audio_tok.mel_to_waveform(self.audio_tok.decode(audio_latents.float()))
+        n = self.spec.num_samples
+        audio = torch.nn.functional.pad(audio, (0, max(0, n - audio.shape[-1])))[..., :n]
+        return video, audio
+
+    def train(self, mode: bool = True):
+        super().train(mode)
+        self.video_tok.eval()  # frozen: never in training mode
+        self.audio_tok.eval()
+        return self
+
+    # -- training -----------------------------------------------------------------------------
+    def training_step(self, batch: dict, batch_idx: int) -> torch.Tensor:
+        zv, za = self.encode(batch["video"], batch["audio"])
+        out = self.flow.loss(self.model, zv, za, batch["text_ids"], batch["text_mask"])
+        if not torch.isfinite(out.total):
+            ckpt = getattr(self.trainer.checkpoint_callback, "last_model_path", "") or "none yet"
+            raise FloatingPointError(
+                f"loss is {out.total.item()} at step {self.global_step}; last good checkpoint: {ckpt}")
+        self.log_dict({"train/loss": out.total, "train/loss_video": out.video,
+                       "train/loss_audio": out.audio}, prog_bar=True, batch_size=zv.shape[0])
+        return out.total
+
+    def on_train_batch_end(self, outputs: Any, batch: dict, batch_idx: int) -> None:
+        # Warm the EMA up: early on the average would be dominated by the random init.
+        decay = min(self.hparams.ema_decay, (1 + self.global_step) / (10 + self.global_step))
+        with torch.no_grad():
+            for e, p in zip(self.ema.parameters(), self.model.parameters()):
+                e.lerp_(p.detach(), 1 - decay)
+
+    def configure_optimizers(self):
+        decay, no_decay = [], []
+        for n, p in self.model.named_parameters():
+            (decay if p.ndim >= 2 else no_decay).append(p)
+        opt = torch.optim.AdamW([{"params": decay, "weight_decay": self.hparams.weight_decay},
+                                 {"params": no_decay, "weight_decay": 0.0}], lr=self.hparams.lr,
+                                betas=(0.9, 0.99))
+        warm = max(1, self.hparams.warmup_steps)
+        sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: min(1.0, (s + 1) / warm))
+        return {"optimizer": opt, "lr_scheduler": {"scheduler": sched, "interval": "step"}}
+
+    # -- validation ---------------------------------------------------------------------------
+    def validation_step(self, batch: dict, batch_idx: int) -> None:
+        zv, za = self.encode(batch["video"], batch["audio"])
+        g = torch.Generator(device="cpu").manual_seed(1234 + batch_idx)  # same noise every epoch
+        out = self.flow.loss(self.ema, zv, za, batch["text_ids"], batch["text_mask"], generator=g)
+        self.log("val/loss", out.total, prog_bar=True, batch_size=zv.shape[0])
+        if batch_idx == 0 and self.hparams.val_samples > 0:
+            self._log_samples(batch)
+
+    @torch.no_grad()
+    def generate(self, mode: str = "joint", text_ids=None, text_mask=None, video=None, audio=None,
+                 n: int | None = None, config: SamplerConfig | None = None):
+        """Generate clips with the EMA model. Returns (video [B, T, 3, H, W], audio [B, 1, N]).
+
+        mode: joint (text -> both) | a2v (given audio [B, 1, N]) | v2a (given video) | unconditional.
+        """
+        cfg = config or self.sampler_config
+        given_v = given_a = None
+        if video is not None or audio is not None:
+            zv, za = self.encode(video if video is not None else torch.zeros(
+                audio.shape[0], self.spec.num_frames, 3, self.spec.size, self.spec.size, device=self.device),
+                audio if audio is not None else torch.zeros(video.shape[0], 1, self.spec.num_samples,
+                                                            device=self.device))
+            given_v = zv if video is not None else None
+            given_a = za if audio is not None else None
+        b = n or (text_ids.shape[0] if text_ids is not None else (video if video is not None else audio).shape[0])
+        if text_ids is None:
+            text_ids = torch.zeros(b, 1, dtype=torch.long, device=self.device)
+            text_mask = torch.zeros(b, 1, dtype=torch.bool, device=self.device)
+        c = self.model_config
+        shapes = {"video": (b, c.video_frames, c.video_channels, c.video_height, c.video_width),
+                  "audio": (b, c.audio_length, c.audio_channels)}
+        res = sample(self.ema, mode, text_ids, text_mask, shapes, given_video=given_v,
+                     given_audio=given_a, config=cfg)
+        return self.decode(res.video, res.audio)
+
+    def _log_samples(self, batch: dict) -> None:
+        from .metrics.events import event_sync_score
+
+        k = min(self.hparams.val_samples, batch["video"].shape[0])
+        video, audio = self.generate("joint", batch["text_ids"][:k], batch["text_mask"][:k])
+        frames = [video_to_frames(v).numpy() for v in video]
+        scores = [event_sync_score(f, a.cpu().numpy(), self.spec.fps, self.spec.sample_rate)
+                  for f, a in zip(frames, audio)]
+        f1 = sum(s.f1 for s in scores) / len(scores)
+        offs = [s.mean_abs_offset_s for s in scores if not math.isnan(s.mean_abs_offset_s)]
+        self.log("val/sample_event_f1", f1, batch_size=k)
+        if offs:
+            self.log("val/sample_event_offset_ms", 1000 * sum(offs) / len(offs), batch_size=k)
+        self._log_media(frames, audio, batch["caption"][:k])
+
+    def _log_media(self, frames, audio, captions) -> None:
+        from lightning.pytorch.loggers import WandbLogger
+
+        for logger in self.loggers:
+            if isinstance(logger, WandbLogger):
+                import tempfile
+
+                import wandb
+
+                from . import media
+
+                vids = []
+                with tempfile.TemporaryDirectory() as tmp:
+                    for i, (f, a, cap) in enumerate(zip(frames, audio, captions)):
+                        p = media.write(f"{tmp}/sample_{i}.mp4", f, a.cpu().numpy(), self.spec.fps,
+                                        self.spec.sample_rate)
+                        vids.append(wandb.Video(str(p), caption=cap, format="mp4"))
+                    logger.experiment.log({"val/samples": vids, "trainer/global_step": self.global_step})
