@@ -63,6 +63,75 @@ def cmd_data_preview(args) -> int:
 
 
 # ----------------------------------------------------------------------------------------------
+# sample
+
+
+def _fit_length(x, n: int, what: str, unit: str, rate: float):
+    """Cut or zero-pad the last axis to n, saying so (a2v/v2a inputs of any length are accepted)."""
+    import torch
+
+    have = x.shape[-1] if unit == "s" else x.shape[0]
+    if have != n:
+        print(f"note: {what} is {have / rate:.2f} s, the model's clip is {n / rate:.2f} s: "
+              f"{'cut' if have > n else 'zero-padded'} to {n / rate:.2f} s")
+    if unit == "s":
+        return torch.nn.functional.pad(x, (0, max(0, n - have)))[..., :n]
+    pad = x[-1:].expand(max(0, n - have), *x.shape[1:])  # hold the last frame
+    return torch.cat([x, pad])[:n]
+
+
+def cmd_sample(args) -> int:
+    import torch
+
+    from . import media
+    from .data.clip import frames_to_video, video_to_frames
+    from .lit import load_joint
+    from .sampling import SamplerConfig
+
+    if args.n < 1:
+        raise UserError(f"--n must be at least 1, got {args.n}")
+    try:
+        jm = load_joint(args.ckpt)
+    except ValueError as e:
+        raise UserError(str(e)) from e
+    spec = jm.spec
+    text_ids = text_mask = video = audio = None
+    if args.mode == "joint":
+        if not args.text or not args.text.strip():
+            raise UserError("--text is empty; joint sampling needs a caption, e.g. --text "
+                            f"'{' '.join(jm.vocab.words[2:4])}' (words: {' '.join(jm.vocab.words[2:])})")
+    if args.text:
+        text_ids, text_mask = jm.vocab.batch([args.text] * args.n, strict=True)
+    if args.mode == "a2v":
+        if not args.audio:
+            raise UserError("--mode a2v needs --audio FILE (any audio or video file with sound)")
+        clip = media.read_audio(args.audio, sample_rate=spec.sample_rate, mono=True)
+        wav = _fit_length(torch.from_numpy(clip.waveform), spec.num_samples, args.audio, "s",
+                          spec.sample_rate)
+        audio = wav[None].expand(args.n, -1, -1)
+    if args.mode == "v2a":
+        if not args.video:
+            raise UserError("--mode v2a needs --video FILE (any video file)")
+        clip = media.read(args.video, audio=False, require_audio=False, size=(spec.size, spec.size))
+        if abs(clip.fps - spec.fps) > 0.01:
+            idx = torch.arange(0, clip.num_frames, clip.fps / spec.fps).long()
+            print(f"note: {args.video} is {clip.fps:g} fps; resampled to {spec.fps:g} fps")
+            clip.frames = clip.frames[idx.numpy()]
+        frames = _fit_length(torch.from_numpy(clip.frames), spec.num_frames, args.video, "frames", spec.fps)
+        video = frames_to_video(frames)[None].expand(args.n, -1, -1, -1, -1)
+    cfg = SamplerConfig(**{**vars(jm.sampler_config), "steps": args.steps, "seed": args.seed})
+    out_v, out_a = jm.generate(args.mode, text_ids, text_mask, video=video, audio=audio, n=args.n,
+                               config=cfg)
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    for i in range(args.n):
+        media.write(out / f"{args.mode}_{i:03d}.mp4", video_to_frames(out_v[i]).numpy(),
+                    out_a[i].numpy(), spec.fps, spec.sample_rate)
+    print(f"wrote {args.n} {args.mode} clips to {out}")
+    return 0
+
+
+# ----------------------------------------------------------------------------------------------
 # demo
 
 
@@ -110,6 +179,19 @@ def build_parser() -> argparse.ArgumentParser:
     pv.add_argument("--sample-rate", type=int, default=16000, help="audio rate (default 16000)")
     pv.add_argument("--seed", type=int, default=0, help="dataset seed (default 0)")
     pv.set_defaults(func=cmd_data_preview)
+
+    sp = sub.add_parser("sample", help="generate clips from a trained JointAV checkpoint")
+    sp.add_argument("--ckpt", required=True, help="JointAV checkpoint (.ckpt)")
+    sp.add_argument("--mode", choices=["joint", "a2v", "v2a", "unconditional"], default="joint",
+                    help="joint: text -> video+audio; a2v: --audio given; v2a: --video given")
+    sp.add_argument("--text", default=None, help="caption, e.g. 'red ball' (joint mode)")
+    sp.add_argument("--audio", default=None, help="audio file for a2v (resampled, cut/padded)")
+    sp.add_argument("--video", default=None, help="video file for v2a (resized, cut/padded)")
+    sp.add_argument("--n", type=int, default=4, help="clips to generate (default 4)")
+    sp.add_argument("--steps", type=int, default=25, help="sampler steps (default 25)")
+    sp.add_argument("--seed", type=int, default=0, help="sampling seed (default 0)")
+    sp.add_argument("--out", required=True, help="output folder")
+    sp.set_defaults(func=cmd_sample)
 
     demo = sub.add_parser("demo", help="run the whole pipeline on the built-in bounce dataset")
     demo.add_argument("--out", default="outputs/demo", help="output folder (default outputs/demo)")

@@ -190,3 +190,26 @@ class JointAV(L.LightningModule):
                                         self.spec.sample_rate)
                         vids.append(wandb.Video(str(p), caption=cap, format="mp4"))
                     logger.experiment.log({"val/samples": vids, "trainer/global_step": self.global_step})
+
+
+def load_joint(path: str, map_location: str = "cpu") -> JointAV:
+    """Load a JointAV Lightning checkpoint with `weights_only=True` (no pickled code runs).
+
+    Raises FileNotFoundError for a missing path and ValueError for a checkpoint of another kind.
+    """
+    from pathlib import Path
+
+    if not Path(path).is_file():
+        raise FileNotFoundError(f"checkpoint {path} does not exist (expected a JointAV .ckpt file)")
+    try:
+        ckpt = torch.load(path, map_location=map_location, weights_only=True)
+    except Exception as e:  # noqa: BLE001 - any unpickling failure means "not our checkpoint"
+        raise ValueError(f"{path}: not a loadable checkpoint ({e.__class__.__name__})") from e
+    hp = ckpt.get("hyper_parameters", {}) if isinstance(ckpt, dict) else {}
+    if "video_tokenizer" not in hp or "state_dict" not in ckpt:
+        kind = ckpt.get("kind", "unknown") if isinstance(ckpt, dict) else type(ckpt).__name__
+        raise ValueError(f"{path}: is a {kind} checkpoint, expected a JointAV training checkpoint "
+                         "(written by `seedkit fit --config seedkit/configs/joint_*.yaml`)")
+    model = JointAV(**hp)
+    model.load_state_dict(ckpt["state_dict"])
+    return model.eval()
