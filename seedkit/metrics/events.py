@@ -1,0 +1,335 @@
+"""Event synchrony against ground truth: where does the video show an impact, where does the audio
+start a sound, and do the two agree?
+
+* `detect_video_impacts(frames, fps)`: each object is found by its colour (flat background, one
+  colour per object, as in `bounce`), its centroid is tracked with anti-aliasing weights, and an
+  impact is a velocity reversal on one axis (a jump in the second difference of position, after the
+  constant part - gravity - is removed). The time is refined below one frame by intersecting the
+  straight lines through the positions before and after the bounce.
+* `detect_audio_onsets(waveform, sample_rate)`: spectral-flux onsets (librosa, 4 ms hop), each
+  refined to the largest rise of 1 ms log-energy nearby.
+* `match_events(pred_s, true_s, tolerance_s)`: one-to-one matching (Hungarian on |dt|, pairs
+  farther apart than the tolerance are never matched) -> `EventScore`.
+* `event_sync_score(...)`: audio onsets scored against the visual impacts of the same clip.
+* `bounce_sync_report(scenes)`: audio-vs-true, video-vs-true and audio-vs-video over many clips.
+
+Frame i is shown at time i / fps (the convention of `seedkit.data`). Times are in seconds.
+"""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+import numpy as np
+from scipy.optimize import linear_sum_assignment
+
+__all__ = ["EventScore", "detect_video_impacts", "detect_audio_onsets", "match_events",
+           "event_sync_score", "bounce_sync_report", "shift_audio"]
+
+
+@dataclass
+class EventScore:
+    """How well predicted event times match reference event times (one-to-one within a tolerance)."""
+
+    precision: float  # matched / n_pred (1.0 when both are empty, 0.0 when only pred is empty)
+    recall: float  # matched / n_true (1.0 when both are empty, 0.0 when only true is empty)
+    f1: float  # harmonic mean of precision and recall
+    mean_abs_offset_s: float  # mean |pred - true| over matched pairs; 0.0 when nothing matched
+    mean_offset_s: float  # mean signed pred - true over matched pairs (a constant lag shows here)
+    n_matched: int
+    n_pred: int
+    n_true: int
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+def match_events(pred_s, true_s, tolerance_s: float) -> EventScore:
+    """One-to-one matching of event times. pred_s, true_s: 1-D sequences of seconds.
+
+    Pairs with |pred - true| <= tolerance_s are eligible; the assignment maximises the number of
+    matches, then minimises the total |offset| (Hungarian algorithm on a penalised cost).
+    """
+    if tolerance_s <= 0:
+        raise ValueError(f"tolerance_s must be positive, got {tolerance_s}")
+    pred = np.asarray(pred_s, dtype=np.float64).reshape(-1)
+    true = np.asarray(true_s, dtype=np.float64).reshape(-1)
+    if not (np.isfinite(pred).all() and np.isfinite(true).all()):
+        raise ValueError("event times must be finite numbers of seconds")
+    n_pred, n_true = len(pred), len(true)
+    pairs: list[tuple[int, int]] = []
+    if n_pred and n_true:
+        diff = np.abs(pred[:, None] - true[None, :])
+        big = 1e6
+        cost = np.where(diff <= tolerance_s, diff - big, 0.0)  # every eligible pair beats no pair
+        rows, cols = linear_sum_assignment(cost)
+        pairs = [(r, c) for r, c in zip(rows, cols) if diff[r, c] <= tolerance_s]
+    m = len(pairs)
+    precision = m / n_pred if n_pred else (1.0 if n_true == 0 else 0.0)
+    recall = m / n_true if n_true else (1.0 if n_pred == 0 else 0.0)
+    f1 = 2 * precision * recall / (precision + recall) if precision + recall > 0 else 0.0
+    offsets = np.array([pred[r] - true[c] for r, c in pairs])
+    return EventScore(
+        precision=float(precision), recall=float(recall), f1=float(f1),
+        mean_abs_offset_s=float(np.abs(offsets).mean()) if m else 0.0,
+        mean_offset_s=float(offsets.mean()) if m else 0.0,
+        n_matched=m, n_pred=n_pred, n_true=n_true,
+    )
+
+
+# ----------------------------------------------------------------------------------------------
+# video: object tracks -> velocity reversals
+
+
+def _check_frames(frames) -> np.ndarray:
+    f = np.asarray(frames)
+    if f.ndim != 4 or f.shape[-1] != 3:
+        raise ValueError(f"expected frames [T, H, W, 3], got shape {f.shape}")
+    return f
+
+
+def _palette(frames: np.ndarray, min_pixels: int) -> tuple[np.ndarray, list[np.ndarray]]:
+    """Background colour (most common) and the object colours present in `frames` [T, H, W, 3]."""
+    px = frames.reshape(-1, 3).astype(np.float64)
+    q = (px // 16).astype(np.int64)
+    keys = q[:, 0] * 256 + q[:, 1] * 16 + q[:, 2]
+    uniq, inv, counts = np.unique(keys, return_inverse=True, return_counts=True)
+    bg = px[inv == np.argmax(counts)].mean(0)
+    colours: list[np.ndarray] = []
+    for k in np.argsort(-counts):
+        if counts[k] < min_pixels:
+            break
+        c = px[inv == k].mean(0)
+        if np.linalg.norm(c - bg) < 48:
+            continue  # background or a faint edge
+        # a blend of the background and a known colour (anti-aliased edge) is not a new object
+        if any(_dist_to_segment(c, bg, o) < 24 for o in colours):
+            continue
+        colours.append(c)
+    return bg, colours
+
+
+def _dist_to_segment(p, a, b) -> float:
+    ab = b - a
+    s = np.clip(np.dot(p - a, ab) / max(np.dot(ab, ab), 1e-9), 0.0, 1.0)
+    return float(np.linalg.norm(p - (a + s * ab)))
+
+
+def _track(frames: np.ndarray, bg: np.ndarray, colour: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Centroid [T, 2] (x, y in pixels) and mass [T] of one colour, weighting edge pixels by coverage."""
+    f = frames.astype(np.float64)
+    d = colour - bg
+    alpha = np.clip(((f - bg) @ d) / np.dot(d, d), 0.0, 1.0)  # [T, H, W]
+    resid = np.linalg.norm(f - (bg + alpha[..., None] * d), axis=-1)
+    alpha = np.where(resid < 30, alpha, 0.0)
+    T, H, W = alpha.shape
+    ys, xs = np.mgrid[0:H, 0:W]
+    mass = alpha.sum((1, 2))
+    safe = np.maximum(mass, 1e-9)
+    cx = (alpha * xs).sum((1, 2)) / safe
+    cy = (alpha * ys).sum((1, 2)) / safe
+    return np.stack([cx, cy], 1), mass
+
+
+def _reversals(p: np.ndarray, valid: np.ndarray, min_jump_px: float) -> list[float]:
+    """Sub-frame times (in frames) where the 1-D track p [T] reverses with a velocity jump."""
+    T = len(p)
+    if T < 3:
+        return []
+    a = p[2:] - 2 * p[1:-1] + p[:-2]  # a[k - 1] is the second difference at frame k
+    a = a - np.median(a)  # constant acceleration (gravity) is not an event
+    mag = np.abs(a)
+    times: list[float] = []
+    for i in range(len(a)):
+        k = i + 1
+        left = mag[i - 1] if i > 0 else 0.0
+        right = mag[i + 1] if i + 1 < len(a) else 0.0
+        if mag[i] < min_jump_px or mag[i] < left or mag[i] <= right:
+            continue
+        if not valid[max(0, k - 2): k + 3].all():
+            continue  # occluded or missing: the centroid jump may be a mask change, not a bounce
+        best = None
+        for j in (k - 1, k):  # the impact lies in (k - 1, k) or (k, k + 1)
+            if j < 0 or j + 1 >= T:
+                continue
+            v1 = p[j] - p[j - 1] if j - 1 >= 0 else None
+            v2 = p[j + 2] - p[j + 1] if j + 2 < T else None
+            if v1 is None and v2 is None:
+                continue
+            v1 = -v2 if v1 is None else v1  # one-sided: assume a mirror bounce
+            v2 = -v1 if v2 is None else v2
+            if v1 * v2 >= 0 or v1 == v2:
+                continue  # no reversal on this axis
+            s = (p[j + 1] - p[j] - v2) / (v1 - v2)
+            if -0.05 <= s <= 1.05:
+                cand = j + float(np.clip(s, 0.0, 1.0))
+                dist = abs(cand - k)
+                if best is None or dist < best[0]:
+                    best = (dist, cand)
+        if best is not None:
+            times.append(best[1])
+    return times
+
+
+def detect_video_impacts(frames, fps: float, *, min_jump_px: float = 0.3,
+                         min_pixels: int | None = None) -> np.ndarray:
+    """Impact times (s, sorted) of objects in `frames` uint8 [T, H, W, 3] at `fps`.
+
+    Assumes a flat background and one flat colour per object (the `bounce` world). min_jump_px:
+    smallest change of velocity (pixels per frame) that counts as a bounce. min_pixels: pixels a
+    colour needs over the clip to count as an object (default: 4 per frame).
+    """
+    f = _check_frames(frames)
+    if fps <= 0:
+        raise ValueError(f"fps must be positive, got {fps}")
+    T = f.shape[0]
+    if T < 3:
+        return np.zeros(0)
+    bg, colours = _palette(f, min_pixels if min_pixels is not None else 4 * T)
+    out: list[float] = []
+    for c in colours:
+        xy, mass = _track(f, bg, c)
+        present = mass > 1.0
+        if present.sum() < 3:
+            continue
+        ref = np.median(mass[present])
+        valid = present & (np.abs(mass - ref) < 0.15 * ref)  # full object visible, not occluded
+        for axis in (0, 1):
+            out.extend(t / fps for t in _reversals(xy[:, axis], valid, min_jump_px))
+    return np.sort(np.asarray(out, dtype=np.float64))
+
+
+# ----------------------------------------------------------------------------------------------
+# audio: onsets
+
+
+def detect_audio_onsets(waveform, sample_rate: int, *, hop_s: float = 0.004,
+                        min_rms: float = 1e-4, refine: bool = True) -> np.ndarray:
+    """Onset times (s, sorted) of `waveform` float [C, N] or [N] (channels are averaged).
+
+    Spectral-flux onset strength (librosa, `hop_s` hop, 4x window) with librosa's peak picking;
+    each onset is then moved to the largest rise of 1 ms log-energy within two hops before it
+    (flux peaks lag the true start by part of a window). Silent audio (RMS < min_rms) has no onsets.
+    """
+    import librosa
+
+    if sample_rate <= 0:
+        raise ValueError(f"sample_rate must be positive, got {sample_rate}")
+    y = np.asarray(waveform, dtype=np.float32)
+    if y.ndim == 2:
+        y = y.mean(0)
+    if y.ndim != 1:
+        raise ValueError(f"expected waveform [C, N] or [N], got shape {np.shape(waveform)}")
+    if len(y) == 0 or not np.isfinite(y).all() or np.sqrt(np.mean(y.astype(np.float64) ** 2)) < min_rms:
+        return np.zeros(0)
+    hop = max(1, int(round(hop_s * sample_rate)))
+    n_fft = 1 << int(np.ceil(np.log2(4 * hop)))
+    if len(y) < n_fft:
+        y = np.pad(y, (0, n_fft - len(y)))
+    env = librosa.onset.onset_strength(y=y, sr=sample_rate, hop_length=hop, n_fft=n_fft,
+                                       n_mels=32)  # few bins: a 16 ms window resolves no more
+    frames = librosa.onset.onset_detect(onset_envelope=env, sr=sample_rate, hop_length=hop,
+                                        units="frames")
+    times = librosa.frames_to_time(frames, sr=sample_rate, hop_length=hop).astype(np.float64)
+    if not refine or len(times) == 0:
+        return np.sort(times)
+    win = max(1, int(round(0.001 * sample_rate)))  # 1 ms energy frames
+    n = len(y) // win
+    e = np.log(np.square(y[: n * win].astype(np.float64)).reshape(n, win).mean(1) + 1e-10)
+    rise = np.diff(e, prepend=e[0])  # rise[i]: energy of frame i over frame i - 1
+    out = []
+    for t in times:
+        centre = int(t * sample_rate / win)
+        lo = max(0, centre - int(np.ceil(2 * n_fft / win)))
+        hi = min(n, centre + 2)
+        if hi - lo < 1:
+            out.append(t)
+            continue
+        i = lo + int(np.argmax(rise[lo:hi]))
+        out.append(i * win / sample_rate)
+    return np.unique(np.round(np.asarray(out), 6))
+
+
+# ----------------------------------------------------------------------------------------------
+# scores
+
+
+def event_sync_score(frames, waveform, fps: float, sample_rate: int,
+                     tolerance_s: float | None = None) -> EventScore:
+    """Audio onsets (pred) against visual impacts (reference) of one clip; tolerance 1 frame by default."""
+    tol = 1.0 / fps if tolerance_s is None else tolerance_s
+    return match_events(detect_audio_onsets(waveform, sample_rate), detect_video_impacts(frames, fps), tol)
+
+
+def shift_audio(waveform, sample_rate: int, shift_s: float) -> np.ndarray:
+    """Delay (shift_s > 0) or advance waveform [C, N] by shift_s, zero-filled, same length."""
+    w = np.asarray(waveform)
+    n = int(round(shift_s * sample_rate))
+    out = np.zeros_like(w)
+    if n >= 0:
+        out[..., n:] = w[..., : w.shape[-1] - n] if n < w.shape[-1] else 0
+    else:
+        out[..., : w.shape[-1] + n] = w[..., -n:]
+    return out
+
+
+def _summary(scores: list[EventScore]) -> dict:
+    matched = sum(s.n_matched for s in scores)
+    n_pred = sum(s.n_pred for s in scores)
+    n_true = sum(s.n_true for s in scores)
+    p = matched / n_pred if n_pred else 0.0
+    r = matched / n_true if n_true else 0.0
+    offs = [s.mean_abs_offset_s * s.n_matched for s in scores]
+    signed = [s.mean_offset_s * s.n_matched for s in scores]
+    return {
+        "f1": 2 * p * r / (p + r) if p + r else 0.0,  # pooled over all events of all clips
+        "precision": p, "recall": r,
+        "mean_abs_offset_ms": 1000 * sum(offs) / matched if matched else 0.0,
+        "mean_offset_ms": 1000 * sum(signed) / matched if matched else 0.0,
+        "f1_per_clip_mean": float(np.mean([s.f1 for s in scores])) if scores else 0.0,
+        "n_pred": n_pred, "n_true": n_true, "n_matched": matched,
+    }
+
+
+def bounce_sync_report(scenes, fps: float, sample_rate: int, tolerance_s: float | None = None,
+                       audio_shift_s: float = 0.0) -> dict:
+    """Synchrony of many clips against their ground truth.
+
+    scenes: iterable of objects with `frames` uint8 [T, H, W, 3], `waveform` [C, N] and `events`
+    (each with `time_s`), e.g. `BounceGenerator(...).scene(i)`. audio_shift_s delays the audio
+    before measuring (a desynchronised control). Returns pooled F1/precision/recall and mean
+    |offset| in ms for audio_vs_true, video_vs_true and audio_vs_video.
+    """
+    tol = 1.0 / fps if tolerance_s is None else tolerance_s
+    a_t, v_t, a_v = [], [], []
+    n = 0
+    for sc in scenes:
+        wav = sc.waveform if audio_shift_s == 0 else shift_audio(sc.waveform, sample_rate, audio_shift_s)
+        true = np.array([e.time_s for e in sc.events], dtype=np.float64)
+        audio = detect_audio_onsets(wav, sample_rate)
+        video = detect_video_impacts(sc.frames, fps)
+        a_t.append(match_events(audio, true, tol))
+        v_t.append(match_events(video, true, tol))
+        a_v.append(match_events(audio, video, tol))
+        n += 1
+    return {"n_clips": n, "tolerance_ms": 1000 * tol, "audio_shift_ms": 1000 * audio_shift_s,
+            "audio_vs_true": _summary(a_t), "video_vs_true": _summary(v_t),
+            "audio_vs_video": _summary(a_v)}
+
+
+def _main() -> None:  # python -m seedkit.metrics.events [n_clips]
+    import json
+    import sys
+
+    from seedkit.data.bounce import BounceGenerator
+
+    n = int(sys.argv[1]) if len(sys.argv) > 1 else 32
+    gen = BounceGenerator()
+    spec = gen.config.spec
+    scenes = [gen.scene(i) for i in range(n)]
+    out = {"real": bounce_sync_report(scenes, spec.fps, spec.sample_rate),
+           "audio_shift_0.25s": bounce_sync_report(scenes, spec.fps, spec.sample_rate, audio_shift_s=0.25)}
+    print(json.dumps(out, indent=1))
+
+
+if __name__ == "__main__":
+    _main()
