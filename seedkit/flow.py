@@ -1,0 +1,213 @@
+"""Rectified flow for two latent streams: noising, timestep sampling, velocity target, loss.
+
+The path (MOVA, LTX-2, SD3) joins a clean latent x0 to Gaussian noise eps on a straight line
+
+    x_t = (1 - t) x0 + t eps,        t in [0, 1]   (t = 1: pure noise, t = 0: clean)
+
+whose velocity dx_t/dt = eps - x0 is the regression target. A model v(x_t, t) trained with
+
+    L = w_video E|v_video - (eps_v - x0_v)|^2 + w_audio E|v_audio - (eps_a - x0_a)|^2
+
+learns the marginal velocity E[eps - x0 | x_t]; integrating dx/dt = v from t = 1 to 0 turns noise
+into data (seedkit.sampling).
+
+Each modality has its own timestep (`t_video`, `t_audio`), equal in `shared` mode. With probability
+`p_clean_audio` (resp. `p_clean_video`) a sample's audio (video) is given clean, t = 0: the model
+sees it as a condition and learns audio->video (video->audio) with the same weights. A clean stream
+has nothing to predict, so its loss is masked out for that sample. Text is dropped (mask all False,
+the model's learned null token) with probability `p_drop_text`, and whole batches run with the
+bridge off with probability `p_bridge_off`: both give the unconditional predictions that guidance
+needs at sampling time.
+
+The model is any callable
+    model(video_latents [B, T', C, H', W'], audio_latents [B, A', C_a], t_video [B], t_audio [B],
+          text_ids [B, L] long, text_mask [B, L] bool, bridge: bool = True) -> out
+with `out.video` and `out.audio` velocities shaped like the latents.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+from torch import Tensor
+
+TIMESTEP_SAMPLINGS = ("logit_normal", "uniform")
+TIMESTEP_MODES = ("shared", "independent")
+
+
+@dataclass
+class FlowConfig:
+    """How training draws timesteps, clean conditions and dropped conditions, and weighs the loss."""
+
+    timestep_sampling: str = "logit_normal"  # "logit_normal" (SD3: more steps mid-path) | "uniform"
+    logit_mean: float = 0.0  # mean of the normal before the sigmoid (0: centred on t = 0.5)
+    logit_std: float = 1.0  # std of that normal (larger: more mass near t = 0 and t = 1)
+    timestep_mode: str = "shared"  # "shared": t_audio = t_video | "independent": one draw each
+    p_clean_audio: float = 0.1  # P(audio given clean, t_audio = 0): teaches audio -> video
+    p_clean_video: float = 0.1  # P(video given clean, t_video = 0): teaches video -> audio
+    p_drop_text: float = 0.1  # P(text replaced by the null token): for text guidance
+    p_bridge_off: float = 0.0  # P(a whole batch runs without the bridge): for modality guidance
+    weight_video: float = 1.0  # weight of the video MSE in the total loss
+    weight_audio: float = 1.0  # weight of the audio MSE in the total loss
+
+    def __post_init__(self):
+        if self.timestep_sampling not in TIMESTEP_SAMPLINGS:
+            raise ValueError(f"FlowConfig.timestep_sampling={self.timestep_sampling!r}: "
+                             f"expected one of {TIMESTEP_SAMPLINGS}")
+        if self.timestep_mode not in TIMESTEP_MODES:
+            raise ValueError(f"FlowConfig.timestep_mode={self.timestep_mode!r}: "
+                             f"expected one of {TIMESTEP_MODES}")
+        for name in ("p_clean_audio", "p_clean_video", "p_drop_text", "p_bridge_off"):
+            p = getattr(self, name)
+            if not 0.0 <= p <= 1.0:
+                raise ValueError(f"FlowConfig.{name}={p}: expected a probability in [0, 1]")
+        if self.p_clean_audio + self.p_clean_video > 1.0:
+            raise ValueError(f"FlowConfig.p_clean_audio + p_clean_video = "
+                             f"{self.p_clean_audio + self.p_clean_video}: expected <= 1 "
+                             "(a sample never has both modalities clean)")
+        if self.logit_std <= 0:
+            raise ValueError(f"FlowConfig.logit_std={self.logit_std}: expected > 0")
+
+
+@dataclass
+class Timesteps:
+    """One training draw of timesteps: `video` [B] and `audio` [B] in [0, 1]."""
+
+    video: Tensor
+    audio: Tensor
+
+
+@dataclass
+class FlowLoss:
+    """Result of `RectifiedFlow.loss`.
+
+    total: scalar, weighted sum of the two modality losses (the thing to backpropagate).
+    video, audio: scalar MSE of each modality over the samples where it was noised (0 if none).
+    t_video, t_audio: [B] timesteps used (0 where the modality was given clean).
+    clean_video, clean_audio: [B] bool, which samples had that modality as a clean condition.
+    text_dropped: [B] bool, which samples had their text replaced by the null token.
+    bridge: whether the bridge was on for this batch.
+    """
+
+    total: Tensor
+    video: Tensor
+    audio: Tensor
+    t_video: Tensor
+    t_audio: Tensor
+    clean_video: Tensor
+    clean_audio: Tensor
+    text_dropped: Tensor
+    bridge: bool
+
+
+def randn_like(x: Tensor, generator: torch.Generator | None = None) -> Tensor:
+    """Standard normal noise shaped like `x`, drawn from `generator` on its own device (so a CPU
+    generator gives the same numbers whatever device `x` lives on), returned on x's device/dtype."""
+    if generator is None:
+        return torch.randn_like(x)
+    eps = torch.randn(x.shape, generator=generator, device=generator.device, dtype=torch.float32)
+    return eps.to(device=x.device, dtype=x.dtype)
+
+
+def _rand(n: int, generator: torch.Generator | None, device) -> Tensor:
+    gen_device = generator.device if generator is not None else device
+    return torch.rand(n, generator=generator, device=gen_device).to(device)
+
+
+def _randn(n: int, generator: torch.Generator | None, device) -> Tensor:
+    gen_device = generator.device if generator is not None else device
+    return torch.randn(n, generator=generator, device=gen_device).to(device)
+
+
+def broadcast_time(t: Tensor | float, x: Tensor) -> Tensor:
+    """t (scalar or [B]) reshaped to [B, 1, ..., 1] so that it broadcasts over x [B, ...]."""
+    t = torch.as_tensor(t, dtype=x.dtype, device=x.device)
+    if t.dim() == 0:
+        return t
+    if t.shape[0] != x.shape[0]:
+        raise ValueError(f"timesteps have batch {t.shape[0]} but the latents have batch {x.shape[0]}")
+    return t.reshape(t.shape[0], *([1] * (x.dim() - 1)))
+
+
+class RectifiedFlow:
+    """Rectified flow on (video, audio) latents; see the module docstring for the maths."""
+
+    def __init__(self, config: FlowConfig | None = None):
+        self.config = config or FlowConfig()
+
+    def _draw_t(self, batch_size: int, generator, device) -> Tensor:
+        c = self.config
+        if c.timestep_sampling == "uniform":
+            return _rand(batch_size, generator, device)
+        # logit-normal: t = sigmoid(m + s n), n ~ N(0, 1)
+        return torch.sigmoid(c.logit_mean + c.logit_std * _randn(batch_size, generator, device))
+
+    def sample_timesteps(self, batch_size: int, generator: torch.Generator | None = None,
+                         device: torch.device | str = "cpu") -> Timesteps:
+        """Draw t_video, t_audio [B] in (0, 1): the same draw in `shared` mode, two in `independent`."""
+        t_video = self._draw_t(batch_size, generator, device)
+        if self.config.timestep_mode == "shared":
+            return Timesteps(video=t_video, audio=t_video.clone())
+        return Timesteps(video=t_video, audio=self._draw_t(batch_size, generator, device))
+
+    @staticmethod
+    def noise(x0: Tensor, eps: Tensor, t: Tensor | float) -> Tensor:
+        """x_t = (1 - t) x0 + t eps; x0, eps [B, ...], t scalar or [B] (broadcast over the rest)."""
+        t = broadcast_time(t, x0)
+        return (1 - t) * x0 + t * eps
+
+    @staticmethod
+    def target(x0: Tensor, eps: Tensor) -> Tensor:
+        """Velocity of the straight path, d x_t / dt = eps - x0 (independent of t)."""
+        return eps - x0
+
+    def loss(self, model, video_latents: Tensor, audio_latents: Tensor, text_ids: Tensor,
+             text_mask: Tensor, generator: torch.Generator | None = None) -> FlowLoss:
+        """One training loss on a batch.
+
+        video_latents [B, T', C, H', W'], audio_latents [B, A', C_a] (clean, x0), text_ids [B, L]
+        long, text_mask [B, L] bool. All randomness (timesteps, clean/dropped choices, noise, bridge
+        flag) comes from `generator` when given, in a fixed order, so a seeded generator gives the
+        same loss twice.
+        """
+        c = self.config
+        B, device = video_latents.shape[0], video_latents.device
+        if audio_latents.shape[0] != B or text_ids.shape[0] != B or text_mask.shape != text_ids.shape:
+            raise ValueError(f"batch mismatch: video {tuple(video_latents.shape)}, audio "
+                             f"{tuple(audio_latents.shape)}, text_ids {tuple(text_ids.shape)}, "
+                             f"text_mask {tuple(text_mask.shape)}")
+        ts = self.sample_timesteps(B, generator, device)
+        # One uniform draw per sample picks at most one clean modality (never both).
+        u = _rand(B, generator, device)
+        clean_audio = u < c.p_clean_audio
+        clean_video = (u >= c.p_clean_audio) & (u < c.p_clean_audio + c.p_clean_video)
+        text_dropped = _rand(B, generator, device) < c.p_drop_text
+        bridge = bool(_rand(1, generator, "cpu").item() >= c.p_bridge_off)
+        eps_v = randn_like(video_latents, generator)
+        eps_a = randn_like(audio_latents, generator)
+
+        t_video = torch.where(clean_video, torch.zeros_like(ts.video), ts.video)
+        t_audio = torch.where(clean_audio, torch.zeros_like(ts.audio), ts.audio)
+        x_video = self.noise(video_latents, eps_v, t_video)
+        x_audio = self.noise(audio_latents, eps_a, t_audio)
+        mask = text_mask & ~text_dropped[:, None]
+
+        out = model(x_video, x_audio, t_video.to(video_latents.dtype), t_audio.to(audio_latents.dtype),
+                    text_ids, mask, bridge=bridge)
+        loss_v = _masked_mse(out.video, self.target(video_latents, eps_v), ~clean_video)
+        loss_a = _masked_mse(out.audio, self.target(audio_latents, eps_a), ~clean_audio)
+        total = c.weight_video * loss_v + c.weight_audio * loss_a
+        return FlowLoss(total=total, video=loss_v, audio=loss_a, t_video=t_video, t_audio=t_audio,
+                        clean_video=clean_video, clean_audio=clean_audio, text_dropped=text_dropped,
+                        bridge=bridge)
+
+
+def _masked_mse(pred: Tensor, target: Tensor, keep: Tensor) -> Tensor:
+    """Mean squared error over the samples where `keep` [B] is True; 0 (still in the graph) if none.
+
+    Masked samples are removed with `where`, not multiplied by 0, so a non-finite prediction for a
+    clean stream cannot leak into the loss as NaN.
+    """
+    per_sample = (pred.float() - target.float()).pow(2).flatten(1).mean(dim=1)
+    per_sample = torch.where(keep, per_sample, torch.zeros_like(per_sample))
+    return per_sample.sum() / keep.sum().clamp(min=1)

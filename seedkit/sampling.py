@@ -1,0 +1,309 @@
+"""Samplers for the rectified flow: integrate dx/dt = v(x, t) from t = 1 (noise) to t = 0 (data).
+
+Timesteps: N + 1 points t_i = 1 - i / N, then shifted, t' = s t / (1 + (s - 1) t): s > 1 spends
+more of the steps near the noise end, where the large-scale structure is decided (SD3, LTX-2).
+
+Steps (one subclass each, overriding `step`):
+    Euler:  x_{i+1} = x_i + (t_{i+1} - t_i) v(x_i, t_i)                                 (1st order)
+    Heun:   x~ = Euler step;  x_{i+1} = x_i + (t_{i+1} - t_i) (v(x_i, t_i) + v(x~, t_{i+1})) / 2
+                                                                    (2nd order, two evaluations)
+
+Modes of the joint model:
+    joint          text -> video + audio, both integrated from noise
+    a2v            audio given: held clean (x_audio = given, t_audio = 0) at every step
+    v2a            video given: likewise
+    unconditional  text mask all False (the model's null token)
+
+Guidance, per modality m in {video, audio}, with c = conditional (text, bridge on),
+u = text dropped (bridge on), b = bridge off (text kept):
+
+    v_m = v_c + (s_text_m - 1) (v_c - v_u) + (s_mod - 1) (v_c - v_b)
+
+The first two terms are classifier-free guidance, v_u + s (v_c - v_u); the last one is modality
+guidance (Ovi, LTX-2, MOVA): it pushes away from what the towers would do without hearing/seeing
+each other. The c and u passes share the bridge flag, so they run as one forward on a batch of 2B.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+import torch
+from torch import Tensor
+
+MODES = ("joint", "a2v", "v2a", "unconditional")
+METHODS = ("euler", "heun")
+
+Velocity = Callable[[tuple[Tensor, ...], float], tuple[Tensor, ...]]
+
+
+@dataclass
+class SamplerConfig:
+    """How to integrate the flow and how strongly to guide it."""
+
+    steps: int = 25  # number of steps N from t = 1 to t = 0 (Heun uses 2 model calls per step)
+    method: str = "euler"  # "euler" | "heun"
+    shift: float = 1.0  # timestep shift s (1: uniform steps; 3: more steps near the noise end)
+    text_scale_video: float = 1.0  # text CFG scale for video (1: no text guidance)
+    text_scale_audio: float = 1.0  # text CFG scale for audio (1: no text guidance)
+    modality_scale: float = 1.0  # modality guidance scale (1: off; > 1 pushes towards in-sync)
+    seed: int | None = 0  # seed of the initial noise (None: torch's global generator)
+    keep_trajectory: bool = False  # keep x_t of every step (on CPU) for a step scrubber
+
+    def __post_init__(self):
+        if self.method not in METHODS:
+            raise ValueError(f"SamplerConfig.method={self.method!r}: expected one of {METHODS}")
+        if self.steps < 1:
+            raise ValueError(f"SamplerConfig.steps={self.steps}: expected >= 1")
+        if self.shift <= 0:
+            raise ValueError(f"SamplerConfig.shift={self.shift}: expected > 0")
+
+
+@dataclass
+class LatentShapes:
+    """Full shapes of the generated latents, batch included:
+    video (B, T', C, H', W'), audio (B, A', C_a)."""
+
+    video: tuple[int, ...]
+    audio: tuple[int, ...]
+
+
+@dataclass
+class SamplerStep:
+    """State after one step: `index` in 0..N-1, going from `t` to `t_next`; latents at `t_next`."""
+
+    index: int
+    t: float
+    t_next: float
+    video: Tensor
+    audio: Tensor
+
+
+@dataclass
+class SampleResult:
+    """Final latents (t = 0) and, if kept, x_t at every timestep (entry 0 is the initial noise).
+
+    video [B, T', C, H', W'], audio [B, A', C_a]; timesteps [N + 1] from 1 to 0.
+    trajectory_video [N + 1, B, ...] and trajectory_audio likewise, on CPU, or None.
+    """
+
+    video: Tensor
+    audio: Tensor
+    timesteps: Tensor
+    mode: str
+    trajectory_video: Tensor | None = None
+    trajectory_audio: Tensor | None = None
+
+
+def shift_timesteps(t: Tensor, shift: float) -> Tensor:
+    """t' = s t / (1 + (s - 1) t); keeps 0 and 1 fixed, s > 1 bends the schedule towards 1."""
+    return shift * t / (1 + (shift - 1) * t)
+
+
+def timestep_schedule(steps: int, shift: float = 1.0) -> Tensor:
+    """[steps + 1] float64 timesteps from exactly 1 to exactly 0, shifted."""
+    return shift_timesteps(torch.linspace(1.0, 0.0, steps + 1, dtype=torch.float64), shift)
+
+
+class Sampler:
+    """Base sampler: the time grid and the loop. Subclasses override `step` only."""
+
+    def __init__(self, config: SamplerConfig | None = None):
+        self.config = config or SamplerConfig()
+
+    def timesteps(self) -> Tensor:
+        return timestep_schedule(self.config.steps, self.config.shift)
+
+    def step(self, velocity: Velocity, x: tuple[Tensor, ...], t: float,
+             t_next: float) -> tuple[Tensor, ...]:
+        """Advance the state x (a tuple of tensors) from t to t_next."""
+        raise NotImplementedError
+
+    def integrate(self, velocity: Velocity, x: Tensor | tuple[Tensor, ...],
+                  callback: Callable[[int, float, float, tuple[Tensor, ...]], None] | None = None,
+                  keep_trajectory: bool = False):
+        """Integrate dx/dt = velocity(x, t) over `timesteps()`, from x at t = 1.
+
+        `velocity(x: tuple, t: float) -> tuple` shaped like x. Works for any state: a single tensor
+        (the 2-D toy) or the (video, audio) pair. Returns the final state (same kind as `x`) and,
+        if `keep_trajectory`, a list with the state at every timestep (on CPU).
+        """
+        single = isinstance(x, Tensor)
+        state = (x,) if single else tuple(x)
+        ts = self.timesteps().tolist()
+        trajectory = [tuple(s.detach().cpu() for s in state)] if keep_trajectory else None
+        for i in range(len(ts) - 1):
+            state = self.step(velocity, state, ts[i], ts[i + 1])
+            if callback is not None:
+                callback(i, ts[i], ts[i + 1], state)
+            if keep_trajectory:
+                trajectory.append(tuple(s.detach().cpu() for s in state))
+        final = state[0] if single else state
+        if keep_trajectory:
+            trajectory = [s[0] for s in trajectory] if single else trajectory
+        return final, trajectory
+
+
+class EulerSampler(Sampler):
+    """First order: one velocity evaluation per step."""
+
+    def step(self, velocity, x, t, t_next):
+        dt = t_next - t
+        v = velocity(x, t)
+        return tuple(xi + dt * vi for xi, vi in zip(x, v))
+
+
+class HeunSampler(Sampler):
+    """Second order (trapezoid with an Euler predictor): two velocity evaluations per step."""
+
+    def step(self, velocity, x, t, t_next):
+        dt = t_next - t
+        v = velocity(x, t)
+        x_euler = tuple(xi + dt * vi for xi, vi in zip(x, v))
+        v_next = velocity(x_euler, t_next)
+        return tuple(xi + dt * 0.5 * (vi + wi) for xi, vi, wi in zip(x, v, v_next))
+
+
+SAMPLERS: dict[str, type[Sampler]] = {"euler": EulerSampler, "heun": HeunSampler}
+
+
+def make_sampler(config: SamplerConfig) -> Sampler:
+    return SAMPLERS[config.method](config)
+
+
+@dataclass
+class Guidance:
+    """Guidance scales: text CFG per modality and the modality (bridge-off) scale."""
+
+    text_scale_video: float = 1.0  # see SamplerConfig
+    text_scale_audio: float = 1.0  # see SamplerConfig
+    modality_scale: float = 1.0  # see SamplerConfig
+    use_text: bool = field(default=True)  # False when there is no text to guide with
+
+    @property
+    def needs_text_pass(self) -> bool:
+        return self.use_text and (self.text_scale_video != 1.0 or self.text_scale_audio != 1.0)
+
+    @property
+    def needs_bridge_off_pass(self) -> bool:
+        return self.modality_scale != 1.0
+
+
+def guided_velocity(model, x_video: Tensor, x_audio: Tensor, t_video: Tensor, t_audio: Tensor,
+                    text_ids: Tensor, text_mask: Tensor, guidance: Guidance) -> tuple[Tensor, Tensor]:
+    """Guided velocities (video, audio) at one point; see the module docstring for the formula.
+
+    x_video [B, T', C, H', W'], x_audio [B, A', C_a], t_video/t_audio [B], text_ids [B, L],
+    text_mask [B, L] bool. The conditional and text-dropped passes run as one forward on 2B.
+    """
+    B = x_video.shape[0]
+    if guidance.needs_text_pass:
+        out = model(torch.cat([x_video, x_video]), torch.cat([x_audio, x_audio]),
+                    torch.cat([t_video, t_video]), torch.cat([t_audio, t_audio]),
+                    torch.cat([text_ids, text_ids]),
+                    torch.cat([text_mask, torch.zeros_like(text_mask)]), bridge=True)
+        vc_video, vu_video = out.video[:B], out.video[B:]
+        vc_audio, vu_audio = out.audio[:B], out.audio[B:]
+        v_video = vc_video + (guidance.text_scale_video - 1) * (vc_video - vu_video)
+        v_audio = vc_audio + (guidance.text_scale_audio - 1) * (vc_audio - vu_audio)
+    else:
+        out = model(x_video, x_audio, t_video, t_audio, text_ids, text_mask, bridge=True)
+        vc_video, vc_audio = out.video, out.audio
+        v_video, v_audio = vc_video, vc_audio
+    if guidance.needs_bridge_off_pass:
+        off = model(x_video, x_audio, t_video, t_audio, text_ids, text_mask, bridge=False)
+        v_video = v_video + (guidance.modality_scale - 1) * (vc_video - off.video)
+        v_audio = v_audio + (guidance.modality_scale - 1) * (vc_audio - off.audio)
+    return v_video, v_audio
+
+
+def _infer_device(model, *tensors) -> torch.device:
+    for x in tensors:
+        if x is not None:
+            return x.device
+    params = getattr(model, "parameters", None)
+    if params is not None:
+        for p in params():
+            return p.device
+    return torch.device("cpu")
+
+
+def _check_given(name: str, given: Tensor | None, shape: Sequence[int], mode: str) -> None:
+    if given is None:
+        raise ValueError(f"mode {mode!r} needs {name} (the latents to condition on)")
+    if tuple(given.shape) != tuple(shape):
+        raise ValueError(f"{name} has shape {tuple(given.shape)} but shapes says {tuple(shape)}")
+
+
+@torch.no_grad()
+def sample(model, mode: str, text_ids: Tensor | None, text_mask: Tensor | None,
+           shapes: LatentShapes, given_video: Tensor | None = None,
+           given_audio: Tensor | None = None, config: SamplerConfig | None = None,
+           callback: Callable[[SamplerStep], None] | None = None) -> SampleResult:
+    """Generate latents with `model` (signature in seedkit.flow) in one of `MODES`.
+
+    text_ids [B, L] long and text_mask [B, L] bool (None: no text, i.e. the null token);
+    shapes: full latent shapes with the batch; given_audio [B, A', C_a] for `a2v`, given_video
+    [B, T', C, H', W'] for `v2a`. The initial noise comes from `config.seed` on a CPU generator,
+    video first then audio (both are always drawn, so one seed gives the same video noise in every
+    mode). `callback(SamplerStep)` is called after every step.
+    """
+    config = config or SamplerConfig()
+    if mode not in MODES:
+        raise ValueError(f"mode={mode!r}: expected one of {MODES}")
+    B = shapes.video[0]
+    if shapes.audio[0] != B:
+        raise ValueError(f"shapes disagree on the batch: video {shapes.video}, audio {shapes.audio}")
+    if mode == "a2v":
+        _check_given("given_audio", given_audio, shapes.audio, mode)
+    if mode == "v2a":
+        _check_given("given_video", given_video, shapes.video, mode)
+    if mode == "joint" and (text_ids is None or text_mask is None):
+        raise ValueError("mode 'joint' needs text_ids and text_mask (use mode 'unconditional' for none)")
+    device = _infer_device(model, text_ids, given_video, given_audio)
+    if text_ids is None or mode == "unconditional":
+        L = 1 if text_ids is None else text_ids.shape[1]
+        text_ids = torch.zeros(B, L, dtype=torch.long, device=device)
+        text_mask = torch.zeros(B, L, dtype=torch.bool, device=device)
+    if text_ids.shape[0] != B or text_mask.shape != text_ids.shape:
+        raise ValueError(f"text_ids {tuple(text_ids.shape)} / text_mask {tuple(text_mask.shape)} "
+                         f"do not match the batch size {B}")
+    text_ids, text_mask = text_ids.to(device), text_mask.to(device)
+
+    generator = torch.Generator().manual_seed(config.seed) if config.seed is not None else None
+    noise_video = torch.randn(shapes.video, generator=generator).to(device)
+    noise_audio = torch.randn(shapes.audio, generator=generator).to(device)
+    video_given, audio_given = mode == "v2a", mode == "a2v"
+    x_video = given_video.to(device, torch.float32) if video_given else noise_video
+    x_audio = given_audio.to(device, torch.float32) if audio_given else noise_audio
+
+    guidance = Guidance(config.text_scale_video, config.text_scale_audio, config.modality_scale,
+                        use_text=bool(text_mask.any()))
+    zeros = torch.zeros(B, device=device)
+
+    def velocity(x: tuple[Tensor, ...], t: float) -> tuple[Tensor, ...]:
+        xv, xa = x
+        t_full = torch.full((B,), t, device=device)
+        v_video, v_audio = guided_velocity(model, xv, xa, zeros if video_given else t_full,
+                                           zeros if audio_given else t_full, text_ids, text_mask,
+                                           guidance)
+        # A given stream does not move: its velocity is exactly 0, so it stays bit-identical.
+        if video_given:
+            v_video = torch.zeros_like(xv)
+        if audio_given:
+            v_audio = torch.zeros_like(xa)
+        return v_video, v_audio
+
+    step_callback = None
+    if callback is not None:
+        def step_callback(i, t, t_next, state):
+            callback(SamplerStep(index=i, t=t, t_next=t_next, video=state[0], audio=state[1]))
+
+    sampler = make_sampler(config)
+    (video, audio), trajectory = sampler.integrate(velocity, (x_video, x_audio), step_callback,
+                                                   keep_trajectory=config.keep_trajectory)
+    result = SampleResult(video=video, audio=audio, timesteps=sampler.timesteps(), mode=mode)
+    if trajectory is not None:
+        result.trajectory_video = torch.stack([s[0] for s in trajectory])
+        result.trajectory_audio = torch.stack([s[1] for s in trajectory])
+    return result

@@ -1,0 +1,260 @@
+"""Sampling: time grid, Euler vs Heun on an analytic flow, modes, guidance, determinism."""
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import pytest
+import torch
+from torch import nn
+
+from seedkit.sampling import (
+    EulerSampler,
+    Guidance,
+    HeunSampler,
+    LatentShapes,
+    SamplerConfig,
+    guided_velocity,
+    sample,
+    shift_timesteps,
+    timestep_schedule,
+)
+
+
+class TinyJointModel(nn.Module):
+    """Per-sample velocities that depend on both streams (through a 'bridge'), t, and the text.
+
+    video [B, T, C, H, W], audio [B, A, Ca]; no batch statistics, so a batch of 2B gives the same
+    per-sample outputs as two batches of B.
+    """
+
+    def __init__(self, video_channels=2, audio_channels=3, vocab=10, seed=0):
+        super().__init__()
+        g = torch.Generator().manual_seed(seed)
+        self.video_in = nn.Linear(video_channels + 2, video_channels)
+        self.audio_in = nn.Linear(audio_channels + 2, audio_channels)
+        self.a2v = nn.Linear(audio_channels, video_channels)
+        self.v2a = nn.Linear(video_channels, audio_channels)
+        self.text = nn.Embedding(vocab, 2)
+        self.null = nn.Parameter(torch.randn(2, generator=g))
+        with torch.no_grad():
+            for p in self.parameters():
+                p.copy_(torch.randn(p.shape, generator=g) * 0.5)
+
+    def forward(self, video_latents, audio_latents, t_video, t_audio, text_ids, text_mask,
+                bridge: bool = True):
+        B = video_latents.shape[0]
+        m = text_mask.float()[..., None]
+        txt = (self.text(text_ids) * m).sum(1) / m.sum(1).clamp(min=1)
+        txt = torch.where(text_mask.any(1, keepdim=True), txt, self.null.expand(B, 2))
+        v = video_latents.permute(0, 1, 3, 4, 2)  # [B, T, H, W, C]
+        tv = (t_video[:, None] + txt[:, :1]).reshape(B, 1, 1, 1, 1).expand(*v.shape[:-1], 1)
+        ov = self.video_in(torch.cat([v, tv, torch.ones_like(tv) * txt[:, 1].reshape(B, 1, 1, 1, 1)], -1))
+        ta = (t_audio[:, None] + txt[:, :1]).reshape(B, 1, 1).expand(*audio_latents.shape[:-1], 1)
+        oa = self.audio_in(torch.cat([audio_latents, ta, torch.ones_like(ta) * txt[:, 1:2, None]], -1))
+        if bridge:
+            ov = ov + self.a2v(audio_latents.mean(1)).reshape(B, 1, 1, 1, -1)
+            oa = oa + self.v2a(video_latents.mean((1, 3, 4)))[:, None, :]
+        return SimpleNamespace(video=ov.permute(0, 1, 4, 2, 3), audio=oa)
+
+
+class GaussianVelocity(nn.Module):
+    """Exact marginal velocity of rectified flow when the data is x0 ~ N(mu, sigma^2) elementwise.
+
+    With x_t = (1-t) x0 + t eps, s_t^2 = (1-t)^2 sigma^2 + t^2:
+        v(x, t) = E[eps - x0 | x_t = x] = -mu + (t - (1-t) sigma^2) (x - (1-t) mu) / s_t^2
+    and the ODE solution from x_1 = z is x_t = (1-t) mu + s_t z, so x_0 = mu + sigma z exactly.
+    The same field drives both streams (mu/sigma broadcast over the trailing dims).
+    """
+
+    def __init__(self, mu, sigma):
+        super().__init__()
+        self.mu, self.sigma = torch.as_tensor(mu), torch.as_tensor(sigma)
+
+    def field(self, x, t):
+        t = t.reshape(-1, *([1] * (x.dim() - 1)))
+        s2 = (1 - t) ** 2 * self.sigma**2 + t**2
+        return -self.mu + (t - (1 - t) * self.sigma**2) * (x - (1 - t) * self.mu) / s2
+
+    def forward(self, video_latents, audio_latents, t_video, t_audio, text_ids, text_mask,
+                bridge: bool = True):
+        return SimpleNamespace(video=self.field(video_latents, t_video),
+                               audio=self.field(audio_latents, t_audio))
+
+
+SHAPES = LatentShapes(video=(3, 2, 2, 2, 2), audio=(3, 4, 3))
+
+
+def _text(B=3, L=4):
+    ids = torch.arange(B * L).reshape(B, L) % 10
+    mask = torch.ones(B, L, dtype=torch.bool)
+    mask[:, -1] = False
+    return ids, mask
+
+
+def test_schedule_runs_from_one_to_zero_and_shift_bends_it_towards_noise():
+    ts = timestep_schedule(10, shift=3.0)
+    assert ts[0] == 1.0 and ts[-1] == 0.0 and torch.all(ts[1:] < ts[:-1])
+    plain = timestep_schedule(10)
+    assert torch.all(ts[1:-1] > plain[1:-1])  # more of the grid near t = 1
+    t = torch.tensor([0.5])
+    assert torch.allclose(shift_timesteps(t, 3.0), torch.tensor([0.75]))
+    assert torch.equal(shift_timesteps(t, 1.0), t)
+
+
+@pytest.mark.parametrize("sampler_cls", [EulerSampler, HeunSampler])
+def test_both_samplers_reach_the_gaussian_target_distribution(sampler_cls):
+    mu, sigma = torch.tensor([2.0, -1.0]), torch.tensor([0.5, 1.5])
+    field = GaussianVelocity(mu, sigma)
+    z = torch.randn(20000, 2, generator=torch.Generator().manual_seed(0))
+    x0, _ = sampler_cls(SamplerConfig(steps=50)).integrate(
+        lambda x, t: (field.field(x[0], torch.full((len(x[0]),), t)),), z)
+    assert torch.allclose(x0.mean(0), mu, atol=0.05)
+    assert torch.allclose(x0.std(0), sigma, atol=0.05)
+
+
+def test_heun_is_more_accurate_than_euler_at_few_steps():
+    mu, sigma = torch.tensor([2.0, -1.0]), torch.tensor([0.3, 1.5])
+    field = GaussianVelocity(mu, sigma)
+    z = torch.randn(2000, 2, generator=torch.Generator().manual_seed(1), dtype=torch.float64)
+    exact = mu + sigma * z  # the ODE's exact endpoint from x_1 = z
+
+    def err(sampler_cls, steps):
+        x0, _ = sampler_cls(SamplerConfig(steps=steps)).integrate(
+            lambda x, t: (field.field(x[0], torch.full((len(x[0]),), t, dtype=torch.float64)),), z)
+        return (x0 - exact).abs().mean().item()
+
+    for steps in (4, 8):
+        assert err(HeunSampler, steps) < 0.5 * err(EulerSampler, steps)
+    # and both converge: error shrinks with the number of steps (Heun faster, 2nd order)
+    assert err(EulerSampler, 16) < err(EulerSampler, 4)
+    assert err(HeunSampler, 16) < 0.25 * err(HeunSampler, 4)
+
+
+def test_joint_sampling_of_the_analytic_model_ends_at_the_exact_endpoint():
+    field = GaussianVelocity(1.0, 0.5)
+    res = sample(field, "unconditional", None, None, SHAPES,
+                 config=SamplerConfig(steps=40, method="heun", keep_trajectory=True))
+    z_video, z_audio = res.trajectory_video[0], res.trajectory_audio[0]
+    assert res.trajectory_video.shape == (41, *SHAPES.video)
+    assert torch.allclose(res.video, 1.0 + 0.5 * z_video, atol=1e-3)
+    assert torch.allclose(res.audio, 1.0 + 0.5 * z_audio, atol=1e-3)
+
+
+def test_a2v_keeps_the_given_audio_exactly_and_feeds_it_at_t_zero():
+    seen = []
+
+    class Recorder(TinyJointModel):
+        def forward(self, v, a, t_video, t_audio, *args, **kw):
+            seen.append((t_video.clone(), t_audio.clone(), a.clone()))
+            return super().forward(v, a, t_video, t_audio, *args, **kw)
+
+    given = torch.randn(SHAPES.audio)
+    ids, mask = _text()
+    res = sample(Recorder(), "a2v", ids, mask, SHAPES, given_audio=given,
+                 config=SamplerConfig(steps=5, method="heun", text_scale_video=2.0,
+                                      modality_scale=1.5))
+    assert torch.equal(res.audio, given)
+    assert all(torch.all(ta == 0) and torch.equal(a[: len(given)], given) for _, ta, a in seen)
+    assert all(torch.all(tv > 0) for tv, _, _ in seen[:2])  # video starts from noise
+    assert not torch.equal(res.video, torch.zeros_like(res.video))
+
+
+def test_v2a_keeps_the_given_video_exactly():
+    given = torch.randn(SHAPES.video)
+    ids, mask = _text()
+    res = sample(TinyJointModel(), "v2a", ids, mask, SHAPES, given_video=given,
+                 config=SamplerConfig(steps=4))
+    assert torch.equal(res.video, given)
+
+
+def test_a2v_video_follows_the_given_audio_through_the_bridge():
+    ids, mask = _text()
+    cfg = SamplerConfig(steps=4)
+    a = sample(TinyJointModel(), "a2v", ids, mask, SHAPES, given_audio=torch.zeros(SHAPES.audio), config=cfg)
+    b = sample(TinyJointModel(), "a2v", ids, mask, SHAPES, given_audio=torch.ones(SHAPES.audio), config=cfg)
+    assert not torch.allclose(a.video, b.video)
+
+
+def test_guidance_scales_of_one_equal_the_plain_conditional_sample():
+    ids, mask = _text()
+    model = TinyJointModel()
+    calls = []
+    model.register_forward_hook(lambda m, args, kwargs, out: calls.append(args[0].shape[0]),
+                                with_kwargs=True)
+    guided = sample(model, "joint", ids, mask, SHAPES, config=SamplerConfig(steps=6, seed=3))
+    assert set(calls) == {3} and len(calls) == 6  # one forward of B per step: no extra passes
+
+    def plain(x, t):
+        tt = torch.full((3,), t)
+        out = model(x[0], x[1], tt, tt, ids, mask, bridge=True)
+        return out.video, out.audio
+
+    g = torch.Generator().manual_seed(3)
+    x = (torch.randn(SHAPES.video, generator=g), torch.randn(SHAPES.audio, generator=g))
+    (video, audio), _ = EulerSampler(SamplerConfig(steps=6)).integrate(plain, x)
+    assert torch.allclose(guided.video, video) and torch.allclose(guided.audio, audio)
+
+
+def test_batched_guidance_equals_three_separate_passes():
+    model = TinyJointModel()
+    ids, mask = _text()
+    g = torch.Generator().manual_seed(0)
+    xv, xa = torch.randn(SHAPES.video, generator=g), torch.randn(SHAPES.audio, generator=g)
+    tv, ta = torch.rand(3, generator=g), torch.rand(3, generator=g)
+    sv, sa, sm = 3.0, 2.0, 1.7
+    v_video, v_audio = guided_velocity(model, xv, xa, tv, ta, ids, mask, Guidance(sv, sa, sm))
+
+    cond = model(xv, xa, tv, ta, ids, mask, bridge=True)
+    uncond = model(xv, xa, tv, ta, ids, torch.zeros_like(mask), bridge=True)
+    off = model(xv, xa, tv, ta, ids, mask, bridge=False)
+    ref_video = uncond.video + sv * (cond.video - uncond.video) + (sm - 1) * (cond.video - off.video)
+    ref_audio = uncond.audio + sa * (cond.audio - uncond.audio) + (sm - 1) * (cond.audio - off.audio)
+    assert torch.allclose(v_video, ref_video, atol=1e-5)
+    assert torch.allclose(v_audio, ref_audio, atol=1e-5)
+    assert not torch.allclose(v_video, cond.video)  # guidance did change something
+
+
+def test_text_scale_is_per_modality():
+    model = TinyJointModel()
+    ids, mask = _text()
+    xv, xa = torch.randn(SHAPES.video), torch.randn(SHAPES.audio)
+    t = torch.full((3,), 0.5)
+    cond = model(xv, xa, t, t, ids, mask)
+    v_video, v_audio = guided_velocity(model, xv, xa, t, t, ids, mask, Guidance(4.0, 1.0, 1.0))
+    assert torch.allclose(v_audio, cond.audio, atol=1e-6)
+    assert not torch.allclose(v_video, cond.video)
+
+
+def test_same_seed_same_output_and_other_seed_differs():
+    model = TinyJointModel()
+    ids, mask = _text()
+    cfg = SamplerConfig(steps=4, method="heun", text_scale_video=2.5, text_scale_audio=2.0,
+                        modality_scale=1.5, seed=7)
+    a = sample(model, "joint", ids, mask, SHAPES, config=cfg)
+    torch.randn(5)  # the global generator state must not matter
+    b = sample(model, "joint", ids, mask, SHAPES, config=cfg)
+    c = sample(model, "joint", ids, mask, SHAPES, config=SamplerConfig(steps=4, method="heun", seed=8))
+    assert torch.equal(a.video, b.video) and torch.equal(a.audio, b.audio)
+    assert not torch.allclose(a.video, c.video)
+
+
+def test_callback_sees_every_step_in_order():
+    steps = []
+    ids, mask = _text()
+    sample(TinyJointModel(), "joint", ids, mask, SHAPES, config=SamplerConfig(steps=5),
+           callback=steps.append)
+    assert [s.index for s in steps] == list(range(5))
+    assert steps[0].t == 1.0 and steps[-1].t_next == 0.0
+    assert steps[-1].video.shape == SHAPES.video
+
+
+def test_user_errors_name_the_problem():
+    ids, mask = _text()
+    with pytest.raises(ValueError, match="given_audio"):
+        sample(TinyJointModel(), "a2v", ids, mask, SHAPES)
+    with pytest.raises(ValueError, match="mode"):
+        sample(TinyJointModel(), "text2audio", ids, mask, SHAPES)
+    with pytest.raises(ValueError, match="method"):
+        SamplerConfig(method="rk4")
+    with pytest.raises(ValueError, match="given_video has shape"):
+        sample(TinyJointModel(), "v2a", ids, mask, SHAPES, given_video=torch.zeros(3, 2, 2, 2))
