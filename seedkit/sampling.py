@@ -25,8 +25,8 @@ each other. The c and u passes share the bridge flag, so they run as one forward
 """
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 
 import torch
 from torch import Tensor
@@ -178,7 +178,7 @@ class Guidance:
     text_scale_video: float = 1.0  # see SamplerConfig
     text_scale_audio: float = 1.0  # see SamplerConfig
     modality_scale: float = 1.0  # see SamplerConfig
-    use_text: bool = field(default=True)  # False when there is no text to guide with
+    use_text: bool = True  # False when there is no text to guide with (the text pass is skipped)
 
     @property
     def needs_text_pass(self) -> bool:
@@ -237,18 +237,21 @@ def _check_given(name: str, given: Tensor | None, shape: Sequence[int], mode: st
 
 @torch.no_grad()
 def sample(model, mode: str, text_ids: Tensor | None, text_mask: Tensor | None,
-           shapes: LatentShapes, given_video: Tensor | None = None,
+           shapes: LatentShapes | Mapping, given_video: Tensor | None = None,
            given_audio: Tensor | None = None, config: SamplerConfig | None = None,
            callback: Callable[[SamplerStep], None] | None = None) -> SampleResult:
     """Generate latents with `model` (signature in seedkit.flow) in one of `MODES`.
 
     text_ids [B, L] long and text_mask [B, L] bool (None: no text, i.e. the null token);
-    shapes: full latent shapes with the batch; given_audio [B, A', C_a] for `a2v`, given_video
+    shapes: full latent shapes with the batch (a LatentShapes or a dict with `video` and `audio`);
+    given_audio [B, A', C_a] for `a2v`, given_video
     [B, T', C, H', W'] for `v2a`. The initial noise comes from `config.seed` on a CPU generator,
     video first then audio (both are always drawn, so one seed gives the same video noise in every
     mode). `callback(SamplerStep)` is called after every step.
     """
     config = config or SamplerConfig()
+    if isinstance(shapes, Mapping):
+        shapes = LatentShapes(video=tuple(shapes["video"]), audio=tuple(shapes["audio"]))
     if mode not in MODES:
         raise ValueError(f"mode={mode!r}: expected one of {MODES}")
     B = shapes.video[0]

@@ -162,7 +162,8 @@ def test_a2v_keeps_the_given_audio_exactly_and_feeds_it_at_t_zero():
 def test_v2a_keeps_the_given_video_exactly():
     given = torch.randn(SHAPES.video)
     ids, mask = _text()
-    res = sample(TinyJointModel(), "v2a", ids, mask, SHAPES, given_video=given,
+    shapes = {"video": SHAPES.video, "audio": SHAPES.audio}  # a plain dict works too
+    res = sample(TinyJointModel(), "v2a", ids, mask, shapes, given_video=given,
                  config=SamplerConfig(steps=4))
     assert torch.equal(res.video, given)
 
