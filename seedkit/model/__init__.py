@@ -1,0 +1,11 @@
+"""The dual-tower diffusion transformer: towers, bridge, RoPE on a shared clock."""
+from .attention import Attention, RMSNorm
+from .bridge import BridgeAttention, attention_over_time
+from .dual import DualOutput, DualTowerConfig, DualTowerDiT, bridge_layers
+from .rope import apply_rope, rotation_similarity, token_times_s
+from .towers import AudioTower, DiTBlock, VideoTower, patchify_video, unpatchify_video
+
+__all__ = ["Attention", "RMSNorm", "BridgeAttention", "attention_over_time", "DualOutput",
+           "DualTowerConfig", "DualTowerDiT", "bridge_layers", "apply_rope", "rotation_similarity",
+           "token_times_s", "AudioTower", "DiTBlock", "VideoTower", "patchify_video",
+           "unpatchify_video"]

@@ -1,0 +1,75 @@
+"""Multi-head attention with RoPE and RMS-normalised queries and keys.
+
+One module serves three roles: self-attention inside a tower (context = None), cross-attention
+to text tokens (context = text embeddings, with a key mask) and each direction of the bridge
+(context = the other stream, projected from its width). The maths is
+`softmax(q k^T / sqrt(head_dim)) v`, computed by `torch.nn.functional.scaled_dot_product_attention`;
+explicit weights are formed only when the caller asks for them (for plots).
+"""
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from .rope import apply_rope
+
+
+class RMSNorm(nn.Module):
+    """x / rms(x) * weight over the last dimension (no mean subtraction, no bias)."""
+
+    def __init__(self, dim: int, eps: float = 1e-6):
+        super().__init__()
+        self.eps = eps
+        self.weight = nn.Parameter(torch.ones(dim))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x * torch.rsqrt(x.pow(2).mean(-1, keepdim=True) + self.eps) * self.weight
+
+
+class Attention(nn.Module):
+    """Queries from x [B, N, dim]; keys and values from `context` [B, M, context_dim] (or x).
+
+    The inner width is `dim` (heads * head_dim); when the context is wider or narrower, the key and
+    value projections map it onto this width: that is the projection between tower widths.
+    """
+
+    def __init__(self, dim: int, heads: int, context_dim: int | None = None, qk_norm: bool = True):
+        super().__init__()
+        if dim % heads:
+            raise ValueError(f"width {dim} is not divisible by {heads} heads")
+        self.heads, self.head_dim = heads, dim // heads
+        self.to_q = nn.Linear(dim, dim)
+        self.to_kv = nn.Linear(context_dim or dim, 2 * dim)
+        self.q_norm = RMSNorm(self.head_dim) if qk_norm else nn.Identity()
+        self.k_norm = RMSNorm(self.head_dim) if qk_norm else nn.Identity()
+        self.to_out = nn.Linear(dim, dim)
+
+    def _split(self, x: torch.Tensor) -> torch.Tensor:  # [B, N, dim] -> [B, heads, N, head_dim]
+        return x.unflatten(-1, (self.heads, self.head_dim)).transpose(1, 2)
+
+    def forward(self, x: torch.Tensor, context: torch.Tensor | None = None,
+                q_angles: torch.Tensor | None = None, k_angles: torch.Tensor | None = None,
+                key_mask: torch.Tensor | None = None, return_weights: bool = False):
+        """x [B, N, dim]; context [B, M, C]; angles [N or M, head_dim / 2];
+        key_mask [B, M] bool (True = attend). Returns (out [B, N, dim], weights [B, heads, N, M] or None).
+        """
+        ctx = x if context is None else context
+        q = self.q_norm(self._split(self.to_q(x)))
+        k, v = self.to_kv(ctx).chunk(2, dim=-1)
+        k, v = self.k_norm(self._split(k)), self._split(v)
+        if q_angles is not None:
+            q = apply_rope(q, q_angles)
+        if k_angles is not None:
+            k = apply_rope(k, k_angles)
+        mask = None if key_mask is None else key_mask[:, None, None, :]
+        weights = None
+        if return_weights:
+            scores = (q @ k.transpose(-1, -2)) / self.head_dim ** 0.5
+            if mask is not None:
+                scores = scores.masked_fill(~mask, float("-inf"))
+            weights = scores.softmax(dim=-1)
+            out = weights @ v
+        else:
+            out = F.scaled_dot_product_attention(q, k, v, attn_mask=mask)
+        return self.to_out(out.transpose(1, 2).flatten(2)), weights

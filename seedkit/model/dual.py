@@ -1,0 +1,232 @@
+"""DualTowerDiT: a video tower and an audio tower that talk through bridges.
+
+    video latents [B, T', C, H', W'] --patchify--> video tokens --blocks------+--> video velocity
+                                                                 bridge | ^   |
+    audio latents [B, A', C_a]       ----------->  audio tokens --blocks------+--> audio velocity
+    text ids [B, L] -> embeddings (+ a learned null token) -> cross-attention in every block
+
+Each modality has its own timestep (t = 1 pure noise, t = 0 clean data), so one stream can be
+given clean (conditioning) while the other is generated. `bridge=False` runs both towers alone:
+the "bridge off" prediction used by modality guidance, identical to placement "none".
+"""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field, fields
+
+import torch
+from torch import nn
+
+from .bridge import BridgeAttention
+from .rope import token_times_s
+from .towers import AudioTower, VideoTower
+
+
+@dataclass
+class DualTowerConfig:
+    """Shapes, widths and bridge settings of the dual-tower model (defaults: the bounce preset)."""
+
+    video_channels: int = 8  # C: channels of a video latent (video autoencoder)
+    video_frames: int = 8  # T': latent frames per clip (32 frames / 4)
+    video_height: int = 8  # H': latent rows (32 pixels / 4)
+    video_width: int = 8  # W': latent columns (32 pixels / 4)
+    video_patch: int = 2  # spatial patch size p: each token covers p x p latent positions
+    audio_channels: int = 16  # C_a: channels of an audio latent (audio autoencoder)
+    audio_length: int = 50  # A': audio latents per clip (2 s at 25 per s)
+    video_latent_fps: float = 4.0  # latent frames per second (16 fps / 4)
+    audio_latent_rate: float = 25.0  # audio latents per second (100 mel frames/s / 4)
+    video_dim: int = 128  # video tower width
+    video_depth: int = 4  # video tower blocks
+    video_heads: int = 4  # video attention heads (head dim 32)
+    audio_dim: int = 96  # audio tower width: narrower than video (asymmetric towers)
+    audio_depth: int = 4  # audio tower blocks
+    audio_heads: int = 4  # audio attention heads (head dim 24)
+    mlp_ratio: float = 4.0  # MLP hidden width / tower width
+    text_dim: int = 64  # width of the text token embeddings both towers attend to
+    vocab_size: int = 64  # text vocabulary size (ids >= this are an error)
+    max_text_len: int = 16  # longest text (words) the positional table covers
+    bridge: str = "all"  # bridge placement: all | first:N | every:k | none
+    aligned_rope: bool = True  # bridge RoPE on the shared clock in seconds (False: token indices)
+    rope_theta: float = 10000.0  # RoPE base: frequencies theta^(-k / pairs)
+    bridge_time_scale: float | None = None  # bridge positions = time_s * this (None: audio_latent_rate)
+
+    @classmethod
+    def bounce(cls, video_channels: int = 8, audio_channels: int = 16, **overrides) -> DualTowerConfig:
+        """32 frames of 32x32 at 16 fps (2 s) -> 8 x C x 8 x 8 video latents; 50 audio latents."""
+        return cls(video_channels=video_channels, audio_channels=audio_channels, video_frames=8,
+                   video_height=8, video_width=8, audio_length=50, video_latent_fps=16 / 4,
+                   audio_latent_rate=25.0, **overrides)
+
+    @classmethod
+    def grid(cls, video_channels: int = 8, audio_channels: int = 16, **overrides) -> DualTowerConfig:
+        """72 frames of 64x64 at 25 fps (2.88 s) -> 18 x C x 8 x 8 video latents; 72 audio latents."""
+        base = dict(video_channels=video_channels, audio_channels=audio_channels, video_frames=18,
+                    video_height=8, video_width=8, audio_length=72, video_latent_fps=25 / 4,
+                    audio_latent_rate=25.0, max_text_len=8)
+        return cls(**{**base, **overrides})
+
+    @classmethod
+    def from_dict(cls, values: dict, source: str = "config") -> DualTowerConfig:
+        """Build from a mapping; an optional `preset: bounce|grid` key picks the starting point."""
+        values = dict(values)
+        preset = values.pop("preset", None)
+        known = {f.name for f in fields(cls)}
+        unknown = sorted(set(values) - known)
+        if unknown:
+            raise ValueError(f"{source}: unknown model option(s) {unknown}; expected some of {sorted(known)}")
+        if preset is None:
+            return cls(**values)
+        if preset not in ("bounce", "grid"):
+            raise ValueError(f"{source}: preset must be 'bounce' or 'grid', got {preset!r}")
+        return getattr(cls, preset)(**values)
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @property
+    def video_tokens_per_frame(self) -> int:
+        return (self.video_height // self.video_patch) * (self.video_width // self.video_patch)
+
+    @property
+    def video_tokens_per_s(self) -> float:
+        return self.video_latent_fps * self.video_tokens_per_frame
+
+    @property
+    def audio_tokens_per_s(self) -> float:
+        return self.audio_latent_rate
+
+    @property
+    def duration_s(self) -> float:
+        return self.video_frames / self.video_latent_fps
+
+
+def bridge_layers(placement: str, num_slots: int) -> list[int]:
+    """Which bridge slots (0-based, one after each paired block) carry a bridge.
+
+    "all" every slot; "none" no slot; "first:N" slots 0..N-1; "every:k" slots 0, k, 2k, ...
+    """
+    p = placement.strip().lower()
+    if p == "all":
+        return list(range(num_slots))
+    if p == "none":
+        return []
+    kind, _, arg = p.partition(":")
+    if kind in ("first", "every") and arg.isdigit() and int(arg) > 0:
+        n = int(arg)
+        return list(range(min(n, num_slots))) if kind == "first" else list(range(0, num_slots, n))
+    raise ValueError(f"bridge placement must be 'all', 'none', 'first:N' or 'every:k' (N, k >= 1), "
+                     f"got {placement!r}")
+
+
+@dataclass
+class DualOutput:
+    """Velocities of both streams, and bridge attention maps when captured."""
+
+    video: torch.Tensor  # [B, T', C, H', W']
+    audio: torch.Tensor  # [B, A', C_a]
+    attention: dict[str, torch.Tensor] = field(default_factory=dict)  # "bridge{i}/{direction}" -> weights
+
+
+class DualTowerDiT(nn.Module):
+    """Two asymmetric DiT towers joined by bridges; predicts a rectified-flow velocity for each."""
+
+    def __init__(self, config: DualTowerConfig | None = None, verbose: bool = False):
+        super().__init__()
+        cfg = self.config = config or DualTowerConfig()
+        self.video = VideoTower(cfg.video_channels, cfg.video_patch, cfg.video_dim, cfg.video_depth,
+                                cfg.video_heads, cfg.text_dim, cfg.mlp_ratio, cfg.rope_theta)
+        self.audio = AudioTower(cfg.audio_channels, cfg.audio_dim, cfg.audio_depth, cfg.audio_heads,
+                                cfg.text_dim, cfg.mlp_ratio, cfg.rope_theta)
+        self.text_embed = nn.Embedding(cfg.vocab_size, cfg.text_dim)
+        self.text_pos = nn.Parameter(torch.randn(cfg.max_text_len, cfg.text_dim) * 0.02)
+        # Always attended to, so a text dropped for classifier-free guidance (mask all False)
+        # still gives every query one valid key: no empty softmax, no NaN.
+        self.text_null = nn.Parameter(torch.randn(1, cfg.text_dim) * 0.02)
+        # Towers of different depth pair up at evenly spaced points; one bridge slot per pair.
+        self.num_slots = min(cfg.video_depth, cfg.audio_depth)
+        self.video_ends = [round((i + 1) * cfg.video_depth / self.num_slots) for i in range(self.num_slots)]
+        self.audio_ends = [round((i + 1) * cfg.audio_depth / self.num_slots) for i in range(self.num_slots)]
+        self.bridge_slots = bridge_layers(cfg.bridge, self.num_slots)
+        self.bridges = nn.ModuleDict({
+            str(i): BridgeAttention(cfg.video_dim, cfg.audio_dim, cfg.video_heads, cfg.audio_heads, cfg.rope_theta)
+            for i in self.bridge_slots})
+        if verbose:
+            print(self.describe())
+
+    # ------------------------------------------------------------------------------------------
+    def bridge_positions(self, video_frames: int, audio_length: int) -> tuple[torch.Tensor, torch.Tensor]:
+        """Temporal positions [Nv], [Na] of the bridge RoPE.
+
+        Aligned: time in seconds on one clock (times `bridge_time_scale`, default the audio latent
+        rate, so audio latents sit at 0, 1, 2, ... and a video frame at its instant in between).
+        Not aligned: the raw index of the latent frame / audio latent (the ablation).
+        """
+        cfg = self.config
+        tpf = cfg.video_tokens_per_frame
+        if not cfg.aligned_rope:
+            return token_times_s(video_frames, 1.0, tpf), token_times_s(audio_length, 1.0)
+        scale = cfg.bridge_time_scale or cfg.audio_latent_rate
+        return (token_times_s(video_frames, cfg.video_latent_fps, tpf) * scale,
+                token_times_s(audio_length, cfg.audio_latent_rate) * scale)
+
+    def encode_text(self, text_ids: torch.Tensor, text_mask: torch.Tensor):
+        """text_ids [B, L] long, text_mask [B, L] bool -> tokens [B, 1 + L, text_dim], mask [B, 1 + L]."""
+        b, length = text_ids.shape
+        if length > self.config.max_text_len:
+            raise ValueError(f"text has {length} tokens; max_text_len is {self.config.max_text_len}")
+        x = self.text_embed(text_ids) + self.text_pos[:length]
+        null = self.text_null.expand(b, 1, -1)
+        keep = torch.ones(b, 1, dtype=torch.bool, device=text_mask.device)
+        return torch.cat([null, x], dim=1), torch.cat([keep, text_mask.bool()], dim=1)
+
+    def forward(self, video_latents: torch.Tensor, audio_latents: torch.Tensor, t_video: torch.Tensor,
+                t_audio: torch.Tensor, text_ids: torch.Tensor, text_mask: torch.Tensor,
+                bridge: bool = True, capture_attention: bool = False) -> DualOutput:
+        """video_latents [B, T', C, H', W']; audio_latents [B, A', C_a]; t_video, t_audio [B] in [0, 1];
+        text_ids [B, L] long; text_mask [B, L] bool (True = real token). Returns velocities."""
+        text, mask = self.encode_text(text_ids, text_mask)
+        v, a = self.video.tokens(video_latents), self.audio.tokens(audio_latents)
+        cv, ca = self.video.time_embed(t_video), self.audio.time_embed(t_audio)
+        angles_v, angles_a = self.video.rope_angles(video_latents), self.audio.rope_angles(audio_latents)
+        pos_v, pos_a = self.bridge_positions(video_latents.shape[1], audio_latents.shape[1])
+        pos_v, pos_a = pos_v.to(v.device), pos_a.to(a.device)
+        maps: dict[str, torch.Tensor] = {}
+        vi = ai = 0
+        for slot in range(self.num_slots):
+            for block in self.video.blocks[vi:self.video_ends[slot]]:
+                v = block(v, cv, text, mask, angles_v)
+            for block in self.audio.blocks[ai:self.audio_ends[slot]]:
+                a = block(a, ca, text, mask, angles_a)
+            vi, ai = self.video_ends[slot], self.audio_ends[slot]
+            if bridge and str(slot) in self.bridges:
+                v, a, m = self.bridges[str(slot)](v, a, pos_v, pos_a, capture=capture_attention)
+                maps.update({f"bridge{slot}/{k}": w for k, w in m.items()})
+        return DualOutput(video=self.video.output(v, cv, video_latents),
+                          audio=self.audio.output(a, ca, audio_latents), attention=maps)
+
+    # ------------------------------------------------------------------------------------------
+    def parameter_counts(self) -> dict[str, int]:
+        """Parameters per part: video tower, audio tower, bridges, text embeddings, total."""
+        def count(*mods):
+            return sum(p.numel() for m in mods for p in (m.parameters() if isinstance(m, nn.Module) else [m]))
+        counts = {"video_tower": count(self.video), "audio_tower": count(self.audio),
+                  "bridges": count(self.bridges),
+                  "text": count(self.text_embed, self.text_pos, self.text_null)}
+        counts["total"] = sum(p.numel() for p in self.parameters())
+        return counts
+
+    def describe(self) -> str:
+        """A few lines: token rate of each stream, token counts, parameter counts."""
+        cfg = self.config
+        n_v = cfg.video_frames * cfg.video_tokens_per_frame
+        c = self.parameter_counts()
+        lines = [
+            f"video stream: {cfg.video_tokens_per_s:g} tokens/s ({cfg.video_latent_fps:g} latent frames/s x "
+            f"{cfg.video_tokens_per_frame} tokens/frame), {n_v} tokens per clip",
+            f"audio stream: {cfg.audio_tokens_per_s:g} tokens/s, {cfg.audio_length} tokens per clip",
+            f"video/audio token rate ratio {cfg.video_tokens_per_s / cfg.audio_tokens_per_s:.3g}; "
+            f"latent frame every {1 / cfg.video_latent_fps * 1000:g} ms, audio latent every "
+            f"{1 / cfg.audio_latent_rate * 1000:g} ms; bridge RoPE {'aligned (seconds)' if cfg.aligned_rope else 'index'}",
+            f"bridge placement {cfg.bridge!r}: slots {self.bridge_slots} of {self.num_slots}",
+            "parameters: " + ", ".join(f"{k} {v:,}" for k, v in c.items()),
+        ]
+        return "\n".join(lines)

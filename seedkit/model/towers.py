@@ -1,0 +1,171 @@
+"""DiT blocks with adaLN-Zero, and the two towers built from them.
+
+A tower turns noisy latents into a velocity of the same shape:
+
+    patchify -> tokens [B, N, dim] -> blocks -> final adaLN + linear -> unpatchify
+
+Each block (DiT, Peebles & Xie 2023, plus text cross-attention as in PixArt):
+
+    (shift, scale, gate) x 2 = Linear(SiLU(c))           c = timestep embedding [B, dim]
+    x = x + gate1 * SelfAttn(norm(x) * (1 + scale1) + shift1, RoPE)
+    x = x + CrossAttn(norm(x), text)
+    x = x + gate2 * MLP(norm(x) * (1 + scale2) + shift2)
+
+adaLN-Zero: the modulation Linear and the output head start at zero, so every block starts as
+the identity on its residual path and the whole tower starts by predicting zero velocity.
+The two towers differ only in how latents become tokens and which RoPE they use; the dual model
+drives their blocks itself so that it can insert the bridge between them.
+"""
+from __future__ import annotations
+
+import math
+
+import torch
+from torch import nn
+
+from .attention import Attention
+from .rope import angles_1d, angles_3d, video_grid_positions
+
+
+def timestep_embedding(t: torch.Tensor, dim: int, max_period: float = 10000.0) -> torch.Tensor:
+    """t [B] in [0, 1] -> sinusoidal features [B, dim] (t scaled by 1000 like integer DDPM steps)."""
+    half = dim // 2
+    freqs = torch.exp(-math.log(max_period) * torch.arange(half, device=t.device, dtype=torch.float32) / half)
+    args = 1000.0 * t.float()[:, None] * freqs[None]
+    return torch.cat([args.cos(), args.sin()], dim=-1)
+
+
+class TimestepEmbedder(nn.Module):
+    """t [B] -> conditioning vector c [B, dim] through sinusoids and a small MLP."""
+
+    def __init__(self, dim: int, freq_dim: int = 256):
+        super().__init__()
+        self.freq_dim = freq_dim
+        self.mlp = nn.Sequential(nn.Linear(freq_dim, dim), nn.SiLU(), nn.Linear(dim, dim))
+
+    def forward(self, t: torch.Tensor) -> torch.Tensor:
+        return self.mlp(timestep_embedding(t, self.freq_dim))
+
+
+def modulate(x: torch.Tensor, shift: torch.Tensor, scale: torch.Tensor) -> torch.Tensor:
+    """x [B, N, D] with per-sample shift, scale [B, D]."""
+    return x * (1 + scale[:, None]) + shift[:, None]
+
+
+class DiTBlock(nn.Module):
+    """One transformer block on tokens [B, N, dim], conditioned on c [B, dim] and text [B, L, text_dim]."""
+
+    def __init__(self, dim: int, heads: int, text_dim: int, mlp_ratio: float = 4.0):
+        super().__init__()
+        self.norm1 = nn.LayerNorm(dim, elementwise_affine=False, eps=1e-6)
+        self.attn = Attention(dim, heads)
+        self.norm_text = nn.LayerNorm(dim, eps=1e-6)
+        self.text_attn = Attention(dim, heads, context_dim=text_dim)
+        self.norm2 = nn.LayerNorm(dim, elementwise_affine=False, eps=1e-6)
+        hidden = int(dim * mlp_ratio)
+        self.mlp = nn.Sequential(nn.Linear(dim, hidden), nn.GELU(approximate="tanh"), nn.Linear(hidden, dim))
+        self.adaLN_modulation = nn.Sequential(nn.SiLU(), nn.Linear(dim, 6 * dim))
+        nn.init.zeros_(self.adaLN_modulation[-1].weight)  # adaLN-Zero: the block starts as identity
+        nn.init.zeros_(self.adaLN_modulation[-1].bias)
+
+    def forward(self, x: torch.Tensor, c: torch.Tensor, text: torch.Tensor, text_mask: torch.Tensor,
+                angles: torch.Tensor) -> torch.Tensor:
+        """x [B, N, dim]; c [B, dim]; text [B, L, text_dim]; text_mask [B, L] bool; angles [N, hd/2]."""
+        shift1, scale1, gate1, shift2, scale2, gate2 = self.adaLN_modulation(c).chunk(6, dim=-1)
+        h, _ = self.attn(modulate(self.norm1(x), shift1, scale1), q_angles=angles, k_angles=angles)
+        x = x + gate1[:, None] * h
+        h, _ = self.text_attn(self.norm_text(x), text, key_mask=text_mask)
+        x = x + h
+        return x + gate2[:, None] * self.mlp(modulate(self.norm2(x), shift2, scale2))
+
+
+class FinalLayer(nn.Module):
+    """tokens [B, N, dim] -> patch values [B, N, out_dim], adaLN-modulated, zero-initialised."""
+
+    def __init__(self, dim: int, out_dim: int):
+        super().__init__()
+        self.norm = nn.LayerNorm(dim, elementwise_affine=False, eps=1e-6)
+        self.adaLN_modulation = nn.Sequential(nn.SiLU(), nn.Linear(dim, 2 * dim))
+        self.linear = nn.Linear(dim, out_dim)
+        for layer in (self.adaLN_modulation[-1], self.linear):
+            nn.init.zeros_(layer.weight)
+            nn.init.zeros_(layer.bias)
+
+    def forward(self, x: torch.Tensor, c: torch.Tensor) -> torch.Tensor:
+        shift, scale = self.adaLN_modulation(c).chunk(2, dim=-1)
+        return self.linear(modulate(self.norm(x), shift, scale))
+
+
+def patchify_video(latents: torch.Tensor, patch: int) -> torch.Tensor:
+    """latents [B, T, C, H, W] -> tokens [B, T * (H/p) * (W/p), C * p * p], frame-major order."""
+    b, t, c, h, w = latents.shape
+    if h % patch or w % patch:
+        raise ValueError(f"video latent size {h}x{w} is not divisible by the patch size {patch}")
+    x = latents.reshape(b, t, c, h // patch, patch, w // patch, patch)
+    return x.permute(0, 1, 3, 5, 2, 4, 6).reshape(b, t * (h // patch) * (w // patch), c * patch * patch)
+
+
+def unpatchify_video(tokens: torch.Tensor, frames: int, channels: int, height: int, width: int,
+                     patch: int) -> torch.Tensor:
+    """Inverse of `patchify_video`: tokens [B, N, C * p * p] -> latents [B, T, C, H, W]."""
+    b = tokens.shape[0]
+    x = tokens.reshape(b, frames, height // patch, width // patch, channels, patch, patch)
+    return x.permute(0, 1, 4, 2, 5, 3, 6).reshape(b, frames, channels, height, width)
+
+
+class Tower(nn.Module):
+    """Shared machinery of a tower: timestep embedder, input projection, blocks, output head."""
+
+    def __init__(self, in_dim: int, dim: int, depth: int, heads: int, text_dim: int,
+                 mlp_ratio: float, rope_theta: float):
+        super().__init__()
+        self.dim, self.heads, self.rope_theta = dim, heads, rope_theta
+        self.embed = nn.Linear(in_dim, dim)
+        self.time_embed = TimestepEmbedder(dim)
+        self.blocks = nn.ModuleList(DiTBlock(dim, heads, text_dim, mlp_ratio) for _ in range(depth))
+        self.final = FinalLayer(dim, in_dim)
+
+    @property
+    def head_dim(self) -> int:
+        return self.dim // self.heads
+
+
+class VideoTower(Tower):
+    """Video latents [B, T', C, H', W'] <-> tokens [B, T' * (H'/p) * (W'/p), dim] with 3D RoPE."""
+
+    def __init__(self, channels: int, patch: int, dim: int, depth: int, heads: int, text_dim: int,
+                 mlp_ratio: float = 4.0, rope_theta: float = 10000.0):
+        super().__init__(channels * patch * patch, dim, depth, heads, text_dim, mlp_ratio, rope_theta)
+        self.channels, self.patch = channels, patch
+
+    def tokens(self, latents: torch.Tensor) -> torch.Tensor:
+        return self.embed(patchify_video(latents, self.patch))
+
+    def rope_angles(self, latents: torch.Tensor) -> torch.Tensor:
+        """Self-attention angles [N, head_dim / 2] from (frame, row, col) of each token."""
+        _, t, _, h, w = latents.shape
+        pos = video_grid_positions(t, h // self.patch, w // self.patch).to(latents.device)
+        return angles_3d(pos, self.head_dim, self.rope_theta)
+
+    def output(self, x: torch.Tensor, c: torch.Tensor, like: torch.Tensor) -> torch.Tensor:
+        _, t, ch, h, w = like.shape
+        return unpatchify_video(self.final(x, c), t, ch, h, w, self.patch)
+
+
+class AudioTower(Tower):
+    """Audio latents [B, A', C_a] <-> tokens [B, A', dim] (one token per latent) with 1D RoPE."""
+
+    def __init__(self, channels: int, dim: int, depth: int, heads: int, text_dim: int,
+                 mlp_ratio: float = 4.0, rope_theta: float = 10000.0):
+        super().__init__(channels, dim, depth, heads, text_dim, mlp_ratio, rope_theta)
+        self.channels = channels
+
+    def tokens(self, latents: torch.Tensor) -> torch.Tensor:
+        return self.embed(latents)
+
+    def rope_angles(self, latents: torch.Tensor) -> torch.Tensor:
+        pos = torch.arange(latents.shape[1], device=latents.device)
+        return angles_1d(pos, self.head_dim, self.rope_theta)
+
+    def output(self, x: torch.Tensor, c: torch.Tensor, like: torch.Tensor) -> torch.Tensor:
+        return self.final(x, c)

@@ -1,0 +1,188 @@
+"""Dual-tower DiT: shapes, independence of the towers, bridge switch, aligned RoPE."""
+import pytest
+import torch
+
+from seedkit.model import DualTowerConfig, DualTowerDiT, bridge_layers, rotation_similarity, token_times_s
+
+
+def tiny(**overrides) -> DualTowerConfig:
+    """Bounce shapes with narrow, shallow towers so each test runs in a second."""
+    base = dict(video_dim=32, video_heads=2, video_depth=2, audio_dim=24, audio_heads=2, audio_depth=2,
+                text_dim=16, mlp_ratio=2.0)
+    return DualTowerConfig.bounce(**{**base, **overrides})
+
+
+def inputs(cfg: DualTowerConfig, batch: int = 2, seed: int = 0):
+    g = torch.Generator().manual_seed(seed)
+    video = torch.randn(batch, cfg.video_frames, cfg.video_channels, cfg.video_height, cfg.video_width, generator=g)
+    audio = torch.randn(batch, cfg.audio_length, cfg.audio_channels, generator=g)
+    t_video, t_audio = torch.rand(batch, generator=g), torch.rand(batch, generator=g)
+    ids = torch.randint(2, cfg.vocab_size, (batch, 5), generator=g)
+    mask = torch.ones(batch, 5, dtype=torch.bool)
+    mask[0, 3:] = False
+    return video, audio, t_video, t_audio, ids, mask
+
+
+def wake_up(model: DualTowerDiT, open_gates: bool = False) -> DualTowerDiT:
+    """Replace the zero initialisations (adaLN-Zero, output heads; gates if asked) by small random
+    values, so that outputs depend on inputs and independence is a real property, not all zeros."""
+    g = torch.Generator().manual_seed(1)
+    with torch.no_grad():
+        for name, p in model.named_parameters():
+            is_gate = name.split(".")[-1].startswith("gate_")
+            if (is_gate and open_gates) or (not is_gate and torch.all(p == 0)):
+                p.copy_(torch.randn(p.shape, generator=g) * 0.1)
+    return model
+
+
+@pytest.mark.parametrize("preset", ["bounce", "grid"])
+def test_output_shapes_match_latents(preset):
+    cfg = getattr(DualTowerConfig, preset)(video_dim=32, video_heads=2, audio_dim=24, audio_heads=2,
+                                            video_depth=2, audio_depth=2, text_dim=16)
+    model = DualTowerDiT(cfg)
+    video, audio, *rest = inputs(cfg)
+    out = model(video, audio, *rest)
+    assert out.video.shape == video.shape == (2, cfg.video_frames, 8, 8, 8)
+    assert out.audio.shape == audio.shape == (2, cfg.audio_length, 16)
+    assert out.attention == {}
+
+
+def test_preset_shapes_follow_the_design():
+    b, g = DualTowerConfig.bounce(), DualTowerConfig.grid()
+    assert (b.video_frames, b.audio_length, b.video_latent_fps, b.duration_s) == (8, 50, 4.0, 2.0)
+    assert (g.video_frames, g.audio_length, g.video_latent_fps, g.duration_s) == (18, 72, 6.25, 2.88)
+    assert b.audio_dim < b.video_dim  # asymmetric towers
+
+
+def test_fresh_model_predicts_zero_velocity():
+    cfg = tiny()
+    out = DualTowerDiT(cfg)(*inputs(cfg))
+    assert torch.all(out.video == 0) and torch.all(out.audio == 0)
+
+
+def test_gates_at_zero_make_towers_independent():
+    cfg = tiny()
+    model = wake_up(DualTowerDiT(cfg))
+    video, audio, tv, ta, ids, mask = inputs(cfg)
+    video2, audio2, tv2, ta2, _, _ = inputs(cfg, seed=7)
+    base = model(video, audio, tv, ta, ids, mask)
+    other_audio = model(video, audio2, tv, ta2, ids, mask)
+    other_video = model(video2, audio, tv2, ta, ids, mask)
+    assert torch.equal(base.video, other_audio.video)
+    assert torch.equal(base.audio, other_video.audio)
+    assert not torch.equal(base.video, other_video.video)  # the inputs matter at all
+
+
+def test_open_gates_let_each_tower_hear_the_other():
+    cfg = tiny()
+    model = wake_up(DualTowerDiT(cfg), open_gates=True)
+    video, audio, tv, ta, ids, mask = inputs(cfg)
+    _, audio2, _, _, _, _ = inputs(cfg, seed=7)
+    assert not torch.equal(model(video, audio, tv, ta, ids, mask).video,
+                           model(video, audio2, tv, ta, ids, mask).video)
+
+
+def train_a_few_steps(model: DualTowerDiT, steps: int = 3) -> None:
+    cfg = model.config
+    opt = torch.optim.AdamW(model.parameters(), lr=1e-2)
+    for step in range(steps):
+        video, audio, tv, ta, ids, mask = inputs(cfg, seed=100 + step)
+        out = model(video, audio, tv, ta, ids, mask)
+        loss = (out.video - video.flip(0)).pow(2).mean() + (out.audio - audio.flip(0)).pow(2).mean()
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+
+
+@pytest.mark.parametrize("placement, independent", [("none", True), ("all", False)])
+def test_placement_none_stays_independent_after_training(placement, independent):
+    cfg = tiny(bridge=placement)
+    torch.manual_seed(0)
+    model = DualTowerDiT(cfg)
+    train_a_few_steps(model)
+    video, audio, tv, ta, ids, mask = inputs(cfg)
+    _, audio2, _, ta2, _, _ = inputs(cfg, seed=7)
+    same = torch.equal(model(video, audio, tv, ta, ids, mask).video, model(video, audio2, tv, ta2, ids, mask).video)
+    assert same == independent
+
+
+def test_bridge_off_flag_equals_placement_none():
+    model = wake_up(DualTowerDiT(tiny(bridge="all")), open_gates=True)
+    plain = DualTowerDiT(tiny(bridge="none"))
+    missing, unexpected = plain.load_state_dict(model.state_dict(), strict=False)
+    assert not missing and all(k.startswith("bridges.") for k in unexpected)
+    args = inputs(tiny())
+    off, none = model(*args, bridge=False), plain(*args)
+    assert torch.equal(off.video, none.video) and torch.equal(off.audio, none.audio)
+    assert not torch.equal(model(*args).video, off.video)
+
+
+def test_dropped_text_gives_finite_output():
+    cfg = tiny()
+    model = wake_up(DualTowerDiT(cfg))
+    video, audio, tv, ta, ids, mask = inputs(cfg)
+    out = model(video, audio, tv, ta, ids, torch.zeros_like(mask))
+    assert torch.isfinite(out.video).all() and torch.isfinite(out.audio).all()
+
+
+def test_captured_attention_maps_are_distributions_over_the_other_stream():
+    cfg = tiny(bridge="every:2")
+    model = DualTowerDiT(cfg)
+    out = model(*inputs(cfg), capture_attention=True)
+    n_v = cfg.video_frames * cfg.video_tokens_per_frame
+    assert set(out.attention) == {"bridge0/audio_to_video", "bridge0/video_to_audio"}
+    a2v, v2a = out.attention["bridge0/audio_to_video"], out.attention["bridge0/video_to_audio"]
+    assert a2v.shape == (2, 2, n_v, cfg.audio_length) and v2a.shape == (2, 2, cfg.audio_length, n_v)
+    torch.testing.assert_close(a2v.sum(-1), torch.ones(2, 2, n_v))
+
+
+def test_capturing_attention_does_not_change_the_output():
+    cfg = tiny()
+    model = wake_up(DualTowerDiT(cfg), open_gates=True)
+    args = inputs(cfg)
+    torch.testing.assert_close(model(*args).video, model(*args, capture_attention=True).video)
+
+
+@pytest.mark.parametrize("placement, slots", [("all", [0, 1, 2, 3]), ("none", []), ("first:2", [0, 1]),
+                                              ("every:2", [0, 2]), ("every:3", [0, 3])])
+def test_placement_strings_pick_bridge_slots(placement, slots):
+    assert bridge_layers(placement, 4) == slots
+
+
+@pytest.mark.parametrize("bad", ["some", "first:", "every:0", "first:x"])
+def test_bad_placement_is_a_clear_error(bad):
+    with pytest.raises(ValueError, match="first:N"):
+        bridge_layers(bad, 4)
+
+
+def test_token_times_share_a_frame_time():
+    times = token_times_s(3, 4.0, tokens_per_step=2)
+    assert times.tolist() == [0.0, 0.0, 0.25, 0.25, 0.5, 0.5]
+
+
+@pytest.mark.parametrize("preset", ["bounce", "grid"])
+def test_aligned_rope_similarity_peaks_at_the_same_instant(preset):
+    cfg = getattr(DualTowerConfig, preset)()
+    model = DualTowerDiT(cfg)
+    pos_v, pos_a = model.bridge_positions(cfg.video_frames, cfg.audio_length)
+    time_v = token_times_s(cfg.video_frames, cfg.video_latent_fps, cfg.video_tokens_per_frame)
+    time_a = token_times_s(cfg.audio_length, cfg.audio_latent_rate)
+    head_dim = cfg.video_dim // cfg.video_heads
+    sim = rotation_similarity(pos_v, pos_a, head_dim)  # [Nv, Na]
+    gap = (time_v[:, None] - time_a[None]).abs()  # [Nv, Na] seconds between tokens
+    nearest_gap = gap.min(dim=1).values
+    # the peak is an audio latent of the same instant (bounce 0.5 s sits between two latents: a tie)
+    peak_gap = gap.gather(1, sim.argmax(dim=1, keepdim=True))[:, 0]
+    torch.testing.assert_close(peak_gap, nearest_gap, atol=1e-6, rtol=0)
+    assert nearest_gap.max() <= 0.5 / cfg.audio_latent_rate + 1e-6
+    # index positions (the ablation) put the peak elsewhere for every frame after the first
+    plain = DualTowerDiT(getattr(DualTowerConfig, preset)(aligned_rope=False))
+    sim_index = rotation_similarity(*plain.bridge_positions(cfg.video_frames, cfg.audio_length), head_dim)
+    peak_gap_index = gap.gather(1, sim_index.argmax(dim=1, keepdim=True))[:, 0]
+    later = time_v > 0
+    assert (peak_gap_index[later] > nearest_gap[later] + 0.1).all()
+
+
+def test_unknown_config_option_is_named():
+    with pytest.raises(ValueError, match="video_widht"):
+        DualTowerConfig.from_dict({"preset": "bounce", "video_widht": 3}, source="model.yaml")
