@@ -131,6 +131,31 @@ def cmd_sample(args) -> int:
     return 0
 
 
+def cmd_data_download(args) -> int:
+    from .data.grid_download import download_grid
+
+    try:
+        out = download_grid(args.to, speakers=args.speakers, base_url=args.base_url)
+    except ValueError as e:
+        raise UserError(str(e)) from e
+    print(f"GRID ready in {out}; next: seedkit data prepare grid --source {out}")
+    return 0
+
+
+def cmd_data_prepare(args) -> int:
+    from .data.grid import PrepareConfig, prepare_grid
+
+    try:
+        cfg = PrepareConfig(size=args.size, workers=args.workers, limit=args.limit)
+        summary = prepare_grid(args.source, args.cache, cfg)
+    except ValueError as e:
+        raise UserError(str(e)) from e
+    for key, reason in list(summary.reasons.items())[:10]:
+        print(f"skipped {key}: {reason}")
+    print(f"{summary}; manifest {Path(args.cache) / 'manifest.jsonl'}")
+    return 0
+
+
 # ----------------------------------------------------------------------------------------------
 # demo
 
@@ -179,6 +204,20 @@ def build_parser() -> argparse.ArgumentParser:
     pv.add_argument("--sample-rate", type=int, default=16000, help="audio rate (default 16000)")
     pv.add_argument("--seed", type=int, default=0, help="dataset seed (default 0)")
     pv.set_defaults(func=cmd_data_preview)
+    dl = dsub.add_parser("download", help="download a dataset (GRID from Zenodo), resumable")
+    dl.add_argument("dataset", choices=["grid"], help="dataset to download")
+    dl.add_argument("--speakers", nargs="+", default=["s1"], help="GRID speakers (default s1)")
+    dl.add_argument("--to", required=True, help="destination folder (becomes the --source of prepare)")
+    dl.add_argument("--base-url", default=None, help="mirror serving <name>?download=1 (default Zenodo)")
+    dl.set_defaults(func=cmd_data_download)
+    pr = dsub.add_parser("prepare", help="decode, crop and cache a dataset for training")
+    pr.add_argument("dataset", choices=["grid"], help="dataset to prepare")
+    pr.add_argument("--source", required=True, help="GRID folder (s1/, alignments/s1/, loose clips)")
+    pr.add_argument("--size", type=int, default=64, help="crop side in pixels (default 64)")
+    pr.add_argument("--workers", type=int, default=1, help="worker processes (default 1)")
+    pr.add_argument("--limit", type=int, default=None, help="prepare at most K new clips")
+    pr.add_argument("--cache", default="data/cache/grid", help="cache folder (default data/cache/grid)")
+    pr.set_defaults(func=cmd_data_prepare)
 
     sp = sub.add_parser("sample", help="generate clips from a trained JointAV checkpoint")
     sp.add_argument("--ckpt", required=True, help="JointAV checkpoint (.ckpt)")
