@@ -132,11 +132,11 @@ def cmd_sample(args) -> int:
 
 
 def cmd_data_download(args) -> int:
-    from .data.grid_download import download_grid
+    from .data.grid_download import DownloadError, download_grid
 
     try:
         out = download_grid(args.to, speakers=args.speakers, base_url=args.base_url)
-    except ValueError as e:
+    except (ValueError, DownloadError) as e:
         raise UserError(str(e)) from e
     print(f"GRID ready in {out}; next: seedkit data prepare grid --source {out}")
     return 0
