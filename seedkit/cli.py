@@ -157,6 +157,23 @@ def cmd_data_prepare(args) -> int:
 
 
 # ----------------------------------------------------------------------------------------------
+# model
+
+
+def cmd_model_summary(args) -> int:
+    from .model import DualTowerConfig, DualTowerDiT
+
+    try:
+        config = DualTowerConfig.from_yaml(args.config)
+        model = DualTowerDiT(config)
+    except ValueError as e:
+        raise UserError(str(e)) from e
+    print(f"model config {args.config}")
+    print(model.describe())
+    return 0
+
+
+# ----------------------------------------------------------------------------------------------
 # demo
 
 
@@ -231,6 +248,12 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--seed", type=int, default=0, help="sampling seed (default 0)")
     sp.add_argument("--out", required=True, help="output folder")
     sp.set_defaults(func=cmd_sample)
+
+    model = sub.add_parser("model", help="model tools: summary")
+    msub = model.add_subparsers(dest="model_command", metavar="ACTION", required=True)
+    ms = msub.add_parser("summary", help="parameters per tower and bridge, token rate of each stream")
+    ms.add_argument("--config", required=True, help="model YAML (configs/model_*.yaml) or a joint config")
+    ms.set_defaults(func=cmd_model_summary)
 
     demo = sub.add_parser("demo", help="run the whole pipeline on the built-in bounce dataset")
     demo.add_argument("--out", default="outputs/demo", help="output folder (default outputs/demo)")

@@ -79,6 +79,29 @@ class DualTowerConfig:
             raise ValueError(f"{source}: preset must be 'bounce' or 'grid', got {preset!r}")
         return getattr(cls, preset)(**values)
 
+    @classmethod
+    def from_yaml(cls, path) -> DualTowerConfig:
+        """Read a model YAML: either DualTowerConfig fields (with optional `preset`) at the top
+        level, or a joint training config whose `model.init_args` has `clip` (the preset),
+        `vocabulary` and `model` (field overrides). Latent shapes then come from the preset."""
+        import yaml
+        from pathlib import Path
+
+        path = Path(path)
+        if not path.is_file():
+            raise FileNotFoundError(f"model config {path} does not exist")
+        data = yaml.safe_load(path.read_text()) or {}
+        if not isinstance(data, dict):
+            raise ValueError(f"{path}: expected a mapping of model options, got {type(data).__name__}")
+        joint = data.get("model")
+        if isinstance(joint, dict):
+            args = joint.get("init_args", joint)
+            values = {"preset": args.get("clip", "bounce"), **(args.get("model") or {})}
+            if args.get("vocabulary") and "vocab_size" not in values:
+                values["vocab_size"] = len(set(args["vocabulary"])) + 2  # + <pad>, <unk>
+            return cls.from_dict(values, source=f"{path}: model.init_args")
+        return cls.from_dict(data, source=str(path))
+
     def to_dict(self) -> dict:
         return asdict(self)
 
