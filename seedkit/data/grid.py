@@ -211,7 +211,7 @@ def mouth_box(frame: np.ndarray) -> CropBox:
     head_w = min(float(band.sum(1).max()), 0.45 * w)  # long hair widens the mask: cap it
     cx = float(np.median(np.nonzero(band)[1]))
     redness = cv2.cvtColor(frame, cv2.COLOR_RGB2LAB)[..., 1].astype(np.float32)
-    y0, y1 = int(top + 0.7 * head_w), int(min(h, top + 1.5 * head_w))
+    y0, y1 = int(top + 0.98 * head_w), int(min(h, top + 1.5 * head_w))
     x0, x1 = int(max(0, cx - 0.25 * head_w)), int(min(w, cx + 0.25 * head_w))
     region = redness[y0:y1, x0:x1]
     if region.size == 0:
