@@ -30,8 +30,8 @@ __all__ = ["EventScore", "detect_video_impacts", "detect_audio_onsets", "match_e
 class EventScore:
     """How well predicted event times match reference event times (one-to-one within a tolerance)."""
 
-    precision: float  # matched / n_pred (1.0 when both are empty, 0.0 when only pred is empty)
-    recall: float  # matched / n_true (1.0 when both are empty, 0.0 when only true is empty)
+    precision: float  # matched / n_pred; 1.0 when nothing is predicted (no false alarm)
+    recall: float  # matched / n_true; 1.0 when there is nothing to find
     f1: float  # harmonic mean of precision and recall
     mean_abs_offset_s: float  # mean |pred - true| over matched pairs; 0.0 when nothing matched
     mean_offset_s: float  # mean signed pred - true over matched pairs (a constant lag shows here)
@@ -64,8 +64,8 @@ def match_events(pred_s, true_s, tolerance_s: float) -> EventScore:
         rows, cols = linear_sum_assignment(cost)
         pairs = [(r, c) for r, c in zip(rows, cols) if diff[r, c] <= tolerance_s]
     m = len(pairs)
-    precision = m / n_pred if n_pred else (1.0 if n_true == 0 else 0.0)
-    recall = m / n_true if n_true else (1.0 if n_pred == 0 else 0.0)
+    precision = m / n_pred if n_pred else 1.0
+    recall = m / n_true if n_true else 1.0
     f1 = 2 * precision * recall / (precision + recall) if precision + recall > 0 else 0.0
     offsets = np.array([pred[r] - true[c] for r, c in pairs])
     return EventScore(
@@ -161,10 +161,16 @@ def _reversals(p: np.ndarray, valid: np.ndarray, min_jump_px: float) -> list[flo
                 continue  # no reversal on this axis
             s = (p[j + 1] - p[j] - v2) / (v1 - v2)
             if -0.05 <= s <= 1.05:
+                # the right interval has straight lines on both sides: they predict the next
+                # points out; in the wrong one a velocity straddles the bounce and misses
+                resid = 0.0
+                if j - 2 >= 0 and j - 1 >= 0:
+                    resid += abs(p[j - 2] - (p[j - 1] - v1))
+                if j + 3 < T:
+                    resid += abs(p[j + 3] - (p[j + 2] + v2))
                 cand = j + float(np.clip(s, 0.0, 1.0))
-                dist = abs(cand - k)
-                if best is None or dist < best[0]:
-                    best = (dist, cand)
+                if best is None or resid < best[0]:
+                    best = (resid, cand)
         if best is not None:
             times.append(best[1])
     return times
