@@ -1,0 +1,73 @@
+"""Plain-dict tokenizer checkpoints, loadable with `torch.load(weights_only=True)`.
+
+    {"kind": "video_autoencoder" | "audio_autoencoder",
+     "config": dataclass as dict, "state_dict": {...},
+     "latent_shift": float, "latent_scale": float}
+
+Only tensors, numbers, strings, lists and dicts are stored, so no pickled class is ever executed.
+"""
+from __future__ import annotations
+
+import dataclasses
+import os
+import tempfile
+from pathlib import Path
+
+import torch
+
+
+class CheckpointError(ValueError):
+    """A tokenizer checkpoint is missing, unreadable, or of another kind."""
+
+
+def save_plain_checkpoint(path: str | os.PathLike, kind: str, config, state_dict: dict,
+                          latent_shift: float, latent_scale: float) -> Path:
+    """Write the checkpoint next to its final name, then rename (a crash never leaves half a file)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    payload = {
+        "kind": kind,
+        "config": dataclasses.asdict(config),
+        "state_dict": {k: v.detach().cpu() for k, v in state_dict.items()},
+        "latent_shift": float(latent_shift),
+        "latent_scale": float(latent_scale),
+    }
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
+    os.close(fd)
+    try:
+        torch.save(payload, tmp)
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+    return path
+
+
+def load_plain_checkpoint(path: str | os.PathLike, kind: str) -> dict:
+    """Read a checkpoint written by `save_plain_checkpoint` and check it holds a `kind` model."""
+    p = Path(path)
+    if not p.is_file():
+        raise CheckpointError(f"{p}: no such checkpoint file (expected a {kind} checkpoint, "
+                              f"e.g. written by `seedkit fit --config seedkit/configs/tokenizer_*.yaml`)")
+    try:
+        payload = torch.load(p, map_location="cpu", weights_only=True)
+    except Exception as e:  # torch raises several types for corrupt / foreign files
+        raise CheckpointError(f"{p}: not a readable tokenizer checkpoint (expected {kind}): {e}") from e
+    if not isinstance(payload, dict) or "kind" not in payload:
+        raise CheckpointError(f"{p}: not a seedkit tokenizer checkpoint (no 'kind' entry; "
+                              f"expected kind {kind!r})")
+    if payload["kind"] != kind:
+        raise CheckpointError(f"{p}: holds a {payload['kind']!r} checkpoint, expected {kind!r}")
+    missing = {"config", "state_dict", "latent_shift", "latent_scale"} - set(payload)
+    if missing:
+        raise CheckpointError(f"{p}: {kind} checkpoint lacks entries {sorted(missing)}")
+    return payload
+
+
+def config_from_dict(cls, data: dict):
+    """Rebuild a flat config dataclass from `dataclasses.asdict` output (unknown keys are an error)."""
+    names = {f.name for f in dataclasses.fields(cls)}
+    unknown = set(data) - names
+    if unknown:
+        raise CheckpointError(f"{cls.__name__}: checkpoint config has unknown options {sorted(unknown)}")
+    return cls(**data)

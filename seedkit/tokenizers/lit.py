@@ -1,0 +1,204 @@
+"""`TokenizerModule`: one LightningModule that trains the video or the audio tokenizer.
+
+    seedkit fit --config seedkit/configs/tokenizer_video_bounce.yaml
+
+Training minimises reconstruction error (video: L1 + MSE on pixels; audio: L1 on log-mel) plus an
+optional KL term. Validation logs PSNR/SSIM (video) or mel L1 / spectral convergence (audio, also
+after the full mel -> Griffin-Lim -> mel round trip) and, with a W&B logger, reconstructions as
+images, audio and side-by-side mp4s. At the end of `fit` the latent shift/scale is measured on
+training batches and a plain checkpoint is exported to `export_path`.
+"""
+from __future__ import annotations
+
+from typing import Literal
+
+import lightning as L
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from ..data.clip import ClipSpec, video_to_frames
+from .audio import AudioAutoencoder, AudioAutoencoderConfig
+from .metrics import mel_l1, psnr, spectral_convergence, ssim
+from .video import VideoAutoencoder, VideoAutoencoderConfig
+
+
+class TokenizerModule(L.LightningModule):
+    def __init__(
+        self,
+        modality: Literal["video", "audio"] = "video",  # which tokenizer to train
+        latent_channels: int = 8,  # C of the latents (video 4-8, audio 8-16)
+        base_channels: int = 32,  # video: width of the first conv stage
+        space_down: int = 4,  # video: 4 (32 px bounce) or 8 (64 px GRID)
+        hidden_channels: int = 128,  # audio: width of the 1D convs
+        kl_weight: float = 0.0,  # KL term weight; 0 = plain autoencoder
+        identity: bool = False,  # ablation: pixels (video) or raw mel frames (audio) as tokens
+        sample_rate: int = 16000,  # audio: Hz (must match the data)
+        lr: float = 2e-3,  # AdamW learning rate (cosine decay to 10% over max_steps)
+        weight_decay: float = 0.0,  # AdamW weight decay
+        export_path: str | None = "checkpoints/tokenizer_video_bounce.pt",  # plain checkpoint written at the end of fit
+        stats_batches: int = 8,  # training batches used to measure the latent shift/scale
+        media_clips: int = 2,  # clips logged as media per validation (W&B only)
+        griffin_lim_clips: int = 4,  # clips put through the Griffin-Lim round trip per validation
+    ):
+        super().__init__()
+        self.save_hyperparameters()
+        if modality == "video":
+            self.tokenizer = VideoAutoencoder(VideoAutoencoderConfig(
+                latent_channels=latent_channels, base_channels=base_channels, space_down=space_down,
+                kl_weight=kl_weight, pixels=identity))
+        elif modality == "audio":
+            self.tokenizer = AudioAutoencoder(AudioAutoencoderConfig(
+                sample_rate=sample_rate, latent_channels=latent_channels, hidden_channels=hidden_channels,
+                identity=identity))
+        else:
+            raise ValueError(f"TokenizerModule.modality must be 'video' or 'audio', got {modality!r}")
+        self._described = False
+
+    # -- training ---------------------------------------------------------------------------------
+    def _losses(self, batch: dict) -> tuple[dict, object]:
+        if self.hparams.modality == "video":
+            rec = self.tokenizer(batch["video"])
+            err = rec.video - batch["video"]
+            # L1 keeps small objects sharp, MSE is what PSNR measures
+            losses = {"l1": err.abs().mean(), "mse": err.pow(2).mean(), "kl": rec.kl}
+            losses["loss"] = losses["l1"] + losses["mse"] + self.hparams.kl_weight * rec.kl
+        else:
+            rec = self.tokenizer(batch["audio"])
+            losses = {"mel_l1": F.l1_loss(rec.mel, rec.target)}
+            losses["loss"] = losses["mel_l1"]
+        return losses, rec
+
+    def on_fit_start(self) -> None:
+        spec = self._spec()
+        if spec is not None and not self._described:
+            self.tokenizer.describe(spec)
+            self._described = True
+
+    def training_step(self, batch: dict, batch_idx: int) -> torch.Tensor:
+        losses, _ = self._losses(batch)
+        self.log_dict({f"train/{k}": v for k, v in losses.items()}, prog_bar=True,
+                      batch_size=batch["audio"].shape[0])
+        return losses["loss"]
+
+    def configure_optimizers(self):
+        if not any(p.requires_grad for p in self.parameters()):
+            return None  # identity tokenizers have nothing to train
+        opt = torch.optim.AdamW(self.parameters(), lr=self.hparams.lr, weight_decay=self.hparams.weight_decay)
+        total = self.trainer.max_steps if self.trainer and self.trainer.max_steps > 0 else 1000
+        sched = torch.optim.lr_scheduler.LambdaLR(
+            opt, lambda s: 0.1 + 0.9 * 0.5 * (1 + np.cos(np.pi * min(s / total, 1.0))))
+        return {"optimizer": opt, "lr_scheduler": {"scheduler": sched, "interval": "step"}}
+
+    # -- validation -------------------------------------------------------------------------------
+    @torch.no_grad()
+    def validation_step(self, batch: dict, batch_idx: int) -> None:
+        losses, rec = self._losses(batch)
+        b = batch["audio"].shape[0]
+        metrics = {f"val/{k}": v for k, v in losses.items()}
+        if self.hparams.modality == "video":
+            metrics["val/psnr"] = psnr(rec.video.clamp(-1, 1), batch["video"]).mean()
+            metrics["val/ssim"] = ssim(rec.video.clamp(-1, 1), batch["video"]).mean()
+        else:
+            metrics["val/spectral_convergence"] = spectral_convergence(rec.mel, rec.target).mean()
+            if batch_idx == 0 and self.hparams.griffin_lim_clips > 0:
+                metrics.update(self._griffin_lim_metrics(rec))
+        self.log_dict(metrics, prog_bar=True, batch_size=b)
+        if batch_idx == 0:
+            self._log_media(batch, rec)
+
+    def _griffin_lim_metrics(self, rec) -> dict:
+        """What inverting the mel costs: mel -> waveform -> mel, for the input and the reconstruction."""
+        n = self.hparams.griffin_lim_clips
+        tok = self.tokenizer
+        target = rec.target[:n]
+        out = {}
+        for name, mel in (("gl_input", target), ("gl_recon", rec.mel[:n])):
+            again = tok.mel(tok.mel_to_waveform(mel))
+            out[f"val/{name}_mel_l1"] = mel_l1(again, target).mean()
+            out[f"val/{name}_spectral_convergence"] = spectral_convergence(again, target).mean()
+        return out
+
+    def _log_media(self, batch: dict, rec) -> None:
+        from lightning.pytorch.loggers import WandbLogger
+
+        loggers = [lg for lg in self.loggers if isinstance(lg, WandbLogger)]
+        if not loggers or self.hparams.media_clips <= 0:
+            return
+        import wandb
+
+        from ..media import encode_mp4
+
+        spec = self._spec() or ClipSpec()
+        n = min(self.hparams.media_clips, batch["audio"].shape[0])
+        payload: dict = {}
+        for i in range(n):
+            if self.hparams.modality == "video":
+                orig = video_to_frames(batch["video"][i])
+                recon = video_to_frames(rec.video[i].clamp(-1, 1))
+                side = torch.cat([orig, recon], dim=2).numpy()  # [T, H, 2W, 3]: original | reconstruction
+                payload[f"val/frames_{i}"] = wandb.Image(np.concatenate(list(side[::4]), axis=0),
+                                                         caption="original | reconstruction")
+                mp4 = encode_mp4(side, batch["audio"][i].float().cpu().numpy(), spec.fps, spec.sample_rate)
+                payload[f"val/clip_{i}"] = wandb.Video(_bytes_file(mp4), format="mp4")
+            else:
+                mel = torch.cat([rec.target[i], rec.mel[i]], dim=0).float().cpu().numpy()
+                payload[f"val/mel_{i}"] = wandb.Image(_to_image(mel[::-1]), caption="top: reconstruction, bottom: original")
+                wav = self.tokenizer.mel_to_waveform(rec.mel[i : i + 1])[0, 0].numpy()
+                payload[f"val/audio_{i}"] = wandb.Audio(wav, sample_rate=self.hparams.sample_rate,
+                                                        caption="decoded mel -> Griffin-Lim")
+                payload[f"val/audio_orig_{i}"] = wandb.Audio(batch["audio"][i, 0].float().cpu().numpy(),
+                                                             sample_rate=self.hparams.sample_rate)
+        for lg in loggers:
+            lg.experiment.log(payload, step=self.global_step)
+
+    def _spec(self) -> ClipSpec | None:
+        dm = getattr(self.trainer, "datamodule", None) if self._trainer is not None else None
+        return getattr(dm, "spec", None)
+
+    # -- export -----------------------------------------------------------------------------------
+    @torch.no_grad()
+    def measure_latent_stats(self, batches) -> tuple[float, float]:
+        """Mean and std of the raw latents over `batches`; stored in the tokenizer."""
+        tok = self.tokenizer
+        tok.set_latent_stats(0.0, 1.0)
+        total, total_sq, count = 0.0, 0.0, 0
+        for batch in batches:
+            if self.hparams.modality == "video":
+                z = tok.encode(batch["video"].to(self.device))
+            else:
+                z = tok.encode(batch["audio"].to(self.device))
+            total += z.double().sum().item()
+            total_sq += z.double().pow(2).sum().item()
+            count += z.numel()
+        mean = total / count
+        std = max(total_sq / count - mean**2, 0.0) ** 0.5
+        tok.set_latent_stats(mean, std)
+        return mean, std
+
+    def on_fit_end(self) -> None:
+        dm = getattr(self.trainer, "datamodule", None)
+        if dm is None:
+            return
+        was_training = self.training
+        self.eval()
+        loader = dm.train_dataloader()
+        batches = (b for _, b in zip(range(self.hparams.stats_batches), loader))
+        mean, std = self.measure_latent_stats(batches)
+        print(f"latent stats over {self.hparams.stats_batches} training batches: shift={mean:.4f} scale={std:.4f}")
+        if self.hparams.export_path and self.trainer.is_global_zero:
+            path = self.tokenizer.save_checkpoint(self.hparams.export_path)
+            print(f"exported {self.hparams.modality} tokenizer -> {path}")
+        self.train(was_training)
+
+
+def _bytes_file(data: bytes):
+    import io
+
+    return io.BytesIO(data)
+
+
+def _to_image(mel: np.ndarray) -> np.ndarray:
+    """Log-mel [M, F] -> uint8 greyscale image scaled to its own range."""
+    lo, hi = float(mel.min()), float(mel.max())
+    return ((mel - lo) / max(hi - lo, 1e-6) * 255).astype(np.uint8)

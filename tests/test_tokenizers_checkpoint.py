@@ -1,0 +1,60 @@
+"""Tokenizer checkpoints: plain dicts, identical outputs after reload, clear errors otherwise."""
+import pytest
+import torch
+
+from seedkit.tokenizers import AudioAutoencoder, CheckpointError, VideoAutoencoder
+
+
+def test_video_checkpoint_round_trip_gives_identical_outputs(tmp_path):
+    torch.manual_seed(0)
+    ae = VideoAutoencoder(latent_channels=4, base_channels=8).eval()
+    ae.set_latent_stats(0.3, 1.7)
+    path = ae.save_checkpoint(tmp_path / "v.pt")
+    payload = torch.load(path, weights_only=True)
+    assert payload["kind"] == "video_autoencoder" and payload["latent_scale"] == pytest.approx(1.7)
+    loaded = VideoAutoencoder.from_checkpoint(path)
+    video = torch.rand(1, 8, 3, 16, 16) * 2 - 1
+    with torch.no_grad():
+        assert torch.equal(loaded.encode(video), ae.encode(video))
+        z = ae.encode(video)
+        assert torch.equal(loaded.decode(z), ae.decode(z))
+    assert loaded.config == ae.config
+
+
+def test_audio_checkpoint_round_trip_gives_identical_outputs(tmp_path):
+    torch.manual_seed(0)
+    ae = AudioAutoencoder(hidden_channels=32, latent_channels=8).eval()
+    ae.set_latent_stats(-0.2, 2.5)
+    path = ae.save_checkpoint(tmp_path / "a.pt")
+    loaded = AudioAutoencoder.from_checkpoint(path)
+    audio = torch.randn(2, 1, 8000) * 0.1
+    with torch.no_grad():
+        assert torch.equal(loaded.encode(audio), ae.encode(audio))
+        assert torch.equal(loaded.decode(ae.encode(audio)), ae.decode(ae.encode(audio)))
+
+
+def test_missing_checkpoint_names_the_file_and_the_kind(tmp_path):
+    with pytest.raises(CheckpointError, match=r"nope\.pt.*video_autoencoder"):
+        VideoAutoencoder.from_checkpoint(tmp_path / "nope.pt")
+
+
+def test_checkpoint_of_the_wrong_kind_is_refused(tmp_path):
+    path = AudioAutoencoder(hidden_channels=32).save_checkpoint(tmp_path / "audio.pt")
+    with pytest.raises(CheckpointError, match=r"audio\.pt.*'audio_autoencoder'.*expected 'video_autoencoder'"):
+        VideoAutoencoder.from_checkpoint(path)
+
+
+def test_foreign_file_is_refused_clearly(tmp_path):
+    junk = tmp_path / "junk.pt"
+    junk.write_bytes(b"not a checkpoint")
+    with pytest.raises(CheckpointError, match=r"junk\.pt.*audio_autoencoder"):
+        AudioAutoencoder.from_checkpoint(junk)
+    plain = tmp_path / "plain.pt"
+    torch.save({"weights": torch.zeros(2)}, plain)
+    with pytest.raises(CheckpointError, match=r"plain\.pt.*no 'kind'"):
+        AudioAutoencoder.from_checkpoint(plain)
+
+
+def test_save_is_atomic_and_leaves_no_partial_files(tmp_path):
+    VideoAutoencoder(base_channels=8).save_checkpoint(tmp_path / "sub" / "v.pt")
+    assert [p.name for p in (tmp_path / "sub").iterdir()] == ["v.pt"]
