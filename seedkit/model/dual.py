@@ -52,9 +52,10 @@ class DualTowerConfig:
     @classmethod
     def bounce(cls, video_channels: int = 8, audio_channels: int = 16, **overrides) -> DualTowerConfig:
         """32 frames of 32x32 at 16 fps (2 s) -> 8 x C x 8 x 8 video latents; 50 audio latents."""
-        return cls(video_channels=video_channels, audio_channels=audio_channels, video_frames=8,
-                   video_height=8, video_width=8, audio_length=50, video_latent_fps=16 / 4,
-                   audio_latent_rate=25.0, **overrides)
+        base = dict(video_channels=video_channels, audio_channels=audio_channels, video_frames=8,
+                    video_height=8, video_width=8, audio_length=50, video_latent_fps=16 / 4,
+                    audio_latent_rate=25.0)
+        return cls(**{**base, **overrides})
 
     @classmethod
     def grid(cls, video_channels: int = 8, audio_channels: int = 16, **overrides) -> DualTowerConfig:
