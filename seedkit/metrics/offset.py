@@ -18,6 +18,11 @@ Confidence (two views, both in the result): `confidence` = r(peak) - median r (l
 LSE-C: how far the best lag stands above a typical lag), and `peak_ratio` = r(peak) over the
 highest r at least one video frame away from the peak (> 1 when the peak is unique).
 Silent audio or a constant video gives offset 0 with confidence 0 (no evidence), never NaN.
+
+Measured on 32 bounce clips, audio shifted by -200..+200 ms (`benchmarks/metrics_offset_bounce.py`):
+audio="onsets", kind="impacts" recovers the shift with mean absolute error 4.6 ms (one frame is
+62.5 ms); the generic audio="flux", kind="motion" fails there (MAE 175 ms) because pixel
+differences of steadily moving objects carry no trace of the impacts.
 """
 from __future__ import annotations
 
