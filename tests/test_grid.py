@@ -177,6 +177,13 @@ def test_windows_have_the_sample_format_and_word_times(tmp_path):
     assert word == "bin" and time_s == pytest.approx(0.95 - window_start_s)
     assert sample["caption"] == "bin blue at f two now" and sample["id"] == "s1/bbaf2n"
 
+    from seedkit.data import AVDataModule
+
+    dm = AVDataModule("grid", batch_size=2, fps=25.0, num_frames=24, size=32, cache_dir=str(cache))
+    batch = next(iter(dm._loader("unseen", shuffle=False)))
+    assert batch["video"].shape == (1, 24, 3, 32, 32) and batch["text_ids"].shape == (1, 6)
+    assert batch["text_mask"].all() and batch["caption"] == ["set white with p two soon"]
+
 
 def test_grid_splits_without_a_cache_says_how_to_make_one(tmp_path):
     with pytest.raises(FileNotFoundError, match="seedkit data prepare grid"):
