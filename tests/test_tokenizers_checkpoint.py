@@ -58,3 +58,21 @@ def test_foreign_file_is_refused_clearly(tmp_path):
 def test_save_is_atomic_and_leaves_no_partial_files(tmp_path):
     VideoAutoencoder(base_channels=8).save_checkpoint(tmp_path / "sub" / "v.pt")
     assert [p.name for p in (tmp_path / "sub").iterdir()] == ["v.pt"]
+
+
+@pytest.mark.parametrize("name", ["video_bounce", "audio_bounce", "video_grid", "audio_grid"])
+def test_shipped_tokenizer_configs_build_their_model(name):
+    """Every shipped YAML names a TokenizerModule whose arguments exist and build a tokenizer."""
+    from pathlib import Path
+
+    import yaml
+
+    from seedkit.tokenizers.lit import TokenizerModule
+
+    path = Path(__file__).parents[1] / "seedkit" / "configs" / f"tokenizer_{name}.yaml"
+    cfg = yaml.safe_load(path.read_text())
+    assert cfg["model"]["class_path"] == "seedkit.tokenizers.lit.TokenizerModule"
+    assert cfg["data"]["class_path"] == "seedkit.data.AVDataModule"
+    module = TokenizerModule(**cfg["model"]["init_args"])
+    assert module.hparams.modality == name.split("_")[0]
+    assert module.hparams.export_path.startswith("checkpoints/")
