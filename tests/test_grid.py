@@ -124,7 +124,7 @@ def make_source(root, n_good=2):
 
 def test_prepare_crops_the_mouth_and_skips_bad_files_with_reasons(tmp_path):
     src, cache = make_source(tmp_path / "src"), tmp_path / "cache"
-    summary = prepare_grid(src, cache, PrepareConfig(size=32, progress=False))
+    summary = prepare_grid(src, cache, PrepareConfig(size=32, min_frames=24, progress=False))
     assert (summary.prepared, summary.skipped) == (2, 3)
     recs = read_manifest(cache)
     assert recs["s1/sbaz1s"]["status"] == "skipped" and "empty" in recs["s1/sbaz1s"]["reason"]
@@ -138,17 +138,17 @@ def test_prepare_crops_the_mouth_and_skips_bad_files_with_reasons(tmp_path):
     with np.load(cache / ok["shard"]) as shard:
         assert shard["frames"].dtype == np.uint8 and shard["audio"].dtype == np.int16
         assert abs(len(shard["audio"]) - 30 * 640) < 1024
-    again = prepare_grid(src, cache, PrepareConfig(size=32, progress=False))
+    again = prepare_grid(src, cache, PrepareConfig(size=32, min_frames=24, progress=False))
     assert (again.prepared, again.skipped, again.already_done) == (0, 0, 5)
 
 
 def test_interrupted_prepare_resumes_to_the_same_cache(tmp_path):
     src = make_source(tmp_path / "src", n_good=3)
-    first = prepare_grid(src, tmp_path / "a", PrepareConfig(size=32, limit=2, progress=False))
+    first = prepare_grid(src, tmp_path / "a", PrepareConfig(size=32, min_frames=24, limit=2, progress=False))
     assert first.prepared + first.skipped == 2
     (tmp_path / "a/manifest.jsonl").open("a").write('{"key": "s1/torn')  # killed mid-line
-    prepare_grid(src, tmp_path / "a", PrepareConfig(size=32, progress=False))
-    prepare_grid(src, tmp_path / "b", PrepareConfig(size=32, progress=False))
+    prepare_grid(src, tmp_path / "a", PrepareConfig(size=32, min_frames=24, progress=False))
+    prepare_grid(src, tmp_path / "b", PrepareConfig(size=32, min_frames=24, progress=False))
     resumed, oneshot = read_manifest(tmp_path / "a"), read_manifest(tmp_path / "b")
     assert sorted(resumed) == sorted(oneshot)
     assert {k: r["status"] for k, r in resumed.items()} == {k: r["status"] for k, r in oneshot.items()}
@@ -163,7 +163,7 @@ def test_windows_have_the_sample_format_and_word_times(tmp_path):
     (src / "other_speakers").mkdir()
     frames, wav = synthetic_talker()
     media.write(src / "other_speakers/id2_vcd_swwp2s.mkv", frames, wav, 25.0, 16000)
-    prepare_grid(src, cache, PrepareConfig(size=32, progress=False))
+    prepare_grid(src, cache, PrepareConfig(size=32, min_frames=24, progress=False))
     splits = grid_splits(SPEC, str(cache))
     assert sum(len(splits[k]) for k in ("train", "val", "test")) == 2
     assert [splits["unseen"].records[0]["key"]] == ["other_speakers/swwp2s"]
@@ -200,8 +200,11 @@ def test_real_clips_prepare_to_72_frame_windows(grid_source, tmp_path):
                 "alignments/s1/sgib8n.align", "other_speakers/id2_vcd_swwp2s.mpg"):
         (src / rel).parent.mkdir(parents=True, exist_ok=True)
         (src / rel).symlink_to(grid_source / rel)  # never copy the corpus
+    whole = (grid_source / "originals/s1/bbaf2n.mpg").read_bytes()
+    (src / "s1/bbaf3s.mpg").write_bytes(whole[: len(whole) // 3])  # decodes, but only 26 frames
     summary = prepare_grid(src, tmp_path / "cache", PrepareConfig(workers=2, progress=False))
-    assert (summary.prepared, summary.skipped) == (3, 0)
+    assert (summary.prepared, summary.skipped) == (3, 1)
+    assert "truncated" in summary.reasons["s1/bbaf3s"]
     splits = grid_splits(ClipSpec(fps=25.0, num_frames=72, size=64, sample_rate=16000), str(tmp_path / "cache"))
     seen = [ds[i] for k in ("train", "val", "test") for ds in [splits[k]] for i in range(len(ds))]
     sample = next(s for s in seen if s["id"] == "s1/bbaf2n")

@@ -256,6 +256,7 @@ class PrepareConfig:
     sample_rate: int = GRID_SAMPLE_RATE  # audio rate of the cache, mono
     workers: int = 1  # worker processes (1 = in this process)
     limit: int | None = None  # prepare at most this many new clips (None = all)
+    min_frames: int = 72  # shorter clips are truncated files: skipped (72 = one 2.88 s window)
     progress: bool = True  # tqdm progress bar
 
 
@@ -303,7 +304,7 @@ def shard_path(cache_dir: str | os.PathLike, key: str) -> Path:
 
 
 def prepare_clip(clip: SourceClip, cache_dir: str | os.PathLike, size: int = 64,
-                 sample_rate: int = GRID_SAMPLE_RATE) -> dict:
+                 sample_rate: int = GRID_SAMPLE_RATE, min_frames: int = 72) -> dict:
     """Decode, crop and store one clip; returns its manifest record (status ok or skipped)."""
     from .. import media
 
@@ -315,6 +316,12 @@ def prepare_clip(clip: SourceClip, cache_dir: str | os.PathLike, size: int = 64,
         decoded = media.read(clip.path, sample_rate=sample_rate, mono=True)
         if abs(decoded.fps - GRID_FPS) > 0.01:
             raise ValueError(f"frame rate {decoded.fps} fps, expected {GRID_FPS}")
+        # A cut-off MPEG file decodes without an error, just shorter: GRID clips are 3 s.
+        if decoded.num_frames < min_frames:
+            raise ValueError(f"truncated: {decoded.num_frames} frames decoded, expected at least {min_frames}")
+        if decoded.audio_duration_s < 0.9 * decoded.video_duration_s:
+            raise ValueError(f"truncated: {decoded.audio_duration_s:.2f} s of audio for "
+                             f"{decoded.video_duration_s:.2f} s of video")
         box = clip_crop_box(decoded.frames)
         frames = crop_frames(decoded.frames, box, size)
         audio = np.round(np.clip(decoded.waveform[0], -1, 1) * 32767).astype(np.int16)
@@ -371,7 +378,7 @@ def prepare_grid(source: str | os.PathLike, cache_dir: str | os.PathLike = DEFAU
             todo.append(clip)
     if cfg.limit is not None:
         todo = todo[: max(cfg.limit, 0)]
-    jobs = [(c, str(cache), cfg.size, cfg.sample_rate) for c in todo]
+    jobs = [(c, str(cache), cfg.size, cfg.sample_rate, cfg.min_frames) for c in todo]
     bar = tqdm(total=len(jobs), desc="prepare grid", unit="clip", disable=not cfg.progress)
     with open(cache / "manifest.jsonl", "a+b") as manifest:
         if manifest.tell() > 0:
