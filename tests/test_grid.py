@@ -8,8 +8,16 @@ import pytest
 from seedkit import media
 from seedkit.data.clip import ClipSpec
 from seedkit.data.grid import (
-    PrepareConfig, clip_id_from_name, find_clips, grid_splits, grid_vocabulary, parse_alignment,
-    prepare_grid, read_manifest, split_of, transcript_from_id,
+    PrepareConfig,
+    clip_id_from_name,
+    find_clips,
+    grid_splits,
+    grid_vocabulary,
+    parse_alignment,
+    prepare_grid,
+    read_manifest,
+    split_of,
+    transcript_from_id,
 )
 
 BBAF2N_ALIGN = """0 23750 sil
@@ -152,7 +160,7 @@ def test_interrupted_prepare_resumes_to_the_same_cache(tmp_path):
     resumed, oneshot = read_manifest(tmp_path / "a"), read_manifest(tmp_path / "b")
     assert sorted(resumed) == sorted(oneshot)
     assert {k: r["status"] for k, r in resumed.items()} == {k: r["status"] for k, r in oneshot.items()}
-    for key, rec in oneshot.items():
+    for rec in oneshot.values():
         if rec["status"] == "ok":
             a, b = np.load(tmp_path / "a" / rec["shard"]), np.load(tmp_path / "b" / rec["shard"])
             assert np.array_equal(a["frames"], b["frames"]) and np.array_equal(a["audio"], b["audio"])

@@ -130,9 +130,9 @@ def test_zip_slip_archive_is_refused_whole(tmp_path):
 
 def test_zip_slip_through_the_downloader_leaves_nothing(tmp_path):
     evil = make_zip({"s1/ok.mpg": b"x", "../escaped.txt": b"owned"})
-    with Server({"s1.zip": evil, "alignments.zip": ALIGN_ZIP}) as srv:
-        with pytest.raises(ValueError, match="zip-slip"):
-            download_grid(tmp_path / "grid", base_url=srv.url, progress=False)
+    with Server({"s1.zip": evil, "alignments.zip": ALIGN_ZIP}) as srv, \
+            pytest.raises(ValueError, match="zip-slip"):
+        download_grid(tmp_path / "grid", base_url=srv.url, progress=False)
     assert not (tmp_path / "escaped.txt").exists() and not (tmp_path / "grid/s1").exists()
 
 
@@ -142,6 +142,5 @@ def test_unknown_speaker_is_a_user_error(tmp_path):
 
 
 def test_missing_file_on_server_is_reported(tmp_path):
-    with Server({"alignments.zip": ALIGN_ZIP}) as srv:
-        with pytest.raises(DownloadError, match="404"):
-            download_grid(tmp_path, base_url=srv.url, progress=False)
+    with Server({"alignments.zip": ALIGN_ZIP}) as srv, pytest.raises(DownloadError, match="404"):
+        download_grid(tmp_path, base_url=srv.url, progress=False)

@@ -174,11 +174,12 @@ class CropBox:
     side: float
 
     def slices(self, height: int, width: int) -> tuple[slice, slice]:
+        """Row and column slices of the box, shifted (not shrunk) to stay inside the frame."""
         half = self.side / 2
-        y0 = int(round(min(max(self.cy - half, 0), height - self.side)))
-        x0 = int(round(min(max(self.cx - half, 0), width - self.side)))
-        s = int(round(self.side))
-        return slice(max(y0, 0), max(y0, 0) + s), slice(max(x0, 0), max(x0, 0) + s)
+        y0 = max(round(min(max(self.cy - half, 0.0), height - self.side)), 0)
+        x0 = max(round(min(max(self.cx - half, 0.0), width - self.side)), 0)
+        s = round(self.side)
+        return slice(y0, y0 + s), slice(x0, x0 + s)
 
 
 def head_mask(frame: np.ndarray) -> np.ndarray:
