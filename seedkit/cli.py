@@ -178,12 +178,15 @@ def cmd_model_summary(args) -> int:
 
 
 def cmd_demo(args) -> int:
-    out = Path(args.out)
+    from .demo import DemoConfig, run_demo
+
+    cfg = DemoConfig(out=args.out)
+    if args.tiny:  # a smoke run of every stage (tests): seconds, not minutes; no quality expected
+        cfg = DemoConfig(out=args.out, video_tokenizer_steps=4, audio_tokenizer_steps=4,
+                         joint_steps=4, n_eval=4, sample_steps=2)
     t0 = time.time()
-    preview = argparse.Namespace(dataset="bounce", n=8, out=str(out / "preview"), fps=16.0,
-                                 frames=32, size=32, sample_rate=16000, seed=0)
-    cmd_data_preview(preview)
-    print(f"demo finished in {time.time() - t0:.1f} s; outputs in {out}")
+    run_demo(cfg)
+    print(f"demo finished in {time.time() - t0:.0f} s; outputs in {args.out}")
     return 0
 
 
@@ -257,6 +260,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     demo = sub.add_parser("demo", help="run the whole pipeline on the built-in bounce dataset")
     demo.add_argument("--out", default="outputs/demo", help="output folder (default outputs/demo)")
+    demo.add_argument("--tiny", action="store_true", help="a few steps per stage (smoke test)")
     demo.set_defaults(func=cmd_demo)
     return p
 

@@ -11,7 +11,6 @@ the logger is W&B) and logs the bounce ground-truth event score of the generated
 from __future__ import annotations
 
 import copy
-import math
 from typing import Any
 
 import lightning as L
@@ -166,10 +165,11 @@ class JointAV(L.LightningModule):
         scores = [event_sync_score(f, a.cpu().numpy(), self.spec.fps, self.spec.sample_rate)
                   for f, a in zip(frames, audio)]
         f1 = sum(s.f1 for s in scores) / len(scores)
-        offs = [s.mean_abs_offset_s for s in scores if not math.isnan(s.mean_abs_offset_s)]
+        matched = sum(s.n_matched for s in scores)
         self.log("val/sample_event_f1", f1, batch_size=k)
-        if offs:
-            self.log("val/sample_event_offset_ms", 1000 * sum(offs) / len(offs), batch_size=k)
+        if matched:  # offsets are averaged over matched events
+            off = sum(s.mean_abs_offset_s * s.n_matched for s in scores) / matched
+            self.log("val/sample_event_offset_ms", 1000 * off, batch_size=k)
         self._log_media(frames, audio, batch["caption"][:k])
 
     def _log_media(self, frames, audio, captions) -> None:
@@ -210,6 +210,9 @@ def load_joint(path: str, map_location: str = "cpu") -> JointAV:
         kind = ckpt.get("kind", "unknown") if isinstance(ckpt, dict) else type(ckpt).__name__
         raise ValueError(f"{path}: is a {kind} checkpoint, expected a JointAV training checkpoint "
                          "(written by `seedkit fit --config seedkit/configs/joint_*.yaml`)")
-    model = JointAV(**hp)
+    import inspect
+
+    accepted = inspect.signature(JointAV.__init__).parameters
+    model = JointAV(**{k: v for k, v in hp.items() if k in accepted})  # LightningCLI adds _class_path
     model.load_state_dict(ckpt["state_dict"])
     return model.eval()

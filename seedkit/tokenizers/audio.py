@@ -111,7 +111,9 @@ class AudioAutoencoder(nn.Module):
             self.decoder = _decoder(config)
         self.register_buffer("latent_shift", torch.zeros(()))
         self.register_buffer("latent_scale", torch.ones(()))
-        self._inverse = None  # InverseMelScale + GriffinLim, built on first use
+        # InverseMelScale + GriffinLim, built on first use. Kept in a plain dict, outside the module
+        # tree: it always runs on the CPU and has nothing to save in a state_dict.
+        self._inverse_cache: dict[str, nn.Module] = {}
 
     # -- shapes and rates ------------------------------------------------------------------------
     def num_frames(self, num_samples: int) -> int:
@@ -180,8 +182,8 @@ class AudioAutoencoder(nn.Module):
         The phase is estimated, not stored, so expect a metallic tint; timing and timbre survive.
         """
         c = self.config
-        if self._inverse is None:
-            self._inverse = nn.Sequential(
+        if "inverse" not in self._inverse_cache:
+            self._inverse_cache["inverse"] = nn.Sequential(
                 torchaudio.transforms.InverseMelScale(n_stft=c.n_fft // 2 + 1, n_mels=c.n_mels,
                                                       sample_rate=c.sample_rate),
                 torchaudio.transforms.GriffinLim(n_fft=c.n_fft, hop_length=c.hop_length, power=2.0,
@@ -190,7 +192,7 @@ class AudioAutoencoder(nn.Module):
         with torch.no_grad(), torch.autocast(mel.device.type, enabled=False):
             power = mel.detach().float().cpu().exp()
             n = mel.shape[-1] * c.hop_length
-            wav = self._inverse(power)[..., :n]
+            wav = self._inverse_cache["inverse"](power)[..., :n]
             wav = F.pad(wav, (0, n - wav.shape[-1]))
         return wav.clamp(-1, 1).unsqueeze(1).to(mel.device)
 
