@@ -36,6 +36,7 @@ def save_plain_checkpoint(path: str | os.PathLike, kind: str, config, state_dict
     os.close(fd)
     try:
         torch.save(payload, tmp)
+        os.chmod(tmp, 0o644)  # mkstemp makes files private; a checkpoint is an ordinary file
         os.replace(tmp, path)
     finally:
         if os.path.exists(tmp):
