@@ -2,13 +2,19 @@
 import pytest
 import torch
 
-from seedkit.model import DualTowerConfig, DualTowerDiT, bridge_layers, rotation_similarity, token_times_s
+from seedkit.model import (
+    DualTowerConfig,
+    DualTowerDiT,
+    bridge_layers,
+    rotation_similarity,
+    token_times_s,
+)
 
 
 def tiny(**overrides) -> DualTowerConfig:
     """Bounce shapes with narrow, shallow towers so each test runs in a second."""
-    base = dict(video_dim=32, video_heads=2, video_depth=2, audio_dim=24, audio_heads=2, audio_depth=2,
-                text_dim=16, mlp_ratio=2.0)
+    base = {"video_dim": 32, "video_heads": 2, "video_depth": 2, "audio_dim": 24, "audio_heads": 2, "audio_depth": 2,
+                "text_dim": 16, "mlp_ratio": 2.0}
     return DualTowerConfig.bounce(**{**base, **overrides})
 
 

@@ -5,7 +5,21 @@ from .dual import DualOutput, DualTowerConfig, DualTowerDiT, bridge_layers
 from .rope import apply_rope, rotation_similarity, token_times_s
 from .towers import AudioTower, DiTBlock, VideoTower, patchify_video, unpatchify_video
 
-__all__ = ["Attention", "RMSNorm", "BridgeAttention", "attention_over_time", "DualOutput",
-           "DualTowerConfig", "DualTowerDiT", "bridge_layers", "apply_rope", "rotation_similarity",
-           "token_times_s", "AudioTower", "DiTBlock", "VideoTower", "patchify_video",
-           "unpatchify_video"]
+__all__ = [
+           "Attention",
+           "AudioTower",
+           "BridgeAttention",
+           "DiTBlock",
+           "DualOutput",
+           "DualTowerConfig",
+           "DualTowerDiT",
+           "RMSNorm",
+           "VideoTower",
+           "apply_rope",
+           "attention_over_time",
+           "bridge_layers",
+           "patchify_video",
+           "rotation_similarity",
+           "token_times_s",
+           "unpatchify_video",
+]

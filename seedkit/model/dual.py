@@ -52,17 +52,17 @@ class DualTowerConfig:
     @classmethod
     def bounce(cls, video_channels: int = 8, audio_channels: int = 16, **overrides) -> DualTowerConfig:
         """32 frames of 32x32 at 16 fps (2 s) -> 8 x C x 8 x 8 video latents; 50 audio latents."""
-        base = dict(video_channels=video_channels, audio_channels=audio_channels, video_frames=8,
-                    video_height=8, video_width=8, audio_length=50, video_latent_fps=16 / 4,
-                    audio_latent_rate=25.0)
+        base = {"video_channels": video_channels, "audio_channels": audio_channels, "video_frames": 8,
+                    "video_height": 8, "video_width": 8, "audio_length": 50, "video_latent_fps": 16 / 4,
+                    "audio_latent_rate": 25.0}
         return cls(**{**base, **overrides})
 
     @classmethod
     def grid(cls, video_channels: int = 8, audio_channels: int = 16, **overrides) -> DualTowerConfig:
         """72 frames of 64x64 at 25 fps (2.88 s) -> 18 x C x 8 x 8 video latents; 72 audio latents."""
-        base = dict(video_channels=video_channels, audio_channels=audio_channels, video_frames=18,
-                    video_height=8, video_width=8, audio_length=72, video_latent_fps=25 / 4,
-                    audio_latent_rate=25.0, max_text_len=8)
+        base = {"video_channels": video_channels, "audio_channels": audio_channels, "video_frames": 18,
+                    "video_height": 8, "video_width": 8, "audio_length": 72, "video_latent_fps": 25 / 4,
+                    "audio_latent_rate": 25.0, "max_text_len": 8}
         return cls(**{**base, **overrides})
 
     @classmethod
@@ -85,15 +85,16 @@ class DualTowerConfig:
         """Read a model YAML: either DualTowerConfig fields (with optional `preset`) at the top
         level, or a joint training config whose `model.init_args` has `clip` (the preset),
         `vocabulary` and `model` (field overrides). Latent shapes then come from the preset."""
-        import yaml
         from pathlib import Path
+
+        import yaml
 
         path = Path(path)
         if not path.is_file():
             raise FileNotFoundError(f"model config {path} does not exist")
         data = yaml.safe_load(path.read_text()) or {}
         if not isinstance(data, dict):
-            raise ValueError(f"{path}: expected a mapping of model options, got {type(data).__name__}")
+            raise ValueError(f"{path}: expected a mapping of model options, got {type(data).__name__}")  # noqa: TRY004 (a user error: shown by the CLI)
         joint = data.get("model")
         if isinstance(joint, dict):
             args = joint.get("init_args", joint)
@@ -244,12 +245,12 @@ class DualTowerDiT(nn.Module):
         n_v = cfg.video_frames * cfg.video_tokens_per_frame
         c = self.parameter_counts()
         lines = [
-            f"video stream: {cfg.video_tokens_per_s:g} tokens/s ({cfg.video_latent_fps:g} latent frames/s x "
-            f"{cfg.video_tokens_per_frame} tokens/frame), {n_v} tokens per clip",
+            (f"video stream: {cfg.video_tokens_per_s:g} tokens/s ({cfg.video_latent_fps:g} latent frames/s x "
+            f"{cfg.video_tokens_per_frame} tokens/frame), {n_v} tokens per clip"),
             f"audio stream: {cfg.audio_tokens_per_s:g} tokens/s, {cfg.audio_length} tokens per clip",
-            f"video/audio token rate ratio {cfg.video_tokens_per_s / cfg.audio_tokens_per_s:.3g}; "
+            (f"video/audio token rate ratio {cfg.video_tokens_per_s / cfg.audio_tokens_per_s:.3g}; "
             f"latent frame every {1 / cfg.video_latent_fps * 1000:g} ms, audio latent every "
-            f"{1 / cfg.audio_latent_rate * 1000:g} ms; bridge RoPE {'aligned (seconds)' if cfg.aligned_rope else 'index'}",
+            f"{1 / cfg.audio_latent_rate * 1000:g} ms; bridge RoPE {'aligned (seconds)' if cfg.aligned_rope else 'index'}"),
             f"bridge placement {cfg.bridge!r}: slots {self.bridge_slots} of {self.num_slots}",
             "parameters: " + ", ".join(f"{k} {v:,}" for k, v in c.items()),
         ]
