@@ -66,6 +66,7 @@ def run_demo(cfg: DemoConfig = DemoConfig()) -> dict:
             _fit(f"tokenizer_{kind}_bounce.yaml", [
                 f"--trainer.max_steps={steps}", f"--trainer.default_root_dir={out}/tokenizer_{kind}",
                 f"--model.export_path={path}", "--trainer.logger=false",
+                "--trainer.num_sanity_val_steps=0",
                 "--trainer.enable_checkpointing=false", "--trainer.callbacks=[]"])
         times[f"tokenizer_{kind}_s"] = time.time() - t
 

@@ -1,0 +1,75 @@
+"""End to end on CPU: `seedkit demo --tiny` trains every stage for a few steps, then `seedkit sample`
+uses its checkpoint in every mode. Slow-ish (about a minute alone), run once per session."""
+import json
+
+import numpy as np
+import pytest
+
+from seedkit import media
+from seedkit.cli import main
+
+
+@pytest.fixture(scope="module")
+def demo_out(tmp_path_factory):
+    out = tmp_path_factory.mktemp("demo")
+    assert main(["demo", "--tiny", "--out", str(out)]) == 0
+    return out
+
+
+@pytest.mark.slow
+def test_demo_writes_metrics_samples_and_a_contact_sheet(demo_out):
+    metrics = json.loads((demo_out / "metrics.json").read_text())
+    for arm in ("real", "real_audio_shifted_250ms", "joint", "a2v", "v2a"):
+        assert 0.0 <= metrics[arm]["event_f1"] <= 1.0
+    # real clips are in sync by construction; shifting the audio by 0.25 s must break it
+    assert metrics["real"]["event_f1"] > 0.8 > metrics["real_audio_shifted_250ms"]["event_f1"] + 0.3
+    assert (demo_out / "contact_sheet.png").stat().st_size > 10_000
+    info = media.probe(demo_out / "samples" / "joint_0.mp4")
+    assert info["video"]["codec"] == "h264" and info["audio"]["codec"] == "aac"
+
+
+@pytest.mark.slow
+def test_rerunning_the_demo_skips_finished_stages(demo_out, capsys):
+    assert main(["demo", "--tiny", "--out", str(demo_out)]) == 0
+    assert "== training" not in capsys.readouterr().out
+
+
+@pytest.mark.slow
+def test_sample_in_every_mode_from_the_demo_checkpoint(demo_out, tmp_path):
+    ckpt = demo_out / "joint" / "checkpoints" / "last.ckpt"
+    assert main(["sample", "--ckpt", str(ckpt), "--mode", "joint", "--text", "red ball", "--n", "2",
+                 "--steps", "2", "--out", str(tmp_path / "j")]) == 0
+    clip = media.read(tmp_path / "j" / "joint_000.mp4")
+    assert clip.frames.shape == (32, 32, 32, 3) and clip.sample_rate == 16000
+    # a2v with audio of another rate, channels and length: resampled, downmixed, padded
+    t = np.arange(int(1.3 * 22050)) / 22050
+    stereo = np.stack([np.sin(2 * np.pi * 300 * t), np.sin(2 * np.pi * 500 * t)]).astype(np.float32) * 0.3
+    media.write(tmp_path / "speech.mp4", None, stereo, None, 22050)
+    assert main(["sample", "--ckpt", str(ckpt), "--mode", "a2v", "--audio", str(tmp_path / "speech.mp4"),
+                 "--n", "1", "--steps", "2", "--out", str(tmp_path / "a")]) == 0
+    assert main(["sample", "--ckpt", str(ckpt), "--mode", "v2a", "--video", str(tmp_path / "j" / "joint_000.mp4"),
+                 "--n", "1", "--steps", "2", "--out", str(tmp_path / "v")]) == 0
+    assert (tmp_path / "a" / "a2v_000.mp4").exists() and (tmp_path / "v" / "v2a_000.mp4").exists()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("args, message", [
+    (["--text", ""], "--text is empty"),
+    (["--text", "purple ball"], "'purple' is not in the vocabulary"),
+])
+def test_bad_prompts_are_user_errors(demo_out, tmp_path, capsys, args, message):
+    ckpt = demo_out / "joint" / "checkpoints" / "last.ckpt"
+    assert main(["sample", "--ckpt", str(ckpt), "--mode", "joint", *args, "--out", str(tmp_path)]) == 2
+    assert message in capsys.readouterr().err
+
+
+def test_missing_or_foreign_checkpoints_are_user_errors(tmp_path, capsys):
+    assert main(["sample", "--ckpt", str(tmp_path / "none.ckpt"), "--text", "red ball",
+                 "--out", str(tmp_path)]) == 2
+    assert "does not exist" in capsys.readouterr().err
+    import torch
+
+    torch.save({"kind": "video_autoencoder", "state_dict": {}}, tmp_path / "tok.pt")
+    assert main(["sample", "--ckpt", str(tmp_path / "tok.pt"), "--text", "red ball",
+                 "--out", str(tmp_path)]) == 2
+    assert "video_autoencoder checkpoint, expected a JointAV" in capsys.readouterr().err
