@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: venv demo test test-fast lab bench clean
+.PHONY: venv demo test lab clean
 
 # Re-installs only when pyproject.toml changes (the stamp is newer otherwise).
 $(STAMP): pyproject.toml
@@ -26,9 +26,6 @@ test: venv
 lab: venv
 	$(PY) -m ipykernel install --sys-prefix --name seedkit --display-name "seedkit" >/dev/null
 	$(VENV)/bin/jupyter lab --notebook-dir=notebooks
-
-bench: venv
-	$(PY) benchmarks/run_all.py
 
 clean:
 	rm -rf $(VENV) outputs .pytest_cache
