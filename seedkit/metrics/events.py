@@ -214,6 +214,18 @@ def detect_video_impacts(frames, fps: float, *, min_jump_px: float = 0.3,
 # audio: onsets
 
 
+def mono_waveform(waveform, sample_rate: int) -> np.ndarray:
+    """Waveform [C, N] or [N] -> float32 mono [N] (channels averaged); checks rate and shape."""
+    if sample_rate <= 0:
+        raise ValueError(f"sample_rate must be positive, got {sample_rate}")
+    y = np.asarray(waveform, dtype=np.float32)
+    if y.ndim == 2:
+        y = y.mean(0)
+    if y.ndim != 1:
+        raise ValueError(f"expected waveform [C, N] or [N], got shape {np.shape(waveform)}")
+    return y
+
+
 def detect_audio_onsets(waveform, sample_rate: int, *, hop_s: float = 0.004,
                         min_rms: float = 1e-4, refine: bool = True) -> np.ndarray:
     """Onset times (s, sorted) of `waveform` float [C, N] or [N] (channels are averaged).
@@ -224,13 +236,7 @@ def detect_audio_onsets(waveform, sample_rate: int, *, hop_s: float = 0.004,
     """
     import librosa
 
-    if sample_rate <= 0:
-        raise ValueError(f"sample_rate must be positive, got {sample_rate}")
-    y = np.asarray(waveform, dtype=np.float32)
-    if y.ndim == 2:
-        y = y.mean(0)
-    if y.ndim != 1:
-        raise ValueError(f"expected waveform [C, N] or [N], got shape {np.shape(waveform)}")
+    y = mono_waveform(waveform, sample_rate)
     if len(y) == 0 or not np.isfinite(y).all() or np.sqrt(np.mean(y.astype(np.float64) ** 2)) < min_rms:
         return np.zeros(0)
     hop = max(1, int(round(hop_s * sample_rate)))

@@ -30,6 +30,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .events import mono_waveform
+
 __all__ = ["OffsetEstimate", "estimate_offset", "onset_envelope", "video_signal",
            "cross_correlation"]
 
@@ -50,13 +52,7 @@ def onset_envelope(waveform, sample_rate: int, hop_s: float = HOP_S) -> np.ndarr
     """Positive spectral flux of waveform [C, N] or [N] every hop_s seconds (frame k at k * hop_s)."""
     import librosa
 
-    if sample_rate <= 0:
-        raise ValueError(f"sample_rate must be positive, got {sample_rate}")
-    y = np.asarray(waveform, dtype=np.float32)
-    if y.ndim == 2:
-        y = y.mean(0)
-    if y.ndim != 1:
-        raise ValueError(f"expected waveform [C, N] or [N], got shape {np.shape(waveform)}")
+    y = mono_waveform(waveform, sample_rate)
     n_out = int(np.floor(len(y) / sample_rate / hop_s))
     if n_out == 0 or not np.any(y) or not np.isfinite(y).all():
         return np.zeros(max(n_out, 0))
