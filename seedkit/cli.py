@@ -3,6 +3,7 @@
     seedkit fit --config seedkit/configs/NAME.yaml      train (LightningCLI: fit/validate/test)
     seedkit data preview bounce --n 8 --out DIR         mp4s with sound + a contact sheet
     seedkit demo                                        the whole pipeline on built-in data
+    seedkit notebooks make-exercises                    exercise copies in notebooks/exercises/
 
 User errors (a bad option, a missing file, a word outside the vocabulary) print one line naming
 the problem and exit with code 2; a traceback means a bug in the kit.
@@ -25,8 +26,9 @@ class UserError(Exception):
 def _user_error_types() -> tuple[type[BaseException], ...]:
     from .data.text import UnknownWordError
     from .media import MediaError
+    from .training_cli import ConfigError
 
-    return (UserError, MediaError, UnknownWordError, FileNotFoundError)
+    return (UserError, MediaError, UnknownWordError, FileNotFoundError, ConfigError)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -174,6 +176,29 @@ def cmd_model_summary(args) -> int:
 
 
 # ----------------------------------------------------------------------------------------------
+# notebooks
+
+
+def cmd_notebooks_make_exercises(args) -> int:
+    from .notebooks_tool import ExerciseError, sync_exercises
+
+    try:
+        report = sync_exercises(args.dir, check=args.check)
+    except ExerciseError as e:
+        raise UserError(str(e)) from e
+    for path in report.changed:
+        print(f"{'out of date' if args.check else 'wrote'}: {path}")
+    for path in report.stale:
+        print(f"{'stale (no exercises in its solution)' if args.check else 'removed'}: {path}")
+    print(f"{len(report.changed)} exercise notebooks {'out of date' if args.check else 'written'}, "
+          f"{len(report.unchanged)} up to date")
+    if args.check and not report.up_to_date:
+        print("run `seedkit notebooks make-exercises` to regenerate", file=sys.stderr)
+        return 1
+    return 0
+
+
+# ----------------------------------------------------------------------------------------------
 # demo
 
 
@@ -258,6 +283,14 @@ def build_parser() -> argparse.ArgumentParser:
     ms.add_argument("--config", required=True, help="model YAML (configs/model_*.yaml) or a joint config")
     ms.set_defaults(func=cmd_model_summary)
 
+    nbs = sub.add_parser("notebooks", help="classroom tools: exercise copies of the notebooks")
+    nsub = nbs.add_subparsers(dest="notebooks_command", metavar="ACTION", required=True)
+    mx = nsub.add_parser("make-exercises", help="write notebooks/exercises/ from the solution notebooks")
+    mx.add_argument("--dir", default="notebooks", help="solution notebooks folder (default notebooks)")
+    mx.add_argument("--check", action="store_true",
+                    help="write nothing; exit 1 if a copy is out of date (CI, pre-commit)")
+    mx.set_defaults(func=cmd_notebooks_make_exercises)
+
     demo = sub.add_parser("demo", help="run the whole pipeline on the built-in bounce dataset")
     demo.add_argument("--out", default="outputs/demo", help="output folder (default outputs/demo)")
     demo.add_argument("--tiny", action="store_true", help="a few steps per stage (smoke test)")
@@ -278,6 +311,9 @@ def main(argv: list[str] | None = None) -> int:
     except _user_error_types() as e:
         print(f"seedkit: error: {e}", file=sys.stderr)
         return 2
+    except FloatingPointError as e:  # NaN/inf loss (seedkit.callbacks.FiniteLossGuard): not a bug
+        print(f"seedkit: training stopped: {e}", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":
