@@ -26,9 +26,8 @@ class UserError(Exception):
 def _user_error_types() -> tuple[type[BaseException], ...]:
     from .data.text import UnknownWordError
     from .media import MediaError
-    from .training_cli import ConfigError
 
-    return (UserError, MediaError, UnknownWordError, FileNotFoundError, ConfigError)
+    return (UserError, MediaError, UnknownWordError, FileNotFoundError)
 
 
 # ----------------------------------------------------------------------------------------------
