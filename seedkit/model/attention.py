@@ -5,6 +5,11 @@ to text tokens (context = text embeddings, with a key mask) and each direction o
 (context = the other stream, projected from its width). The maths is
 `softmax(q k^T / sqrt(head_dim)) v`, computed by `torch.nn.functional.scaled_dot_product_attention`;
 explicit weights are formed only when the caller asks for them (for plots).
+
+Backends (`DualTowerConfig.attention`, set on every Attention by `set_attention_backend`):
+    sdpa   the fused kernel (flash attention on CPU and GPU): the default
+    math   the formula written out in eager ops (scores, softmax, weighted sum): the naive
+           baseline that benchmarks/bench_train.py measures the fused path against
 """
 from __future__ import annotations
 
@@ -13,6 +18,8 @@ import torch.nn.functional as F
 from torch import nn
 
 from .rope import apply_rope
+
+ATTENTION_BACKENDS = ("sdpa", "math")
 
 
 class RMSNorm(nn.Module):
@@ -34,8 +41,11 @@ class Attention(nn.Module):
     value projections map it onto this width: that is the projection between tower widths.
     """
 
-    def __init__(self, dim: int, heads: int, context_dim: int | None = None, qk_norm: bool = True):
+    def __init__(self, dim: int, heads: int, context_dim: int | None = None, qk_norm: bool = True,
+                 backend: str = "sdpa"):
         super().__init__()
+        _check_backend(backend)
+        self.backend = backend  # "sdpa" (fused kernel) | "math" (explicit softmax: the naive baseline)
         if dim % heads:
             raise ValueError(f"width {dim} is not divisible by {heads} heads")
         self.heads, self.head_dim = heads, dim // heads
@@ -64,7 +74,7 @@ class Attention(nn.Module):
             k = apply_rope(k, k_angles)
         mask = None if key_mask is None else key_mask[:, None, None, :]
         weights = None
-        if return_weights:
+        if return_weights or self.backend == "math":
             scores = (q @ k.transpose(-1, -2)) / self.head_dim ** 0.5
             if mask is not None:
                 scores = scores.masked_fill(~mask, float("-inf"))
@@ -73,3 +83,17 @@ class Attention(nn.Module):
         else:
             out = F.scaled_dot_product_attention(q, k, v, attn_mask=mask)
         return self.to_out(out.transpose(1, 2).flatten(2)), weights
+
+
+def _check_backend(backend: str) -> None:
+    if backend not in ATTENTION_BACKENDS:
+        raise ValueError(f"attention backend must be one of {ATTENTION_BACKENDS}, got {backend!r}")
+
+
+def set_attention_backend(module: nn.Module, backend: str) -> nn.Module:
+    """Make every `Attention` inside `module` use `backend` ("sdpa" | "math"); returns `module`."""
+    _check_backend(backend)
+    for m in module.modules():
+        if isinstance(m, Attention):
+            m.backend = backend
+    return module

@@ -16,6 +16,7 @@ from dataclasses import asdict, dataclass, field, fields
 import torch
 from torch import nn
 
+from .attention import set_attention_backend
 from .bridge import BridgeAttention
 from .rope import token_times_s
 from .towers import AudioTower, VideoTower
@@ -48,6 +49,7 @@ class DualTowerConfig:
     aligned_rope: bool = True  # bridge RoPE on the shared clock in seconds (False: token indices)
     rope_theta: float = 10000.0  # RoPE base: frequencies theta^(-k / pairs)
     bridge_time_scale: float | None = None  # bridge positions = time_s * this (None: audio_latent_rate)
+    attention: str = "sdpa"  # attention kernel: sdpa (fused) | math (explicit softmax, the naive baseline)
 
     @classmethod
     def bounce(cls, video_channels: int = 8, audio_channels: int = 16, **overrides) -> DualTowerConfig:
@@ -174,6 +176,7 @@ class DualTowerDiT(nn.Module):
         self.bridges = nn.ModuleDict({
             str(i): BridgeAttention(cfg.video_dim, cfg.audio_dim, cfg.video_heads, cfg.audio_heads, cfg.rope_theta)
             for i in self.bridge_slots})
+        set_attention_backend(self, cfg.attention)
         if verbose:
             print(self.describe())
 
