@@ -26,8 +26,9 @@ class UserError(Exception):
 def _user_error_types() -> tuple[type[BaseException], ...]:
     from .data.text import UnknownWordError
     from .media import MediaError
+    from .training_cli import ConfigError
 
-    return (UserError, MediaError, UnknownWordError, FileNotFoundError)
+    return (UserError, MediaError, UnknownWordError, FileNotFoundError, ConfigError)
 
 
 # ----------------------------------------------------------------------------------------------

@@ -11,7 +11,6 @@ the logger is W&B) and logs the bounce ground-truth event score of the generated
 from __future__ import annotations
 
 import copy
-from typing import Any
 
 import lightning as L
 import torch
@@ -102,9 +101,13 @@ class JointAV(L.LightningModule):
                        "train/loss_audio": out.audio}, prog_bar=True, batch_size=zv.shape[0])
         return out.total
 
-    def on_train_batch_end(self, outputs: Any, batch: dict, batch_idx: int) -> None:
+    def optimizer_step(self, *args, **kwargs) -> None:
+        super().optimizer_step(*args, **kwargs)
+        # The EMA follows each optimiser step at once (not in on_train_batch_end, which runs after the
+        # checkpoint callbacks): a checkpoint then holds the EMA of exactly its weights, resumes are exact.
+        step = self.global_step + 1  # Lightning counts this step once optimizer_step returns
         # Warm the EMA up: early on the average would be dominated by the random init.
-        decay = min(self.hparams.ema_decay, (1 + self.global_step) / (10 + self.global_step))
+        decay = min(self.hparams.ema_decay, (1 + step) / (10 + step))
         with torch.no_grad():
             for e, p in zip(self.ema.parameters(), self.model.parameters()):
                 e.lerp_(p.detach(), 1 - decay)

@@ -2,11 +2,28 @@
 
 Configs name their classes (`model.class_path`, `data.class_path`), so one entry point trains the
 tokenizers, the joint model and SyncNet-lite. W&B runs offline unless an account is configured.
+
+Every run gets the kit's fault handling (seedkit.callbacks): checkpoints written atomically and loaded
+with `weights_only=True`, random states saved and restored on `--ckpt_path last`, and a stop at the
+first NaN/inf loss. A config mistake (unknown key, wrong type, a checkpoint of another model) is one
+line naming the key and what is accepted (`ConfigError`, exit code 2 in `seedkit`).
 """
 from __future__ import annotations
 
+import difflib
+import inspect
 import os
+import re
 from pathlib import Path
+
+CKPT_KEYWORDS = ("last", "best", "hpc")  # --ckpt_path values Lightning resolves itself
+_NOISE = ("Does not validate against any", "Subtypes:", "Errors:", "Given value type:", "Given value:",
+          "Expected a <class 'NoneType'>", "tip:", "Parser key", "Problem with given class_path", "[--",
+          "usage:")  # jsonargparse lines that name no problem
+
+
+class ConfigError(ValueError):
+    """A training config (YAML or --key value) the kit cannot run: one line, no traceback."""
 
 
 def configure_wandb_mode() -> str:
@@ -19,15 +36,139 @@ def configure_wandb_mode() -> str:
     return os.environ["WANDB_MODE"]
 
 
+def _accepted_options(class_path: str) -> list[str]:
+    """The __init__ arguments of an importable class, or [] when it cannot be imported."""
+    import importlib
+
+    module, _, name = class_path.rpartition(".")
+    try:
+        cls = getattr(importlib.import_module(module), name)
+    except (ImportError, AttributeError, ValueError):
+        return []
+    return [p for p in inspect.signature(cls.__init__).parameters if p not in ("self", "args", "kwargs")]
+
+
+def config_error_message(text: str, subcommand: str = "fit", problem: str = "config error in") -> str:
+    """jsonargparse's multi-line parse error -> one line: the key, the problem, what is accepted."""
+    keys = re.findall(r'Parser key "([^"]+)"', text)
+    class_path = next(iter(re.findall(r"class_path[ =]'([\w.]+)'", text)), None)
+    details = []
+    for line in text.splitlines():
+        line = line.strip().lstrip("- ").strip()
+        if not line or line.startswith(_NOISE):
+            continue
+        line = re.sub(r"<class '([\w.]+)'>", r"\1", line)
+        line = re.sub(r"^Expected a (.+?)\. Got value: (.*)$", r"expected \1, got \2", line)
+        details.append(line)
+    if text.startswith("Parser key") and ":" in text.splitlines()[0][len("Parser key"):]:
+        first = text.splitlines()[0].split(":", 1)[1].strip()  # one-line form: 'Parser key "x": msg'
+        if first:
+            details.insert(0, first)
+    unknown = re.search(r"unrecognized arguments: (.*)", text)
+    if unknown:
+        opts = [a for a in unknown.group(1).split() if a.startswith("--")] or [unknown.group(1)]
+        return (f"unknown option {' '.join(opts)} (for `seedkit {subcommand}`; "
+                f"run `seedkit {subcommand} --help` for the accepted options)")
+    where = ".".join(k for k in keys if k not in ("init_args",))
+    if class_path:
+        where = f"{where} ({class_path})" if where else class_path
+    detail = "; ".join(dict.fromkeys(details)) or text.strip().splitlines()[-1]
+    bad = re.search(r"Option '([^']+)' is not accepted", detail)
+    if bad and class_path:
+        accepted = _accepted_options(class_path)
+        close = difflib.get_close_matches(bad.group(1), accepted, n=1)
+        detail = (f"unknown option {bad.group(1)!r}" + (f" (did you mean {close[0]!r}?)" if close else "")
+                  + (f"; accepted: {', '.join(accepted)}" if accepted else ""))
+    return f"{problem} {where or 'the config'}: {detail}"
+
+
+def check_checkpoint(ckpt_path: str | None, model) -> None:
+    """Refuse, before any work, a --ckpt_path that is missing or holds another kind of model."""
+    if not ckpt_path or str(ckpt_path) in CKPT_KEYWORDS or "://" in str(ckpt_path):
+        return
+    import torch
+
+    path = Path(ckpt_path)
+    expected = f"{type(model).__module__}.{type(model).__qualname__}"
+    if not path.is_file():
+        raise ConfigError(f"--ckpt_path {path}: no such checkpoint file (expected a {expected} "
+                          "training checkpoint such as .../checkpoints/last.ckpt, or 'last')")
+    try:
+        ckpt = torch.load(path, map_location="cpu", weights_only=True, mmap=True)
+    except Exception as e:  # any unpickling failure: not a checkpoint we can load safely
+        raise ConfigError(f"--ckpt_path {path}: not a loadable checkpoint with weights_only=True "
+                          f"({type(e).__name__}); expected a {expected} training checkpoint") from e
+    if not isinstance(ckpt, dict) or "state_dict" not in ckpt or "pytorch-lightning_version" not in ckpt:
+        kind = ckpt.get("kind", "non-Lightning") if isinstance(ckpt, dict) else type(ckpt).__name__
+        raise ConfigError(f"--ckpt_path {path}: is a {kind} checkpoint, expected a {expected} training "
+                          "checkpoint written by `seedkit fit` (e.g. .../checkpoints/last.ckpt)")
+    saved = (ckpt.get("hyper_parameters") or {}).get("_class_path")
+    if saved and saved != expected:
+        raise ConfigError(f"--ckpt_path {path}: holds a {saved} checkpoint, but the config trains "
+                          f"{expected}")
+
+
+def _make_cli_class():
+    from lightning.pytorch.cli import LightningCLI
+    from lightning.pytorch.plugins.io import CheckpointIO
+
+    from .callbacks import AtomicCheckpointIO, FiniteLossGuard, ResumableRandomState
+
+    class SeedkitCLI(LightningCLI):
+        """LightningCLI with the kit's callbacks and checkpoint IO, and one-line config errors."""
+
+        def parse_arguments(self, parser, args) -> None:
+            import argparse
+
+            try:
+                super().parse_arguments(parser, args)
+            except argparse.ArgumentError as e:
+                sub = next((a for a in (args or []) if a in ("fit", "validate", "test", "predict")), "fit")
+                raise ConfigError(config_error_message(str(e), sub)) from None
+
+        def instantiate_classes(self) -> None:
+            try:
+                super().instantiate_classes()
+            except TypeError as e:  # a signature mismatch, e.g. an unknown key in a dict override
+                if not re.search(r"unexpected keyword|missing \d+ required|multiple values", str(e)):
+                    raise
+                raise ConfigError(f"cannot build the model or data from the config: {e}") from None
+            except (ValueError, FileNotFoundError) as e:  # the classes validate their own arguments
+                raise ConfigError(config_error_message(str(e), problem="cannot build")) from None
+
+        def instantiate_trainer(self, **kwargs):
+            config = self._get(self.config_init, "trainer", default={})
+            plugins = config.get("plugins") or []
+            plugins = list(plugins) if isinstance(plugins, list) else [plugins]
+            if not any(isinstance(p, CheckpointIO) for p in plugins):
+                plugins.append(AtomicCheckpointIO())
+            callbacks = config.get("callbacks") or []
+            callbacks = list(callbacks) if isinstance(callbacks, list) else [callbacks]
+            for cls in (FiniteLossGuard, ResumableRandomState):
+                if not any(isinstance(c, cls) for c in callbacks):
+                    callbacks.append(cls())
+            return super().instantiate_trainer(**{"plugins": plugins, "callbacks": callbacks, **kwargs})
+
+        def _check(self) -> None:
+            cfg = self.config_init[self.subcommand]
+            if cfg.get("weights_only") is False:
+                raise ConfigError("--weights_only false is refused: seedkit loads checkpoints with "
+                                  "weights_only=True only (no pickled code runs)")
+            check_checkpoint(cfg.get("ckpt_path"), self.model)
+
+        before_fit = before_validate = before_test = before_predict = _check
+
+    return SeedkitCLI
+
+
 def run(argv: list[str]) -> int:
     import lightning as L
-    from lightning.pytorch.cli import LightningCLI
 
     configure_wandb_mode()
-    LightningCLI(
+    _make_cli_class()(
         L.LightningModule, L.LightningDataModule,
         subclass_mode_model=True, subclass_mode_data=True,
         args=argv, save_config_kwargs={"overwrite": True},
-        parser_kwargs={"prog": "seedkit"},
+        parser_kwargs={"prog": "seedkit", "exit_on_error": False},
     )
     return 0

@@ -1,0 +1,150 @@
+"""Training that survives faults: atomic checkpoints, resumable random streams, a finite-loss guard.
+
+`seedkit fit` adds all three to every run (see training_cli.py):
+
+* `AtomicCheckpointIO`   a checkpoint is written to `.NAME.part-XXXX` in its own folder, flushed to
+                         disk and renamed over NAME, so a kill mid-write never leaves a half file that
+                         `--ckpt_path last` would pick up. Loading is `weights_only=True` (no pickled
+                         code runs).
+* `ResumableRandomState` the torch / numpy / python random states are stored in each checkpoint and
+                         restored on resume, so a resumed run draws the same noise and timesteps as
+                         an uninterrupted one (Lightning saves weights, optimiser and loops, not RNGs).
+* `FiniteLossGuard`      a NaN or inf loss stops training before the optimiser step, naming the step
+                         and the last good checkpoint (garbage weights are never saved).
+"""
+from __future__ import annotations
+
+import os
+import random
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import lightning as L
+import numpy as np
+import torch
+from lightning.pytorch.plugins.io import TorchCheckpointIO
+
+
+class AtomicCheckpointIO(TorchCheckpointIO):
+    """Local checkpoints written to a temporary file in the same folder, then `os.replace`d.
+
+    The temporary name does not end in `.ckpt`, so Lightning's search for `last.ckpt` never sees it;
+    a run killed mid-write leaves at most a `.part` file, removed by the next save in that folder.
+    """
+
+    def save_checkpoint(self, checkpoint: dict[str, Any], path, storage_options=None) -> None:
+        if storage_options is not None:
+            raise TypeError(f"{type(self).__name__} takes no storage_options, got {storage_options!r}")
+        path = Path(path)
+        if "://" in str(path):  # remote storage: Lightning's own (transactional) writer
+            return super().save_checkpoint(checkpoint, path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        for stale in path.parent.glob(f".{path.name}.part-*"):  # left by a run killed mid-write
+            stale.unlink(missing_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.part-")
+        try:
+            with os.fdopen(fd, "wb") as f:
+                torch.save(checkpoint, f)
+                f.flush()
+                os.fsync(f.fileno())  # the bytes are on disk before the name points at them
+            os.chmod(tmp, 0o644)  # mkstemp makes files private; a checkpoint is an ordinary file
+            os.replace(tmp, path)
+        finally:
+            if os.path.exists(tmp):
+                os.remove(tmp)
+
+    def load_checkpoint(self, path, map_location=None, weights_only: bool | None = None) -> dict[str, Any]:
+        if weights_only is False:
+            raise ValueError("seedkit loads checkpoints with weights_only=True only (no pickled code)")
+        return super().load_checkpoint(path, map_location=map_location, weights_only=True)
+
+
+def random_state() -> dict:
+    """The global torch, numpy and python random states as plain data (loads with weights_only)."""
+    kind, keys, pos, has_gauss, gauss = np.random.get_state()
+    state = {"torch": torch.get_rng_state(),
+             "numpy": {"kind": kind, "keys": torch.from_numpy(keys.astype(np.int64)), "pos": int(pos),
+                       "has_gauss": int(has_gauss), "gauss": float(gauss)},
+             "python": _to_lists(random.getstate())}
+    if torch.cuda.is_available() and torch.cuda.is_initialized():
+        state["cuda"] = torch.cuda.get_rng_state_all()
+    return state
+
+
+def set_random_state(state: dict) -> None:
+    """Inverse of `random_state`."""
+    torch.set_rng_state(state["torch"])
+    n = state["numpy"]
+    np.random.set_state((n["kind"], n["keys"].numpy().astype(np.uint32), n["pos"], n["has_gauss"], n["gauss"]))
+    version, internal, gauss = state["python"]
+    random.setstate((version, tuple(internal), gauss))
+    if "cuda" in state and torch.cuda.is_available():
+        torch.cuda.set_rng_state_all(state["cuda"])
+
+
+def _to_lists(x):
+    return [_to_lists(v) for v in x] if isinstance(x, tuple) else x
+
+
+class ResumableRandomState(L.Callback):
+    """Stores the random states in every checkpoint and restores them when a run resumes.
+
+    The state saved is the one right after the training step (before validation and before the
+    checkpoint is written), and validation (sanity check included) gives back the state it found, so
+    a run resumed from an end-of-epoch checkpoint draws exactly the data order, noise, timesteps and
+    condition dropout of the uninterrupted run. (From a mid-epoch checkpoint the epoch's data restart
+    from a fresh shuffle unless the DataLoader is resumable; Lightning warns about it.)
+    """
+
+    def __init__(self):
+        self._after_step: dict | None = None  # random state right after the last training step
+        self._before_eval: dict | None = None  # random state when a sanity check started
+
+    def on_train_batch_end(self, trainer, pl_module, outputs, batch, batch_idx) -> None:
+        self._after_step = random_state()
+
+    def on_sanity_check_start(self, trainer, pl_module) -> None:
+        self._before_eval = random_state()
+
+    def on_sanity_check_end(self, trainer, pl_module) -> None:
+        set_random_state(self._before_eval)
+
+    def on_validation_end(self, trainer, pl_module) -> None:
+        if not trainer.sanity_checking and trainer.state.fn == "fit" and self._after_step is not None:
+            set_random_state(self._after_step)  # validation inside fit leaves no trace
+
+    def state_dict(self) -> dict:
+        return self._after_step if self._after_step is not None else random_state()
+
+    def load_state_dict(self, state_dict: dict) -> None:
+        # Restored at once: Lightning builds the first data iterator before any training hook.
+        set_random_state(state_dict)
+        self._after_step = state_dict
+
+
+class NonFiniteLossError(FloatingPointError):
+    """The training loss became NaN or inf; training stopped before the weights were updated."""
+
+
+def last_checkpoint(trainer: L.Trainer) -> str | None:
+    """The newest checkpoint any ModelCheckpoint of `trainer` wrote, or None."""
+    paths = []
+    for cb in trainer.checkpoint_callbacks:
+        paths += [p for p in (getattr(cb, "last_model_path", ""), getattr(cb, "best_model_path", "")) if p]
+    paths = [p for p in paths if os.path.isfile(p)]
+    return max(paths, key=os.path.getmtime) if paths else None
+
+
+class FiniteLossGuard(L.Callback):
+    """Stops training at the first NaN/inf loss, before backward, naming the step and last checkpoint."""
+
+    def on_before_backward(self, trainer: L.Trainer, pl_module: L.LightningModule, loss: torch.Tensor) -> None:
+        if not torch.isfinite(loss.detach()).all():
+            value = loss.detach().float().flatten()[0].item()
+            ckpt = last_checkpoint(trainer)
+            where = (f"last good checkpoint: {ckpt} (resume with --ckpt_path {ckpt}, e.g. with a lower "
+                     f"--model.lr)") if ckpt else "no checkpoint was written yet"
+            raise NonFiniteLossError(f"training loss is {value} at step {trainer.global_step} "
+                                     f"(epoch {trainer.current_epoch}); stopped before updating the "
+                                     f"weights; {where}")

@@ -1,0 +1,73 @@
+"""A joint training run killed with SIGKILL mid-epoch resumes with `--ckpt_path last` and ends with the
+weights, EMA weights and global step of a run that was never interrupted.
+
+Tolerance: 0 (bitwise). On a CPU with one thread every kernel is deterministic, the resumed run
+restores weights, EMA, optimiser, scheduler, loop counters (Lightning) and the random states
+(seedkit.callbacks.ResumableRandomState), and the checkpoint it resumes from ends an epoch, so the data
+order is the same too. Any mismatch (a forgotten random state, an EMA update lost at the checkpoint)
+shows as a difference of order 1e-5 or more, not a rounding error.
+"""
+import signal
+import threading
+import time
+
+import pytest
+import torch
+from conftest import fit_in_process, seedkit_popen, tiny_joint_args
+
+MAX_STEPS, EVERY = 9, 3  # 3 epochs of 3 steps, a checkpoint at the end of each
+
+
+def trained_state(root):
+    ckpt = torch.load(root / "checkpoints" / "last.ckpt", map_location="cpu", weights_only=True)
+    sd = ckpt["state_dict"]
+    return ckpt["global_step"], {k: v for k, v in sd.items() if k.startswith(("model.", "ema."))}
+
+
+def kill_when_saved(proc, last, min_step, found: dict, timeout_s=300.0):
+    """SIGKILL `proc` as soon as `last` holds a checkpoint at step >= min_step."""
+    t0 = time.time()
+    while proc.poll() is None and time.time() - t0 < timeout_s:
+        if last.exists():
+            step = torch.load(last, map_location="cpu", weights_only=True)["global_step"]
+            if step >= min_step:
+                proc.send_signal(signal.SIGKILL)
+                found["step"] = step
+                break
+        time.sleep(0.05)
+    proc.wait()
+
+
+@pytest.mark.slow
+def test_sigkilled_run_resumes_to_the_uninterrupted_weights(tiny_tokenizers, tmp_path, capsys):
+    t0 = time.time()
+    once, killed = tmp_path / "once", tmp_path / "killed"
+    # the run to be killed (a subprocess, slowed down so the kill lands mid-epoch) ...
+    args = tiny_joint_args(tiny_tokenizers, killed, MAX_STEPS, EVERY)
+    proc = seedkit_popen(args + ["--trainer.callbacks+=slow_steps.SlowSteps"], tmp_path / "killed.log")
+    found = {}
+    watcher = threading.Thread(target=kill_when_saved,
+                               args=(proc, killed / "checkpoints" / "last.ckpt", EVERY, found))
+    watcher.start()
+    # ... while the uninterrupted run trains here
+    fit_in_process(tiny_joint_args(tiny_tokenizers, once, MAX_STEPS, EVERY))
+    watcher.join()
+    log = (tmp_path / "killed.log").read_text()
+    assert proc.returncode == -signal.SIGKILL and EVERY <= found.get("step", -1) < MAX_STEPS, log[-3000:]
+
+    from slow_steps import CountSteps
+
+    CountSteps.steps = 0
+    fit_in_process(args + ["--ckpt_path=last", "--trainer.callbacks+=slow_steps.CountSteps"])
+    assert CountSteps.steps == MAX_STEPS - found["step"]  # resumed, not restarted
+
+    step_once, once_sd = trained_state(once)
+    step_resumed, resumed_sd = trained_state(killed)
+    assert step_once == step_resumed == MAX_STEPS
+    assert once_sd.keys() == resumed_sd.keys() and any(k.startswith("ema.") for k in once_sd)
+    diff = {k: (once_sd[k].float() - resumed_sd[k].float()).abs().max().item() for k in once_sd}
+    worst = max(diff, key=diff.get)
+    with capsys.disabled():
+        print(f"\nkilled after the step-{found['step']} checkpoint; max |diff| {diff[worst]:.3g} "
+              f"({worst}); {time.time() - t0:.1f} s for the three runs")
+    assert all(d == 0.0 for d in diff.values()), {k: v for k, v in diff.items() if v}
