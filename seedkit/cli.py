@@ -207,8 +207,7 @@ def cmd_demo(args) -> int:
 
     cfg = DemoConfig(out=args.out)
     if args.tiny:  # a smoke run of every stage (tests): seconds, not minutes; no quality expected
-        cfg = DemoConfig(out=args.out, video_tokenizer_steps=4, audio_tokenizer_steps=4,
-                         joint_steps=4, n_eval=4, sample_steps=2)
+        cfg = DemoConfig.tiny(args.out)
     t0 = time.time()
     run_demo(cfg)
     print(f"demo finished in {time.time() - t0:.0f} s; outputs in {args.out}")

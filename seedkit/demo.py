@@ -31,6 +31,12 @@ class DemoConfig:
     sample_steps: int = 25  # Euler steps per sample
     seed: int = 0  # sampling seed
 
+    @classmethod
+    def tiny(cls, out: str) -> "DemoConfig":
+        """A smoke run of every stage (tests, notebooks in fast mode): seconds, no quality expected."""
+        return cls(out=out, video_tokenizer_steps=4, audio_tokenizer_steps=4, joint_steps=4, n_eval=4,
+                   sample_steps=2)
+
 
 def config_path(name: str) -> str:
     """Path of a YAML config shipped inside the package."""
@@ -43,20 +49,14 @@ def _fit(config: str, overrides: list[str]) -> None:
     run(["fit", "--config", config_path(config), *overrides])
 
 
-def run_demo(cfg: DemoConfig = DemoConfig()) -> dict:
-    from .cli import cmd_data_preview
+def train_pipeline(cfg: DemoConfig, times: dict[str, float] | None = None) -> Path:
+    """Stages 2-3 of the demo: both bounce tokenizers, then the joint model; returns its last.ckpt.
 
+    Each stage is skipped when its output exists (a joint run with fewer steps is resumed), so
+    notebooks call this to get a trained model cheaply once `make demo` has run.
+    """
     out = Path(cfg.out)
-    out.mkdir(parents=True, exist_ok=True)
-    times: dict[str, float] = {}
-    t0 = time.time()
-    import argparse
-
-    if not (out / "preview" / "contact_sheet.png").exists():
-        cmd_data_preview(argparse.Namespace(dataset="bounce", n=8, out=str(out / "preview"), fps=16.0,
-                                            frames=32, size=32, sample_rate=16000, seed=0))
-    times["preview_s"] = time.time() - t0
-
+    times = {} if times is None else times
     ckpt = out / "checkpoints"
     for kind, steps in (("video", cfg.video_tokenizer_steps), ("audio", cfg.audio_tokenizer_steps)):
         path = ckpt / f"tokenizer_{kind}_bounce.pt"
@@ -86,6 +86,25 @@ def run_demo(cfg: DemoConfig = DemoConfig()) -> dict:
             "--trainer.limit_val_batches=1", "--data.num_val=8",
             *(["--ckpt_path=last"] if last.exists() else [])])
     times["joint_s"] = time.time() - t
+
+    return last
+
+
+def run_demo(cfg: DemoConfig = DemoConfig()) -> dict:
+    from .cli import cmd_data_preview
+
+    out = Path(cfg.out)
+    out.mkdir(parents=True, exist_ok=True)
+    times: dict[str, float] = {}
+    t0 = time.time()
+    import argparse
+
+    if not (out / "preview" / "contact_sheet.png").exists():
+        cmd_data_preview(argparse.Namespace(dataset="bounce", n=8, out=str(out / "preview"), fps=16.0,
+                                            frames=32, size=32, sample_rate=16000, seed=0))
+    times["preview_s"] = time.time() - t0
+
+    last = train_pipeline(cfg, times)
 
     t = time.time()
     metrics = evaluate_demo(last, out, cfg)
