@@ -272,9 +272,30 @@ class PrepareSummary:
     cache_bytes: int = 0  # size of the cache folder after the run
     reasons: dict = field(default_factory=dict)  # key -> reason, for this run's skips
 
+    def skip_kinds(self) -> dict[str, int]:
+        """How many of this run's skips fall in each kind (`skip_kind`), most frequent first."""
+        counts: dict[str, int] = {}
+        for reason in self.reasons.values():
+            counts[skip_kind(reason)] = counts.get(skip_kind(reason), 0) + 1
+        return dict(sorted(counts.items(), key=lambda kv: -kv[1]))
+
     def __str__(self) -> str:
-        return (f"prepared {self.prepared}, skipped {self.skipped}, already done {self.already_done} "
-                f"in {self.seconds:.1f} s; cache {self.cache_bytes / 2**20:.1f} MiB")
+        kinds = ", ".join(f"{k} {n}" for k, n in self.skip_kinds().items())
+        return (f"prepared {self.prepared}, skipped {self.skipped}" + (f" ({kinds})" if kinds else "")
+                + f", already done {self.already_done} in {self.seconds:.1f} s; "
+                f"cache {self.cache_bytes / 2**20:.1f} MiB")
+
+
+# A skip reason -> its kind, for the end-of-run summary (first match wins; reasons are in the manifest).
+SKIP_KINDS = (("is empty", "empty file"), ("truncated", "truncated"), ("no audio stream", "no audio"),
+              ("no video stream", "no video"), ("not a readable media", "unreadable"),
+              ("frame rate", "wrong frame rate"), (".align:", "bad alignment"),
+              ("foreground", "no face found"), ("mouth search", "no face found"))
+
+
+def skip_kind(reason: str) -> str:
+    """'MediaError: x.mpg: is empty (0 bytes)' -> 'empty file' (or 'other')."""
+    return next((kind for needle, kind in SKIP_KINDS if needle in reason), "other")
 
 
 def sha256_file(path: str | os.PathLike, chunk: int = 1 << 20) -> str:
@@ -367,6 +388,8 @@ def prepare_grid(source: str | os.PathLike, cache_dir: str | os.PathLike = DEFAU
     t0 = time.time()
     cache = Path(cache_dir)
     cache.mkdir(parents=True, exist_ok=True)
+    for part in (cache / "clips").glob("*/.*.npz.part"):  # shards of a killed run, never renamed
+        part.unlink(missing_ok=True)
     done = read_manifest(cache)
     summary = PrepareSummary()
     todo = []
