@@ -3,6 +3,7 @@
     seedkit fit --config seedkit/configs/NAME.yaml      train (LightningCLI: fit/validate/test)
     seedkit data preview bounce --n 8 --out DIR         mp4s with sound + a contact sheet
     seedkit demo                                        the whole pipeline on built-in data
+    seedkit evaluate --ckpt C --n 64 --out DIR           sync + quality metrics vs real controls
     seedkit notebooks make-exercises                    exercise copies in notebooks/exercises/
 
 User errors (a bad option, a missing file, a word outside the vocabulary) print one line naming
@@ -217,6 +218,29 @@ def cmd_demo(args) -> int:
 
 
 # ----------------------------------------------------------------------------------------------
+# evaluate
+
+
+def cmd_evaluate(args) -> int:
+    from .evaluate import EvalConfig, format_table, run_evaluation
+
+    cfg = EvalConfig(out=args.out, ckpt=args.ckpt, clips=args.clips, dataset=args.dataset, n=args.n,
+                     steps=args.steps, seed=args.seed, shift_s=args.shift_s, bootstrap=args.bootstrap,
+                     syncnet=args.syncnet, cache_dir=args.cache, video_tokenizer=args.video_tokenizer,
+                     audio_tokenizer=args.audio_tokenizer)
+    if args.steps < 1:
+        raise UserError(f"--steps must be at least 1, got {args.steps}")
+    if args.bootstrap < 0:
+        raise UserError(f"--bootstrap must be >= 0, got {args.bootstrap}")
+    result = run_evaluation(cfg)
+    print(format_table(result))
+    for note in result["notes"]:
+        print(f"note: {note}")
+    print(f"wrote metrics.json, per_clip.jsonl and metrics.png to {args.out}")
+    return 0
+
+
+# ----------------------------------------------------------------------------------------------
 # training (LightningCLI)
 
 
@@ -277,6 +301,23 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--seed", type=int, default=0, help="sampling seed (default 0)")
     sp.add_argument("--out", required=True, help="output folder")
     sp.set_defaults(func=cmd_sample)
+
+    ev = sub.add_parser("evaluate", help="sync + quality metrics: generated vs real, shifted, shuffled")
+    ev.add_argument("--ckpt", default=None, help="JointAV checkpoint: generate the clips with it")
+    ev.add_argument("--clips", default=None, help="or: a folder of mp4s to evaluate (no generation)")
+    ev.add_argument("--dataset", choices=["bounce", "grid"], default=None,
+                    help="real clips to compare with (default: the checkpoint's; bounce with --clips)")
+    ev.add_argument("--n", type=int, default=64, help="clips per arm (default 64)")
+    ev.add_argument("--steps", type=int, default=25, help="sampler steps (default 25)")
+    ev.add_argument("--seed", type=int, default=0, help="sampling and bootstrap seed (default 0)")
+    ev.add_argument("--shift-s", type=float, default=0.2, help="audio shift of the controls (default 0.2)")
+    ev.add_argument("--bootstrap", type=int, default=1000, help="bootstrap resamples (default 1000)")
+    ev.add_argument("--syncnet", default=None, help="SyncNet-lite checkpoint (default checkpoints/syncnet_grid.pt)")
+    ev.add_argument("--cache", default=None, help="GRID cache folder (default data/cache/grid)")
+    ev.add_argument("--video-tokenizer", default=None, help="video tokenizer .pt for FD-kitvideo (with --clips)")
+    ev.add_argument("--audio-tokenizer", default=None, help="audio tokenizer .pt for FD-kitaudio (with --clips)")
+    ev.add_argument("--out", required=True, help="output folder")
+    ev.set_defaults(func=cmd_evaluate)
 
     model = sub.add_parser("model", help="model tools: summary")
     msub = model.add_subparsers(dest="model_command", metavar="ACTION", required=True)

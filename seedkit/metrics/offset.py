@@ -33,7 +33,7 @@ import numpy as np
 from .events import mono_waveform
 
 __all__ = ["OffsetEstimate", "estimate_offset", "onset_envelope", "video_signal",
-           "cross_correlation"]
+           "cross_correlation", "offset_from_correlation"]
 
 HOP_S = 0.01  # time step of both signals and of the lag search
 
@@ -140,7 +140,12 @@ def estimate_offset(frames, waveform, fps: float, sample_rate: int, *, max_lag_s
     v = video_signal(frames, fps, kind, hop_s, duration_s=T / fps)
     max_lag = int(round(max_lag_s / hop_s))
     lags, r = cross_correlation(a, v, max_lag, min_overlap=max(2, int(0.5 * min(len(a), len(v)))))
-    lags_ms = lags * hop_s * 1000
+    return offset_from_correlation(lags, r, hop_s, fps)
+
+
+def offset_from_correlation(lags: np.ndarray, r: np.ndarray, step_s: float, fps: float) -> OffsetEstimate:
+    """`OffsetEstimate` from r(L) at integer lags L (steps of step_s seconds); all-zero r -> no evidence."""
+    lags_ms = lags * step_s * 1000
     if not np.any(r != 0):
         return OffsetEstimate(0.0, 0.0, 1.0, 0.0, lags_ms, r)
     k = int(np.argmax(r))
@@ -149,10 +154,10 @@ def estimate_offset(frames, waveform, fps: float, sample_rate: int, *, max_lag_s
         den = r[k - 1] - 2 * r[k] + r[k + 1]
         if den < 0:
             shift = float(np.clip(0.5 * (r[k - 1] - r[k + 1]) / den, -0.5, 0.5))
-    away = np.abs(lags - lags[k]) * hop_s >= 1.0 / fps
+    away = np.abs(lags - lags[k]) * step_s >= 1.0 / fps - 1e-9
     second = r[away].max() if away.any() else 0.0
     ratio = float(r[k] / second) if second > 1e-9 else 1.0
     return OffsetEstimate(
-        offset_ms=float((lags[k] + shift) * hop_s * 1000), confidence=float(r[k] - np.median(r)),
+        offset_ms=float((lags[k] + shift) * step_s * 1000), confidence=float(r[k] - np.median(r)),
         peak_ratio=ratio, peak_corr=float(r[k]), lags_ms=lags_ms, corr=r,
     )
