@@ -82,14 +82,14 @@ def config_error_message(text: str, subcommand: str = "fit", problem: str = "con
     return f"{problem} {where or 'the config'}: {detail}"
 
 
-def check_checkpoint(ckpt_path: str | None, model) -> None:
-    """Refuse, before any work, a --ckpt_path that is missing or holds another kind of model."""
+def check_checkpoint(ckpt_path: str | None, expected: str) -> None:
+    """Refuse, before any work, a --ckpt_path that is missing, unsafe to unpickle, or holds another
+    kind of model than `expected` (the config's model class path)."""
     if not ckpt_path or str(ckpt_path) in CKPT_KEYWORDS or "://" in str(ckpt_path):
         return
     import torch
 
     path = Path(ckpt_path)
-    expected = f"{type(model).__module__}.{type(model).__qualname__}"
     if not path.is_file():
         raise ConfigError(f"--ckpt_path {path}: no such checkpoint file (expected a {expected} "
                           "training checkpoint such as .../checkpoints/last.ckpt, or 'last')")
@@ -103,7 +103,7 @@ def check_checkpoint(ckpt_path: str | None, model) -> None:
         raise ConfigError(f"--ckpt_path {path}: is a {kind} checkpoint, expected a {expected} training "
                           "checkpoint written by `seedkit fit` (e.g. .../checkpoints/last.ckpt)")
     saved = (ckpt.get("hyper_parameters") or {}).get("_class_path")
-    if saved and saved != expected:
+    if saved and "." in expected and saved != expected:
         raise ConfigError(f"--ckpt_path {path}: holds a {saved} checkpoint, but the config trains "
                           f"{expected}")
 
@@ -125,6 +125,14 @@ def _make_cli_class():
             except argparse.ArgumentError as e:
                 sub = next((a for a in (args or []) if a in ("fit", "validate", "test", "predict")), "fit")
                 raise ConfigError(config_error_message(str(e), sub)) from None
+            # Checked here, before LightningCLI reads the checkpoint's hyperparameters into the config.
+            cfg = self.config.get(self.config.get("subcommand") or "", None)
+            if cfg is not None:
+                if cfg.get("weights_only") is False:
+                    raise ConfigError("--weights_only false is refused: seedkit loads checkpoints with "
+                                      "weights_only=True only (no pickled code runs)")
+                model = cfg.get("model")
+                check_checkpoint(cfg.get("ckpt_path"), getattr(model, "class_path", None) or "a LightningModule")
 
         def instantiate_classes(self) -> None:
             try:
@@ -148,15 +156,6 @@ def _make_cli_class():
                 if not any(isinstance(c, cls) for c in callbacks):
                     callbacks.append(cls())
             return super().instantiate_trainer(**{"plugins": plugins, "callbacks": callbacks, **kwargs})
-
-        def _check(self) -> None:
-            cfg = self.config_init[self.subcommand]
-            if cfg.get("weights_only") is False:
-                raise ConfigError("--weights_only false is refused: seedkit loads checkpoints with "
-                                  "weights_only=True only (no pickled code runs)")
-            check_checkpoint(cfg.get("ckpt_path"), self.model)
-
-        before_fit = before_validate = before_test = before_predict = _check
 
     return SeedkitCLI
 
