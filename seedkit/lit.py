@@ -40,6 +40,7 @@ class JointAV(L.LightningModule):
         warmup_steps: int = 200,  # linear learning-rate warm-up
         ema_decay: float = 0.999,  # EMA of the weights used for sampling
         val_samples: int = 4,  # clips generated at each validation
+        compile: bool = False,  # torch.compile the model: fused kernels, the first steps pay the build
     ):
         super().__init__()
         self.save_hyperparameters()
@@ -60,6 +61,8 @@ class JointAV(L.LightningModule):
         self.model_config = DualTowerConfig(**fields)
         self.model = DualTowerDiT(self.model_config)
         self.ema = copy.deepcopy(self.model).requires_grad_(False)
+        if compile:
+            self.model.compile()  # in place: state_dict keys (and checkpoints) stay as they are
         self.flow = RectifiedFlow(FlowConfig(**(flow or {})))
         self.sampler_config = SamplerConfig(**(sampler or {}))
 
