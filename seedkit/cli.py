@@ -93,6 +93,8 @@ def cmd_sample(args) -> int:
 
     if args.n < 1:
         raise UserError(f"--n must be at least 1, got {args.n}")
+    if args.steps < 1:
+        raise UserError(f"--steps must be at least 1, got {args.steps}")
     try:
         jm = load_joint(args.ckpt)
     except ValueError as e:
@@ -109,6 +111,10 @@ def cmd_sample(args) -> int:
         if not args.audio:
             raise UserError("--mode a2v needs --audio FILE (any audio or video file with sound)")
         clip = media.read_audio(args.audio, sample_rate=spec.sample_rate, mono=True)
+        given = media.probe(args.audio).get("audio") or {}
+        if given.get("sample_rate") != spec.sample_rate or given.get("channels") != 1:
+            print(f"note: {args.audio} is {given.get('sample_rate')} Hz, {given.get('channels')} channel(s); "
+                  f"resampled to {spec.sample_rate} Hz mono")
         wav = _fit_length(torch.from_numpy(clip.waveform), spec.num_samples, args.audio, "s",
                           spec.sample_rate)
         audio = wav[None].expand(args.n, -1, -1)

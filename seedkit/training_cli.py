@@ -161,9 +161,13 @@ def _make_cli_class():
 
 
 def run(argv: list[str]) -> int:
+    import warnings
+
     import lightning as L
 
     configure_wandb_mode()
+    # `seedkit fit ...` hands its own argv on as `args`: Lightning's "both args and sys.argv" is moot.
+    warnings.filterwarnings("ignore", message="LightningCLI's args parameter is intended")
     _make_cli_class()(
         L.LightningModule, L.LightningDataModule,
         subclass_mode_model=True, subclass_mode_data=True,

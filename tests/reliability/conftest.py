@@ -26,6 +26,14 @@ def tiny_tokenizers(tmp_path_factory):
     return out / "video.pt", out / "audio.pt"
 
 
+@pytest.fixture(scope="session")
+def tiny_joint_checkpoint(tiny_tokenizers, tmp_path_factory):
+    """A JointAV Lightning checkpoint after 2 training steps of the tiny model (a few seconds)."""
+    root = tmp_path_factory.mktemp("joint")
+    fit_in_process(tiny_joint_args(tiny_tokenizers, root, max_steps=2, every=2))
+    return root / "checkpoints" / "last.ckpt"
+
+
 def tiny_joint_args(tokenizers, root: Path, max_steps: int = 12, every: int = 3, batch_size: int = 2,
                     steps_per_epoch: int = 3) -> list[str]:
     """`seedkit fit` arguments for a tiny JointAV run on bounce: no validation, no logger, checkpoints

@@ -1,0 +1,144 @@
+"""Bad inputs to every command: one line `seedkit: error: ...` naming the problem and what is accepted,
+exit code 2, no traceback. (Sampling prompts and missing/foreign checkpoints for `sample` are in
+tests/test_demo_and_sample.py; `data prepare/download` options in tests/test_grid_cli.py.)"""
+import numpy as np
+import pytest
+import torch
+from conftest import tiny_joint_args
+
+from seedkit import media
+from seedkit.cli import main
+
+
+def run_user_error(argv, capsys) -> str:
+    code = main(argv)
+    captured = capsys.readouterr()
+    lines = [ln for ln in captured.err.splitlines() if ln.startswith("seedkit: error:")]
+    assert code == 2 and len(lines) == 1 and "Traceback" not in captured.err, captured.err[-3000:]
+    return lines[0]
+
+
+# ----------------------------------------------------------------------------------------------
+# seedkit fit / validate
+
+
+@pytest.mark.parametrize("extra, message", [
+    (["--model.lrr=3"], "model (seedkit.lit.JointAV): unknown option 'lrr' (did you mean 'lr'?)"),
+    (["--trainer.max_stepz=3"], "unknown option --trainer.max_stepz"),
+    (["--model.lr=fast"], "config error in model.lr (seedkit.lit.JointAV): expected float, got fast"),
+    (["--trainer.max_steps=1.5"], "config error in trainer.max_steps: expected int, got 1.5"),
+    (["--data.dataset=mnist"], "data.dataset (seedkit.data.AVDataModule): expected typing.Literal['bounce', 'grid']"),
+    (['--model.model={"video_dimm": 8}'], "unexpected keyword argument 'video_dimm'"),
+    (["--model.video_tokenizer=/nonexistent/video.pt"], "/nonexistent/video.pt: no such checkpoint file"),
+    (["--ckpt_path=/nonexistent/last.ckpt"], "--ckpt_path /nonexistent/last.ckpt: no such checkpoint file"),
+])
+def test_fit_with_a_bad_option(tiny_tokenizers, tmp_path, capsys, extra, message):
+    line = run_user_error(tiny_joint_args(tiny_tokenizers, tmp_path) + extra, capsys)
+    assert message in line, line
+
+
+def test_fit_with_an_unknown_key_in_the_yaml_names_it_and_the_accepted_ones(tiny_tokenizers, tmp_path, capsys):
+    bad = tmp_path / "typo.yaml"
+    bad.write_text("model:\n  init_args:\n    ema_decai: 0.99\n")
+    line = run_user_error(tiny_joint_args(tiny_tokenizers, tmp_path) + ["--config", str(bad)], capsys)
+    assert "model (seedkit.lit.JointAV): unknown option 'ema_decai' (did you mean 'ema_decay'?)" in line
+    assert "accepted: video_tokenizer, audio_tokenizer" in line
+    bad.write_text("trainr:\n  max_steps: 3\n")
+    line = run_user_error(tiny_joint_args(tiny_tokenizers, tmp_path) + ["--config", str(bad)], capsys)
+    assert "'trainr.max_steps'" in line
+    line = run_user_error(["fit", "--config", str(tmp_path / "missing.yaml")], capsys)
+    assert "missing.yaml" in line and "does not exist" in line
+
+
+def test_fit_and_validate_refuse_a_checkpoint_of_another_kind(tiny_tokenizers, tmp_path, capsys):
+    video, _ = tiny_tokenizers
+    line = run_user_error(tiny_joint_args(tiny_tokenizers, tmp_path) + [f"--ckpt_path={video}"], capsys)
+    assert f"--ckpt_path {video}: is a video_autoencoder checkpoint, expected a seedkit.lit.JointAV" in line
+    tokenizer_run = tmp_path / "tokenizer.ckpt"  # a Lightning checkpoint, but of the tokenizer module
+    torch.save({"state_dict": {}, "pytorch-lightning_version": "2.6.6", "global_step": 3,
+                "hyper_parameters": {"_class_path": "seedkit.tokenizers.lit.TokenizerModule"}}, tokenizer_run)
+    for command in ("fit", "validate"):
+        args = tiny_joint_args(tiny_tokenizers, tmp_path)
+        args[0] = command
+        line = run_user_error(args + [f"--ckpt_path={tokenizer_run}"], capsys)
+        assert "holds a seedkit.tokenizers.lit.TokenizerModule checkpoint, but the config trains " \
+               "seedkit.lit.JointAV" in line, line
+
+
+# ----------------------------------------------------------------------------------------------
+# seedkit sample
+
+
+def write_tone(path, seconds, rate, channels):
+    t = np.arange(int(seconds * rate)) / rate
+    wav = np.stack([0.3 * np.sin(2 * np.pi * (220 + 110 * c) * t) for c in range(channels)]).astype(np.float32)
+    media.write(path, None, wav, None, rate)
+    return path
+
+
+@pytest.mark.parametrize("seconds, rate, channels, notes", [
+    (3.1, 44100, 2, ["44100 Hz, 2 channel(s); resampled to 16000 Hz mono", "cut to 2.00 s"]),
+    (0.7, 8000, 1, ["8000 Hz, 1 channel(s); resampled to 16000 Hz mono", "zero-padded to 2.00 s"]),
+])
+def test_a2v_audio_of_another_rate_channels_and_length_is_adapted_with_a_note(
+        tiny_joint_checkpoint, tmp_path, capsys, seconds, rate, channels, notes):
+    audio = write_tone(tmp_path / "given.m4a", seconds, rate, channels)
+    assert main(["sample", "--ckpt", str(tiny_joint_checkpoint), "--mode", "a2v", "--audio", str(audio),
+                 "--n", "1", "--steps", "1", "--out", str(tmp_path / "out")]) == 0
+    out = capsys.readouterr().out
+    for note in notes:
+        assert note in out, out
+    clip = media.read(tmp_path / "out" / "a2v_000.mp4")
+    assert clip.sample_rate == 16000 and clip.waveform.shape[0] == 1
+
+
+def test_sample_bad_inputs(tiny_joint_checkpoint, tmp_path, capsys):
+    ckpt = str(tiny_joint_checkpoint)
+    silent = tmp_path / "silent.mp4"
+    media.write(silent, np.zeros((8, 32, 32, 3), np.uint8), None, 16.0, 16000)
+    tone = write_tone(tmp_path / "tone.m4a", 1.0, 16000, 1)
+    cases = [
+        (["--mode", "a2v"], "--mode a2v needs --audio FILE"),
+        (["--mode", "a2v", "--audio", str(tmp_path / "none.wav")], "none.wav: no such file"),
+        (["--mode", "a2v", "--audio", str(silent)], "silent.mp4: has no audio stream"),
+        (["--mode", "v2a", "--video", str(tone)], "tone.m4a: has no video stream"),
+        (["--mode", "joint", "--text", "   "], "--text is empty"),
+        (["--mode", "a2v", "--audio", str(tone), "--text", "red unicorn"], "'unicorn' is not in the vocabulary"),
+        (["--mode", "joint", "--text", "red ball", "--steps", "0"], "--steps must be at least 1"),
+    ]
+    for extra, message in cases:
+        line = run_user_error(["sample", "--ckpt", ckpt, *extra, "--out", str(tmp_path / "o")], capsys)
+        assert message in line, (extra, line)
+
+
+# ----------------------------------------------------------------------------------------------
+# seedkit data / model
+
+
+def test_data_prepare_bad_inputs(tmp_path, capsys):
+    (tmp_path / "empty").mkdir()
+    line = run_user_error(["data", "prepare", "grid", "--source", str(tmp_path / "empty"),
+                           "--cache", str(tmp_path / "c")], capsys)
+    assert "no clips found" in line
+    line = run_user_error(["data", "prepare", "grid", "--source", str(tmp_path / "empty"), "--size", "4",
+                           "--cache", str(tmp_path / "c")], capsys)
+    assert "--size must be at least 8" in line
+
+
+def test_model_summary_bad_inputs(tmp_path, capsys):
+    cfg = tmp_path / "model.yaml"
+    cfg.write_text("preset: bounce\nvideo_dimm: 64\n")
+    line = run_user_error(["model", "summary", "--config", str(cfg)], capsys)
+    assert "video_dimm" in line
+    line = run_user_error(["model", "summary", "--config", str(tmp_path / "none.yaml")], capsys)
+    assert "none.yaml does not exist" in line
+
+
+@pytest.mark.xfail(strict=True, raises=TypeError,
+                   reason="DualTowerConfig.from_dict does not check value types: a str width reaches "
+                          "torch.nn.Linear and raises TypeError (seedkit/model/dual.py, reported)")
+def test_model_summary_with_a_wrong_type(tmp_path, capsys):
+    cfg = tmp_path / "model.yaml"
+    cfg.write_text("preset: bounce\nvideo_dim: wide\n")
+    line = run_user_error(["model", "summary", "--config", str(cfg)], capsys)
+    assert "video_dim" in line
