@@ -1,0 +1,92 @@
+"""Smoke runs of the benchmark scripts (--quick: tiny models, one round) and the naive baseline.
+
+The scripts live in benchmarks/ (not a package); they are imported by path and run in-process.
+"""
+import dataclasses
+import importlib.util
+import json
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+
+from seedkit.model import DualTowerConfig, DualTowerDiT
+
+BENCH = Path(__file__).resolve().parents[1] / "benchmarks"
+
+
+def load(name: str):
+    sys.path.insert(0, str(BENCH))
+    spec = importlib.util.spec_from_file_location(name, BENCH / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(autouse=True)
+def one_thread():
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+def test_math_attention_baseline_matches_sdpa():
+    cfg = DualTowerConfig.bounce(video_dim=32, video_heads=2, video_depth=1, audio_dim=16, audio_heads=2,
+                                 audio_depth=1, text_dim=16)
+    torch.manual_seed(0)
+    fast = DualTowerDiT(cfg)
+    with torch.no_grad():  # wake the zero-initialised layers so that attention reaches the output
+        for p in fast.parameters():
+            if torch.all(p == 0):
+                p.normal_(0, 0.1)
+    naive = DualTowerDiT(dataclasses.replace(cfg, attention="math"))
+    naive.load_state_dict(fast.state_dict())
+    video = torch.randn(2, cfg.video_frames, cfg.video_channels, cfg.video_height, cfg.video_width)
+    audio = torch.randn(2, cfg.audio_length, cfg.audio_channels)
+    t, ids = torch.rand(2), torch.randint(0, cfg.vocab_size, (2, 4))
+    mask = torch.tensor([[True, True, False, False], [False] * 4])
+    a, b = fast(video, audio, t, t, ids, mask), naive(video, audio, t, t, ids, mask)
+    torch.testing.assert_close(a.video, b.video, atol=1e-5, rtol=1e-5)
+    torch.testing.assert_close(a.audio, b.audio, atol=1e-5, rtol=1e-5)
+    assert {m.backend for m in naive.modules() if hasattr(m, "backend")} == {"math"}
+
+
+def test_unknown_attention_backend_is_a_clear_error():
+    with pytest.raises(ValueError, match="attention backend must be one of"):
+        DualTowerDiT(DualTowerConfig.bounce(attention="flash"))
+
+
+def test_bench_train_quick_reports_flops_mfu_and_naive_speedup(tmp_path):
+    out = tmp_path / "train.json"
+    result = load("bench_train").main(["--quick", "--models", "bounce", "--out", str(out)])
+    assert json.loads(out.read_text())["rows"] == json.loads(json.dumps(result["rows"]))
+    rows = {r["variant"]: r for r in result["rows"] if r["model"] == "bounce"}
+    assert set(rows) == {"fast", "naive"}
+    for r in rows.values():
+        assert r["gflop_per_step"] > 0 and r["samples_per_s"] > 0 and r["tokens_per_s"] > r["samples_per_s"]
+        assert 0 < r["mfu_ratio"] < 2 and r["peak_gflops"] > 0 and r["activations_mb"] > 0
+    assert rows["naive"]["speedup_vs_naive"] == pytest.approx(1.0)
+    assert rows["fast"]["gflop_per_step"] == rows["naive"]["gflop_per_step"]  # same model FLOPs
+    assert result["machine_before"]["load_average_1_5_15"]
+
+
+def test_bench_sample_quick_splits_time_and_batches_guidance(tmp_path):
+    result = load("bench_sample").main(["--quick", "--models", "bounce", "--out", str(tmp_path / "s.json")])
+    plain, guided = (next(r for r in result["rows"] if r["guidance"] is g) for g in (False, True))
+    for r in (plain, guided):
+        assert r["model_forwards"] == r["steps"] == 2  # guidance does not add forwards: one 2B batch
+        assert r["clips_per_s"] > 0 and r["model_s"] > 0 and r["decode_s"] > 0 and r["vocoder_s"] > 0
+        assert r["share_model"] + r["share_decode"] + r["share_vocoder"] == pytest.approx(1.0)
+    assert guided["forward_batch"] == 2 * plain["forward_batch"]
+    assert plain["waveform_shape"][-1] == 32000  # 2 s at 16 kHz
+
+
+def test_bench_data_quick_compares_loading_with_the_step(tmp_path):
+    result = load("bench_data").main(["--quick", "--datasets", "bounce", "--out", str(tmp_path / "d.json")])
+    (row,) = result["rows"]
+    assert row["data_clips_per_s"] > 0 and row["step_samples_per_s"] > 0
+    ratio = row["data_clips_per_s"] / row["step_samples_per_s"]
+    assert row["data_to_step_ratio"] == pytest.approx(ratio)  # one round: the median is that round
+    assert row["goal_met"] == (row["data_to_step_ratio"] >= 5)
