@@ -23,6 +23,14 @@ test: venv
 	SEEDKIT_FAST=1 $(PY) -m pytest -q tests
 	SEEDKIT_FAST=1 $(PY) -m pytest -q --nbmake --nbmake-timeout=600 notebooks
 
+# Speed benchmarks on this machine's device (CPU: under 10 minutes): benchmarks/results/*.json + results.md
+.PHONY: bench
+bench: venv
+	$(PY) benchmarks/bench_train.py
+	$(PY) benchmarks/bench_sample.py
+	$(PY) benchmarks/bench_data.py
+	$(PY) benchmarks/bench_report.py
+
 lab: venv
 	$(PY) -m ipykernel install --sys-prefix --name seedkit --display-name "seedkit" >/dev/null
 	$(VENV)/bin/jupyter lab --notebook-dir=notebooks
