@@ -18,6 +18,7 @@ n / 2): a generated set is indistinguishable from real at this n when its FD is 
 """
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -48,10 +49,14 @@ def frechet_distance(x, y) -> float:
     mu2, s2 = gaussian_stats(y)
     if mu1.shape != mu2.shape:
         raise ValueError(f"feature sizes differ: {mu1.shape[0]} vs {mu2.shape[0]}")
-    covmean = linalg.sqrtm(s1 @ s2)
-    if not np.isfinite(covmean).all():  # singular product: regularise both (as pytorch-fid does)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        covmean = linalg.sqrtm(s1 @ s2)
+    if caught or not np.isfinite(covmean).all():  # singular product: regularise (as pytorch-fid does)
         eps = 1e-6 * np.eye(len(mu1))
-        covmean = linalg.sqrtm((s1 + eps) @ (s2 + eps))
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            covmean = linalg.sqrtm((s1 + eps) @ (s2 + eps))
     covmean = np.real(covmean)
     fd = float(np.sum((mu1 - mu2) ** 2) + np.trace(s1) + np.trace(s2) - 2 * np.trace(covmean))
     return max(fd, 0.0)
