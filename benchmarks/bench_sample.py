@@ -12,9 +12,8 @@ A clip is made in three stages, timed separately:
 Without guidance one forward per step; with text guidance (scale 3 for both modalities) the
 conditional and text-dropped passes run as ONE forward on a batch of 2B (seedkit.sampling batches
 them), so guidance should cost less than 2x; modality guidance (`--modality-scale`) adds a third,
-separate bridge-off pass. The tokenizers are the trained checkpoints when present
-(checkpoints/tokenizer_*_<preset>.pt), else the configs' architectures with random weights: the
-time does not depend on the weights.
+separate bridge-off pass. The tokenizers are the architectures of the tokenizer configs with
+random weights: the time does not depend on the weights.
 """
 from __future__ import annotations
 
@@ -43,26 +42,21 @@ from seedkit.sampling import SamplerConfig, sample  # noqa: E402
 from seedkit.tokenizers.audio import AudioAutoencoder, AudioAutoencoderConfig  # noqa: E402
 from seedkit.tokenizers.video import VideoAutoencoder, VideoAutoencoderConfig  # noqa: E402
 
-ROOT = Path(__file__).resolve().parents[1]
-CONFIGS = ROOT / "seedkit" / "configs"
+CONFIGS = Path(__file__).resolve().parents[1] / "seedkit" / "configs"
 PRESETS = ("bounce", "grid")
 
 
 def load_tokenizers(name: str, device: torch.device) -> tuple[VideoAutoencoder, AudioAutoencoder, str]:
-    """Trained checkpoints if present, else the architectures of configs/tokenizer_*_<name>.yaml."""
-    toks, sources = [], []
+    """The architectures of configs/tokenizer_{video,audio}_<name>.yaml, random weights (the time
+    does not depend on the weights, and no trained checkpoint is needed)."""
+    toks = []
     for kind, cls, config in (("video", VideoAutoencoder, VideoAutoencoderConfig),
                               ("audio", AudioAutoencoder, AudioAutoencoderConfig)):
-        ckpt = ROOT / "checkpoints" / f"tokenizer_{kind}_{name}.pt"
-        if ckpt.is_file():
-            toks.append(cls.from_checkpoint(ckpt))
-            sources.append(f"{kind}: {ckpt.relative_to(ROOT)}")
-            continue
         args = (yaml.safe_load((CONFIGS / f"tokenizer_{kind}_{name}.yaml").read_text())["model"]["init_args"])
         keys = {f.name for f in dataclasses.fields(config)}
         toks.append(cls(**{k: v for k, v in args.items() if k in keys}))
-        sources.append(f"{kind}: configs/tokenizer_{kind}_{name}.yaml (random weights)")
-    return toks[0].to(device).eval(), toks[1].to(device).eval(), "; ".join(sources)
+    source = f"configs/tokenizer_{{video,audio}}_{name}.yaml, random weights"
+    return toks[0].to(device).eval(), toks[1].to(device).eval(), source
 
 
 def model_for(name: str, video_tok: VideoAutoencoder, audio_tok: AudioAutoencoder, quick: bool,
