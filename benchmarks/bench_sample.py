@@ -157,6 +157,7 @@ def main(argv: list[str] | None = None) -> dict:
                 sampler = SamplerConfig(steps=args.steps, text_scale_video=args.text_scale if guided else 1.0,
                                         text_scale_audio=args.text_scale if guided else 1.0,
                                         modality_scale=args.modality_scale if guided else 1.0)
+                print(f"{name}: batch {batch}, guided {guided}", flush=True)
                 row = run_case(model, video_tok, audio_tok, batch, sampler, device, args.rounds,
                                autocast=device.type == "cuda")
                 rows.append({"model": name, "tokenizers": source, **row, "peak_gflops": peak.sample() / 1e9})

@@ -271,6 +271,7 @@ def main(argv: list[str] | None = None) -> dict:
     peak = MatmulPeak(device, n=256 if args.quick else None)
     rows = []
     for name in names:
+        print(f"{name}: batch {args.batch or 'from config'}, variants {variants}", flush=True)
         loads, info = build_workloads(name, variants, device, args.quick, args.batch)
         # FLOPs of the math-attention model: the flop counter does not see inside fused SDPA kernels.
         ref = loads.get("naive") or Workload(DualTowerDiT(dataclasses.replace(
@@ -285,6 +286,8 @@ def main(argv: list[str] | None = None) -> dict:
                 sk, sk_info = build_skeleton(dim, depth, max(1, dim // 32), info["tokens_per_sample"],
                                              info["batch"], device)
                 entries.append((f"skeleton/{dim}", "fast", sk, sk_info, sk.count_flops()))
+        print(f"{name}: {flops / 1e9:.2f} GFLOP per step; timing {[e[0] for e in entries]} in "
+              f"{args.rounds} interleaved rounds", flush=True)
         rows += measure(entries, peak, args.rounds, args.warmup, device)
         if device.type == "cuda":
             rows[-1]["cuda_max_memory_mb"] = torch.cuda.max_memory_allocated() / 2**20
