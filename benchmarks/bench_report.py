@@ -20,7 +20,8 @@ Written by `make bench` (benchmarks/bench_*.py, then benchmarks/bench_report.py)
 are in the JSON files beside this page. Every ratio is taken within one run: the matmul peak is
 measured between the timings it is compared with, and the naive baseline, the guided/unguided and
 data/step pairs alternate round by round. The machine may have been shared: the load average
-before and after each benchmark is printed with it.
+before and after each benchmark is printed with it. Where the time goes and what was tried:
+[analysis.md](analysis.md).
 """
 
 SECTIONS = [("train", bench_train.render, "Training step (forward, flow loss, backward, AdamW)"),
