@@ -365,4 +365,8 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    # `python -m seedkit.cli` runs this file as __main__: hand over to the package's own module, whose
+    # UserError is the class the other modules raise (this file's copy would not catch theirs).
+    from seedkit.cli import main as package_main
+
+    sys.exit(package_main())

@@ -142,3 +142,44 @@ def test_model_summary_with_a_wrong_type(tmp_path, capsys):
     cfg.write_text("preset: bounce\nvideo_dim: wide\n")
     line = run_user_error(["model", "summary", "--config", str(cfg)], capsys)
     assert "video_dim" in line
+
+
+# ----------------------------------------------------------------------------------------------
+# seedkit evaluate
+
+
+def test_evaluate_bad_inputs(tiny_tokenizers, tiny_joint_checkpoint, tmp_path, capsys):
+    video, _ = tiny_tokenizers
+    (tmp_path / "empty").mkdir()
+    wrong_fps = tmp_path / "clips"
+    wrong_fps.mkdir()
+    media.write(wrong_fps / "a.mp4", np.zeros((25, 32, 32, 3), np.uint8), np.zeros((1, 16000), np.float32),
+                25.0, 16000)
+    cases = [
+        ([], "evaluate needs --ckpt"),
+        (["--ckpt", str(tmp_path / "none.ckpt")], "none.ckpt does not exist"),
+        (["--ckpt", str(video)], "video_autoencoder checkpoint, expected a JointAV"),
+        (["--clips", str(tmp_path / "empty")], "no .mp4 files there"),
+        (["--clips", str(wrong_fps)], "25 fps, the evaluation expects 16 fps"),
+        (["--ckpt", str(tiny_joint_checkpoint), "--n", "1"], "--n must be at least 2"),
+        (["--ckpt", str(tiny_joint_checkpoint), "--steps", "0"], "--steps must be at least 1"),
+    ]
+    for extra, message in cases:
+        line = run_user_error(["evaluate", *extra, "--out", str(tmp_path / "o")], capsys)
+        assert message in line, (extra, line)
+
+
+@pytest.mark.slow
+def test_python_dash_m_seedkit_cli_reports_user_errors_of_every_module(tmp_path):
+    """`python -m seedkit.cli` runs cli.py as __main__; errors raised by other modules (which import
+    seedkit.cli.UserError) must still be one line and exit 2."""
+    import subprocess
+    import sys
+
+    from conftest import seedkit_env
+
+    (tmp_path / "empty").mkdir()
+    out = subprocess.run([sys.executable, "-m", "seedkit.cli", "evaluate", "--clips", str(tmp_path / "empty"),
+                          "--out", str(tmp_path / "o")], capture_output=True, text=True, env=seedkit_env())
+    assert out.returncode == 2 and "Traceback" not in out.stderr, out.stderr[-2000:]
+    assert "seedkit: error: --clips" in out.stderr
