@@ -5,6 +5,7 @@
     seedkit demo                                        the whole pipeline on built-in data
     seedkit evaluate --ckpt C --n 64 --out DIR           sync + quality metrics vs real controls
     seedkit notebooks make-exercises                    exercise copies in notebooks/exercises/
+    seedkit ablate seedkit/configs/ablations/NAME.yaml  an ablation grid (arms x seeds) on W&B
 
 User errors (a bad option, a missing file, a word outside the vocabulary) print one line naming
 the problem and exit with code 2; a traceback means a bug in the kit.
@@ -247,6 +248,34 @@ def cmd_evaluate(args) -> int:
 
 
 # ----------------------------------------------------------------------------------------------
+# ablate
+
+
+def cmd_ablate(args) -> int:
+    from .experiments import Ablation, AblationRunner, Budget
+
+    if args.seeds < 1:
+        raise UserError(f"--seeds must be at least 1, got {args.seeds}")
+    if args.threads is not None:
+        import torch
+
+        torch.set_num_threads(max(1, args.threads))
+    try:
+        ablation = Ablation.from_yaml(args.config)
+        budget = Budget.parse(ablation.budget, args.budget)
+        seeds = [args.seed] if args.seed is not None else list(range(args.seeds))
+        runner = AblationRunner(ablation, Path(args.out), budget, seeds, tokenizers=args.tokenizers)
+        summary = runner.run(args.arm)
+    except ValueError as e:
+        raise UserError(str(e)) from e
+    from .experiments import markdown_table
+
+    print(markdown_table(summary))
+    print(f"wrote summary.md/.csv/.json to {runner.folder}; W&B runs in {Path(args.out) / 'wandb'}")
+    return 0
+
+
+# ----------------------------------------------------------------------------------------------
 # training (LightningCLI)
 
 
@@ -338,6 +367,18 @@ def build_parser() -> argparse.ArgumentParser:
     mx.add_argument("--check", action="store_true",
                     help="write nothing; exit 1 if a copy is out of date (CI, pre-commit)")
     mx.set_defaults(func=cmd_notebooks_make_exercises)
+
+    ab = sub.add_parser("ablate", help="run an ablation grid (arms x seeds) as W&B runs, then a summary table")
+    ab.add_argument("config", help="ablation YAML, e.g. seedkit/configs/ablations/cogeneration.yaml")
+    ab.add_argument("--seeds", type=int, default=3, help="training seeds 0..N-1 per arm (default 3)")
+    ab.add_argument("--seed", type=int, default=None, help="run only this seed (a W&B sweep cell)")
+    ab.add_argument("--arm", action="append", default=None, help="run only this arm (repeatable)")
+    ab.add_argument("--budget", nargs="+", default=None, metavar="KEY=VALUE",
+                    help="'tiny' and/or overrides of the YAML's budget, e.g. joint_steps=200 n_eval=16")
+    ab.add_argument("--out", default="outputs/ablations", help="root folder (default outputs/ablations)")
+    ab.add_argument("--tokenizers", default=None, help="folder with trained tokenizer_{video,audio}_bounce.pt")
+    ab.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: torch's)")
+    ab.set_defaults(func=cmd_ablate)
 
     demo = sub.add_parser("demo", help="run the whole pipeline on the built-in bounce dataset")
     demo.add_argument("--out", default="outputs/demo", help="output folder (default outputs/demo)")

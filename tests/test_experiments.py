@@ -1,0 +1,150 @@
+"""Ablations (`seedkit ablate`): a two-arm, one-seed, tiny ablation end to end with offline W&B, then
+the pure parts (budget parsing, shared-model keys, the two-level bootstrap, the summary table)."""
+import json
+import os
+
+import numpy as np
+import pytest
+
+from seedkit import media
+from seedkit.cli import main
+from seedkit.experiments import (Ablation, Arm, Budget, model_key, read_offline_run, seed_clip_bootstrap_ci,
+                                 summarise)
+
+TWO_ARMS = """
+name: tiny_cogeneration
+description: joint co-generation vs video first, then v2a (one trained model, two W&B runs)
+base_config: joint_bounce.yaml
+budget: {joint_steps: 400}
+arms:
+  joint: {description: co-generation}
+  sequential: {generation: sequential, description: "video first, then v2a"}
+"""
+
+
+@pytest.fixture(scope="module")
+def ablation(tmp_path_factory):
+    root = tmp_path_factory.mktemp("ablate")
+    (root / "tiny.yaml").write_text(TWO_ARMS)
+    old_mode, old_cwd = os.environ.get("WANDB_MODE"), os.getcwd()
+    os.environ["WANDB_MODE"] = "offline"  # conftest disables W&B; this test is about the offline runs
+    os.chdir(root)  # no outputs/demo/checkpoints here: the tokenizers are trained (tiny) and shared
+    argv = ["ablate", str(root / "tiny.yaml"), "--seeds", "1", "--budget", "tiny", "--out", str(root / "out")]
+    try:
+        assert main(argv) == 0
+        yield root, argv
+    finally:
+        os.chdir(old_cwd)
+        os.environ.pop("WANDB_MODE") if old_mode is None else os.environ.__setitem__("WANDB_MODE", old_mode)
+
+
+@pytest.mark.slow
+def test_each_arm_is_an_offline_wandb_run_with_config_metrics_and_media(ablation):
+    root, _ = ablation
+    for arm in ("joint", "sequential"):
+        result = json.loads((root / "out" / "tiny_cogeneration" / arm / "seed_0" / "result.json").read_text())
+        run = read_offline_run(result["wandb"]["dir"])
+        assert run.config["arm"] == arm and run.config["ablation"] == "tiny_cogeneration"
+        assert run.config["budget"]["joint_steps"] == 2  # --budget tiny over the YAML's 400
+        assert run.summary["eval/event_f1"] == pytest.approx(result["means"]["event_f1"])
+        mp4s = [p for p in run.media if p.suffix == ".mp4"]
+        assert len(mp4s) == 2
+        info = media.probe(mp4s[0])
+        assert info["video"]["codec"] == "h264" and info["audio"]["codec"] == "aac"
+    # the joint run trained the model and logged its curves; the sequential run reused it
+    joint = json.loads((root / "out" / "tiny_cogeneration" / "joint" / "seed_0" / "result.json").read_text())
+    assert joint["trained_in_this_run"] and "train/loss" in read_offline_run(joint["wandb"]["dir"]).summary
+    assert len(list((root / "out" / "models").iterdir())) == 1
+
+
+@pytest.mark.slow
+def test_sequential_arm_keeps_the_joint_video_and_regenerates_the_audio(ablation):
+    root, _ = ablation
+    res = {a: json.loads((root / "out" / "tiny_cogeneration" / a / "seed_0" / "result.json").read_text())
+           for a in ("joint", "sequential")}
+    # same model, same seed: the sequential pipeline's first stage is the joint video itself
+    assert res["sequential"]["set_metrics"]["fd_kitvideo"] == pytest.approx(res["joint"]["set_metrics"]["fd_kitvideo"])
+    assert res["sequential"]["set_metrics"]["fd_kitaudio"] != res["joint"]["set_metrics"]["fd_kitaudio"]
+
+
+@pytest.mark.slow
+def test_rerunning_a_finished_ablation_trains_nothing_and_gives_the_same_table(ablation, capsys):
+    root, argv = ablation
+    folder = root / "out" / "tiny_cogeneration"
+    table = (folder / "summary.md").read_text()
+    csv = (folder / "summary.csv").read_text()
+    stamps = {p: p.stat().st_mtime_ns for p in (root / "out").rglob("*.ckpt")}
+    runs = set((root / "out" / "wandb").glob("offline-run-*"))
+    capsys.readouterr()
+    os.environ["WANDB_MODE"] = "offline"
+    try:
+        assert main(argv) == 0
+    finally:
+        os.environ["WANDB_MODE"] = "disabled"
+    out = capsys.readouterr().out
+    assert "== training" not in out and "nothing to train" in out
+    assert (folder / "summary.md").read_text() == table and (folder / "summary.csv").read_text() == csv
+    assert {p: p.stat().st_mtime_ns for p in (root / "out").rglob("*.ckpt")} == stamps
+    assert set((root / "out" / "wandb").glob("offline-run-*")) == runs  # no new W&B run either
+
+
+def _ablation(*arms: Arm) -> Ablation:
+    return Ablation(name="a", arms=list(arms))
+
+
+def test_arms_that_train_the_same_model_share_it_across_ablations():
+    b = Budget()
+    joint, seq = Arm("joint"), Arm("sequential", generation="sequential")
+    all_blocks, none = Arm("all", model={"bridge": "all"}), Arm("none", model={"bridge": "none"})
+    guided = Arm("cfg3", sampler={"text_scale_video": 3.0})
+    keys = {a.name: model_key(_ablation(a), a, 0, b) for a in (joint, seq, all_blocks, none, guided)}
+    assert keys["joint"] == keys["sequential"] == keys["all"] == keys["cfg3"]  # sampling-only / default
+    assert keys["none"] != keys["joint"]
+    assert model_key(_ablation(joint), joint, 1, b) != keys["joint"]  # another seed, another model
+    assert model_key(_ablation(joint), joint, 0, Budget(joint_steps=10)) != keys["joint"]
+
+
+def test_budget_accepts_tiny_and_overrides_and_names_a_bad_key():
+    assert Budget.parse({"joint_steps": 400}, ["tiny", "n_eval=8"]).n_eval == 8
+    assert Budget.parse({"joint_steps": 400}, None).joint_steps == 400
+    with pytest.raises(ValueError, match="KEY=VALUE with KEY one of"):
+        Budget.parse({}, ["steps=3"])
+    with pytest.raises(ValueError, match="must be an integer"):
+        Budget.parse({}, ["joint_steps=many"])
+
+
+def test_two_level_bootstrap_counts_seed_to_seed_variation():
+    rng = np.random.default_rng(0)
+    same = [rng.normal(0.5, 0.1, 32) for _ in range(3)]
+    spread = [g + d for g, d in zip(same, (-0.3, 0.0, 0.3))]  # same clip noise, seeds disagree
+    m1, lo1, hi1 = seed_clip_bootstrap_ci(same)
+    m2, lo2, hi2 = seed_clip_bootstrap_ci(spread)
+    assert m1 == pytest.approx(m2) and lo1 < m1 < hi1
+    assert hi2 - lo2 > 3 * (hi1 - lo1)
+    assert seed_clip_bootstrap_ci([[1.0, np.nan], [3.0]])[0] == pytest.approx(2.0)  # NaN: no value
+
+
+def test_summary_pairs_each_arm_with_the_first_on_the_same_clips():
+    def result(arm, f1s):
+        clips = [{"event_f1": f, "event_abs_offset_ms": 10.0, "av_align": 0.2, "flux_abs_offset_ms": 50.0}
+                 for f in f1s]
+        return {"arm": arm, "seed": 0, "generation": "joint", "clips": clips,
+                "means": {k: float(np.mean([c[k] for c in clips])) for k in clips[0]},
+                "set_metrics": {"fd_kitvideo": 1.0, "fd_kitaudio": 2.0}}
+
+    s = summarise(_ablation(Arm("a"), Arm("b")), {"a": [result("a", [0.1, 0.5, 0.9])],
+                                                  "b": [result("b", [0.2, 0.6, 1.0])]}, {})
+    assert s["arms"]["a"]["event_f1"]["mean"] == pytest.approx(0.5)
+    # b beats a by exactly 0.1 on every clip: the paired CI has no width, the unpaired ones do
+    assert s["delta_event_f1_vs"]["b"]["event_f1"] == {"mean": 0.1, "ci95": [0.1, 0.1]}
+
+
+def test_bad_ablation_configs_are_user_errors(tmp_path, capsys):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("arms:\n  a: {generation: backwards}\n")
+    assert main(["ablate", str(bad), "--out", str(tmp_path)]) == 2
+    assert "generation must be one of" in capsys.readouterr().err
+    assert main(["ablate", str(tmp_path / "none.yaml"), "--out", str(tmp_path)]) == 2
+    assert "does not exist" in capsys.readouterr().err
+    with pytest.raises(FileNotFoundError, match="not an offline W&B run folder"):
+        read_offline_run(tmp_path)
