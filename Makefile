@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: venv demo test lab clean
+.PHONY: venv demo test lab browser exercises clean
 
 # Re-installs only when pyproject.toml changes (the stamp is newer otherwise).
 $(STAMP): pyproject.toml
@@ -19,9 +19,26 @@ venv: $(STAMP)
 demo: venv
 	$(VENV)/bin/seedkit demo
 
-test: venv
+# Unit tests, the exercise notebooks (tests/test_exercises.py: up to date, each stops at its first
+# exercise; with solutions injected they are the solution notebooks) and the browser test; then every
+# solution notebook in fast mode.
+test: venv browser
 	SEEDKIT_FAST=1 $(PY) -m pytest -q tests
-	SEEDKIT_FAST=1 $(PY) -m pytest -q --nbmake --nbmake-timeout=600 notebooks
+	SEEDKIT_FAST=1 $(PY) -m pytest -q --nbmake --nbmake-timeout=600 --ignore=notebooks/exercises notebooks
+
+# The browser test drives Debian's Chromium: install it when missing (needs root and apt-get).
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    echo "installing chromium (apt-get) for tests/test_browser.py"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	  else \
+	    echo "chromium is missing and cannot be installed here: tests/test_browser.py will skip"; \
+	  fi; }
+
+# Regenerate notebooks/exercises/ after editing a solution notebook.
+exercises: venv
+	$(VENV)/bin/seedkit notebooks make-exercises
 
 # Speed benchmarks on this machine's device (CPU: under 10 minutes): benchmarks/results/*.json + results.md
 .PHONY: bench
@@ -33,7 +50,7 @@ bench: venv
 
 lab: venv
 	$(PY) -m ipykernel install --sys-prefix --name seedkit --display-name "seedkit" >/dev/null
-	$(VENV)/bin/jupyter lab --notebook-dir=notebooks
+	$(VENV)/bin/jupyter lab --ip=127.0.0.1 --notebook-dir=notebooks
 
 clean:
 	rm -rf $(VENV) outputs .pytest_cache

@@ -17,18 +17,22 @@ that you can build every part yourself and train it on a laptop CPU.
 * the road map of the notebooks to come.
 
 **Time needed:** fast mode (`SEEDKIT_FAST=1`) about 20 s on a 2-core CPU; full mode under a minute. No GPU needed."""),
-    code("""# Setup: works locally (after `make lab`) and on Colab (installs the kit if missing; torch is never reinstalled).
+    code("""# Setup: works locally (after `make lab`) and on Colab (installs the kit when missing; never reinstalls torch).
+import importlib.metadata
+import importlib.util
 import os
 
-try:
-    import seedkit
-except ImportError:  # Colab / a fresh kernel: install the kit from its git URL
+if importlib.util.find_spec("seedkit") is None:  # Colab or a fresh kernel: install the kit from git
     url = os.environ.get("SEEDKIT_GIT_URL")
     if not url:
-        raise ImportError("seedkit is not installed: run `make lab` in the kit's folder, "
-                          "or on Colab set SEEDKIT_GIT_URL to the kit's git URL and re-run this cell")
-    %pip install -q "seedkit @ git+{url}"
-    import seedkit
+        raise ImportError("seedkit is not installed: run `make lab` in the kit's folder, or on Colab "
+                          "set SEEDKIT_GIT_URL to the kit's git URL and re-run this cell")
+    %pip install -q --no-deps --ignore-requires-python "seedkit @ git+{url}"
+    deps = [r for r in importlib.metadata.requires("seedkit")  # all but torch/torchaudio: keep the runtime's
+            if "extra ==" not in r and not r.startswith("torch")]
+    pkgs = " ".join(f"'{d}'" for d in deps)
+    %pip install -q {pkgs}
+    importlib.invalidate_caches()
 
 import numpy as np
 import torch
@@ -45,7 +49,7 @@ Video is a stack of frames sampled `fps` times per second; audio is a waveform s
 times per second. A `ClipSpec` fixes both, and the two clocks meet in seconds: frame `i` is at
 `i / fps`, sample `n` at `n / sample_rate`. The built-in clip is 32 frames of 32x32 at 16 fps (2 s) with
 16 kHz mono audio, so one video frame spans 1000 audio samples."""),
-    code("""from seedkit.data import ClipSpec, BOUNCE_SPEC, GRID_SPEC
+    code("""from seedkit.data import BOUNCE_SPEC, GRID_SPEC
 
 for name, spec in [("bounce", BOUNCE_SPEC), ("grid", GRID_SPEC)]:
     print(f"{name:6s}: {spec.num_frames} frames {spec.size}x{spec.size} @ {spec.fps:g} fps, "
@@ -73,6 +77,22 @@ each knock lands on the frame where an object touches a wall."""),
 
 media.show(frames=scene.frames, waveform=scene.waveform, fps=gen.config.spec.fps,
            sample_rate=gen.config.spec.sample_rate, width=256, caption=scene.caption)"""),
+    md("""### Browse scenes
+
+Pick a scene with the slider: the player and the impact list follow. (A slider needs a live kernel; the
+player above is what a static render shows.)"""),
+    code("""import ipywidgets as widgets
+from IPython.display import HTML, display
+
+
+def show_scene(index=3):
+    s = gen.scene(index)
+    display(HTML(media.player_html(frames=s.frames, waveform=s.waveform, fps=gen.config.spec.fps,
+                                   sample_rate=gen.config.spec.sample_rate, width=256, caption=s.caption)))
+    print("impacts:", ", ".join(f"{e.time_s:.2f} s ({e.label})" for e in s.events))
+
+
+display(widgets.interactive(show_scene, index=widgets.IntSlider(3, 0, 31, description="scene")))"""),
     md("""### Where the sound is on the picture's clock
 
 Top: frames over time. Bottom: the log-mel spectrogram of the soundtrack, with the true impact times
