@@ -162,8 +162,9 @@ def _non_default(values: dict, cls) -> dict:
     return {k: v for k, v in sorted(values.items()) if k not in fields or fields[k].default != v}
 
 
-def model_key(ablation: Ablation, arm: Arm, seed: int, budget: Budget) -> str:
-    """Runs with equal training settings share one model: the key hashes exactly those settings."""
+def model_key(ablation: Ablation, arm: Arm, seed: int, budget: Budget, tokenizers: dict | None = None) -> str:
+    """Runs with equal training settings share one model: the key hashes exactly those settings
+    (and the tokenizer files by path, size and time, when given)."""
     from .flow import FlowConfig
     from .model import DualTowerConfig
 
@@ -172,6 +173,9 @@ def model_key(ablation: Ablation, arm: Arm, seed: int, budget: Budget) -> str:
             "flow": _non_default(over["flow"], FlowConfig), "seed": seed,
             "steps": budget.joint_steps, "batch_size": budget.batch_size,
             "tokenizers": [budget.video_tokenizer_steps, budget.audio_tokenizer_steps]}
+    for kind, p in sorted((tokenizers or {}).items()):
+        st = Path(p).stat()
+        what[f"tokenizer_{kind}"] = [str(Path(p).resolve()), st.st_size, st.st_mtime_ns]
     digest = hashlib.sha1(json.dumps(what, sort_keys=True).encode()).hexdigest()[:10]
     return f"s{seed}_{digest}"
 
@@ -251,6 +255,7 @@ class AblationRunner:
     seeds: list[int]  # training (and sampling) seeds
     tokenizers: str | None = None  # folder with tokenizer_{video,audio}_bounce.pt to reuse
     project: str = "seedkit-ablations"  # W&B project (env WANDB_PROJECT wins)
+    quiet: bool = False  # no progress bars or model summaries (notebooks)
     log: list[str] = field(default_factory=list)  # what was trained / skipped, in order
 
     @property
@@ -262,23 +267,24 @@ class AblationRunner:
 
     # -- stages -----------------------------------------------------------------------------
     def tokenizer_paths(self) -> dict[str, Path]:
-        """Reuse `tokenizers` (or outputs/demo/checkpoints) when its files load, else train once in OUT."""
+        """Each tokenizer: reuse `tokenizers` (or outputs/demo/checkpoints) when its file loads with this
+        seedkit, else train it once in OUT/tokenizers (shared by every arm and ablation)."""
         from .tokenizers.audio import AudioAutoencoder
         from .tokenizers.video import VideoAutoencoder
         from .training_cli import run
 
         classes = {"video": VideoAutoencoder, "audio": AudioAutoencoder}
-        for folder in [self.tokenizers, "outputs/demo/checkpoints"] if self.tokenizers else ["outputs/demo/checkpoints"]:
-            paths = {k: Path(folder) / f"tokenizer_{k}_bounce.pt" for k in classes}
-            try:
-                for k, cls in classes.items():
-                    cls.from_checkpoint(str(paths[k]))
-                return paths
-            except (FileNotFoundError, ValueError) as e:
-                if folder == self.tokenizers:
-                    raise ValueError(f"--tokenizers {folder}: {e}") from e
         folder = self.out / "tokenizers" / f"v{self.budget.video_tokenizer_steps}_a{self.budget.audio_tokenizer_steps}"
         paths = {k: folder / f"tokenizer_{k}_bounce.pt" for k in classes}
+        for kind, cls in classes.items():  # each one reused where it loads with this seedkit
+            for given in [self.tokenizers, "outputs/demo/checkpoints"] if self.tokenizers else ["outputs/demo/checkpoints"]:
+                try:
+                    cls.from_checkpoint(str(Path(given) / f"tokenizer_{kind}_bounce.pt"))
+                    paths[kind] = Path(given) / f"tokenizer_{kind}_bounce.pt"
+                    break
+                except (FileNotFoundError, ValueError) as e:  # missing, or from an older architecture
+                    if given == self.tokenizers:
+                        self._say(f"note: --tokenizers {given}: {kind} not reused ({str(e)[:120]})")
         with _locked(folder / ".lock"):
             for kind, steps in (("video", self.budget.video_tokenizer_steps), ("audio", self.budget.audio_tokenizer_steps)):
                 if paths[kind].exists():
@@ -288,14 +294,14 @@ class AblationRunner:
                      f"--trainer.max_steps={steps}", f"--trainer.default_root_dir={folder / kind}",
                      f"--model.export_path={paths[kind]}", "--trainer.logger=false",
                      "--trainer.num_sanity_val_steps=0", "--trainer.enable_checkpointing=false",
-                     "--trainer.callbacks=[]"])
+                     "--trainer.callbacks=[]", *self._quiet()])
         return paths
 
     def train(self, arm: Arm, seed: int, tok: dict[str, Path], logger: bool) -> tuple[Path, bool]:
         """Train (or find) the joint model of arm x seed. Returns (last.ckpt, trained_here)."""
         from .training_cli import run
 
-        key = model_key(self.ablation, arm, seed, self.budget)
+        key = model_key(self.ablation, arm, seed, self.budget, tok)
         folder = self.out / "models" / key
         done = folder / "done.json"
         with _locked(folder / ".lock"):
@@ -320,7 +326,7 @@ class AblationRunner:
                  f"--model.init_args.model={json.dumps(over['model'])}",
                  f"--model.init_args.flow={json.dumps(over['flow'])}",
                  f"--data.init_args.batch_size={self.budget.batch_size}",
-                 *(["--ckpt_path=last"] if last.exists() else [])])
+                 *self._quiet(), *(["--ckpt_path=last"] if last.exists() else [])])
             step = torch.load(last, map_location="cpu", weights_only=True)["global_step"]
             done.write_text(json.dumps({"global_step": step, "seconds": round(time.time() - t0, 1),
                                         "arm": arm.name, "ablation": self.ablation.name, **over}, indent=1))
@@ -376,6 +382,9 @@ class AblationRunner:
 
         from . import media
         from .data.clip import BOUNCE_SPEC
+        from .training_cli import configure_wandb_mode
+
+        configure_wandb_mode()  # offline unless an account is configured
 
         path = self.result_path(arm, seed)
         if path.exists():
@@ -384,7 +393,8 @@ class AblationRunner:
         over = training_overrides(self.ablation, arm)
         config = {"ablation": self.ablation.name, "arm": arm.name, "seed": seed, "generation": arm.generation,
                   "model": over["model"], "flow": over["flow"], "sampler": arm.sampler,
-                  "budget": asdict(self.budget), "model_key": model_key(self.ablation, arm, seed, self.budget)}
+                  "budget": asdict(self.budget), "model_key": model_key(self.ablation, arm, seed, self.budget, tok),
+                  "tokenizers": {k: str(v) for k, v in tok.items()}}
         t0 = time.time()
         run = wandb.init(dir=str(self.out), project=self._project(), group=self.ablation.name, tags=[arm.name],
                          job_type="ablation", name=f"{self.ablation.name}-{arm.name}-s{seed}", config=config,
@@ -450,6 +460,9 @@ class AblationRunner:
         return summary
 
     # -- helpers -----------------------------------------------------------------------------
+    def _quiet(self) -> list[str]:
+        return ["--trainer.enable_progress_bar=false", "--trainer.enable_model_summary=false"] if self.quiet else []
+
     def _project(self) -> str:
         return os.environ.get("WANDB_PROJECT", self.project)
 

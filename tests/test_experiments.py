@@ -148,3 +148,28 @@ def test_bad_ablation_configs_are_user_errors(tmp_path, capsys):
     assert "does not exist" in capsys.readouterr().err
     with pytest.raises(FileNotFoundError, match="not an offline W&B run folder"):
         read_offline_run(tmp_path)
+
+
+@pytest.mark.parametrize("name", ["cogeneration", "bridge_placement"])
+def test_sweep_yaml_covers_the_ablation_grid_and_its_command_parses(name):
+    import yaml
+
+    from seedkit.cli import build_parser
+
+    sweep = yaml.safe_load(open(f"seedkit/configs/ablations/sweeps/{name}.yaml"))
+    ablation = Ablation.from_yaml(f"seedkit/configs/ablations/{name}.yaml")
+    assert sweep["parameters"]["arm"]["values"] == [a.name for a in ablation.arms]
+    cmd = sweep["command"]
+    assert cmd[:2] == ["${env}", "seedkit"] and cmd[-1] == "${args}"
+    args = build_parser().parse_args([*cmd[2:-1], "--arm=" + ablation.arms[0].name, "--seed=2"])
+    assert args.arm == [ablation.arms[0].name] and args.seed == 2
+
+
+def test_every_shipped_ablation_config_loads():
+    from pathlib import Path
+
+    names = {p.stem for p in Path("seedkit/configs/ablations").glob("*.yaml")}
+    assert names == {"cogeneration", "bridge_placement", "aligned_rope", "timesteps", "guidance"}
+    for n in names:
+        a = Ablation.from_yaml(f"seedkit/configs/ablations/{n}.yaml")
+        assert len(a.arms) >= 2 and all(isinstance(arm.name, str) for arm in a.arms)
