@@ -41,12 +41,21 @@ def sync(device: torch.device) -> None:
 
 def timed(fn: Callable[[], object], device: torch.device, repeats: int = 1) -> float:
     """Seconds per call of `fn`, averaged over `repeats` back-to-back calls."""
+    return timed_wall_cpu(fn, device, repeats)[0]
+
+
+def timed_wall_cpu(fn: Callable[[], object], device: torch.device, repeats: int = 1) -> tuple[float, float]:
+    """(wall seconds, CPU seconds of this process) per call of `fn`.
+
+    On a shared CPU the wall time includes waiting for a core; the process CPU time does not,
+    so ratios of CPU times (same thread count) stay meaningful when other jobs come and go.
+    """
     sync(device)
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     for _ in range(repeats):
         fn()
     sync(device)
-    return (time.perf_counter() - start) / repeats
+    return (time.perf_counter() - start) / repeats, (time.process_time() - cpu) / repeats
 
 
 class MatmulPeak:
@@ -65,14 +74,17 @@ class MatmulPeak:
         self.a = torch.randn(self.n, self.n, generator=g).to(device, self.dtype)
         self.b = torch.randn(self.n, self.n, generator=g).to(device, self.dtype)
         self.samples: list[float] = []
+        self.cpu_samples: list[float] = []  # FLOP per CPU-second of this process
         self.sample()  # warm-up (first call pays for page faults / kernel selection)
         self.samples.clear()
+        self.cpu_samples.clear()
 
     def sample(self) -> float:
-        s = timed(lambda: torch.mm(self.a, self.b), self.device, self.per_round)
-        flops = 2 * self.n ** 3 / s
-        self.samples.append(flops)
-        return flops
+        """One round; returns FLOP/s (wall clock) and records FLOP per CPU-second beside it."""
+        wall, cpu = timed_wall_cpu(lambda: torch.mm(self.a, self.b), self.device, self.per_round)
+        self.samples.append(2 * self.n ** 3 / wall)
+        self.cpu_samples.append(2 * self.n ** 3 / max(cpu, 1e-9))
+        return self.samples[-1]
 
     @property
     def label(self) -> str:

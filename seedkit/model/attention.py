@@ -7,9 +7,10 @@ to text tokens (context = text embeddings, with a key mask) and each direction o
 explicit weights are formed only when the caller asks for them (for plots).
 
 Backends (`DualTowerConfig.attention`, set on every Attention by `set_attention_backend`):
-    sdpa   the fused kernel (flash attention on CPU and GPU): the default
-    math   the formula written out in eager ops (scores, softmax, weighted sum): the naive
-           baseline that benchmarks/bench_train.py measures the fused path against
+    sdpa   the fused kernel (flash attention on CPU and GPU) and RMSNorm with a hand-written
+           backward: the default
+    math   the formulas written out in eager ops (scores, softmax, weighted sum; RMSNorm through
+           autograd): the naive baseline that benchmarks/bench_train.py measures the default against
 """
 from __future__ import annotations
 
@@ -22,15 +23,53 @@ from .rope import apply_rope
 ATTENTION_BACKENDS = ("sdpa", "math")
 
 
+class RMSNormFunction(torch.autograd.Function):
+    """y = x * r * weight, r = 1 / sqrt(mean(x^2) + eps), with its backward written out.
+
+    With x_hat = x * r and g_w = dL/dy * weight (means over the last dimension):
+
+        dL/dx      = r * (g_w - x_hat * mean(g_w * x_hat))
+        dL/dweight = sum over all other dimensions of dL/dy * x_hat
+
+    Autograd would chain the backward of every step of the forward (pow, mean, add, rsqrt, two
+    broadcast products): about twice as many passes over [B, heads, N, head_dim] tensors, and the
+    kit runs 56 of these norms per training step of the grid model. Statistics in float32.
+    """
+
+    @staticmethod
+    def forward(ctx, x: torch.Tensor, weight: torch.Tensor, eps: float) -> torch.Tensor:
+        xf = x.to(torch.promote_types(x.dtype, torch.float32))  # bf16/fp16 -> fp32; fp32, fp64 as is
+        r = torch.rsqrt(xf.pow(2).mean(-1, keepdim=True) + eps)
+        x_hat = xf * r
+        ctx.save_for_backward(x_hat, r, weight)
+        return (x_hat * weight).to(x.dtype)
+
+    @staticmethod
+    def backward(ctx, grad: torch.Tensor):
+        x_hat, r, weight = ctx.saved_tensors
+        g = grad.to(x_hat.dtype)
+        g_w = g * weight
+        dx = r * (g_w - x_hat * (g_w * x_hat).mean(-1, keepdim=True))
+        dweight = (g * x_hat).sum(dim=tuple(range(g.dim() - 1))) if ctx.needs_input_grad[1] else None
+        return dx.to(grad.dtype), dweight, None
+
+
 class RMSNorm(nn.Module):
-    """x / rms(x) * weight over the last dimension (no mean subtraction, no bias)."""
+    """x / rms(x) * weight over the last dimension (no mean subtraction, no bias).
+
+    `fused` (default) runs `RMSNormFunction` (hand-written backward); False runs the formula
+    through autograd, as the naive baseline does (`set_attention_backend(model, "math")`).
+    """
 
     def __init__(self, dim: int, eps: float = 1e-6):
         super().__init__()
         self.eps = eps
         self.weight = nn.Parameter(torch.ones(dim))
+        self.fused = True  # hand-written backward (False: autograd through the formula)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if self.fused:
+            return RMSNormFunction.apply(x, self.weight, self.eps)
         return x * torch.rsqrt(x.pow(2).mean(-1, keepdim=True) + self.eps) * self.weight
 
 
@@ -91,9 +130,12 @@ def _check_backend(backend: str) -> None:
 
 
 def set_attention_backend(module: nn.Module, backend: str) -> nn.Module:
-    """Make every `Attention` inside `module` use `backend` ("sdpa" | "math"); returns `module`."""
+    """Make every `Attention` inside `module` use `backend` ("sdpa" | "math"), and every RMSNorm
+    the matching norm ("math": autograd through the formula, the naive baseline); returns `module`."""
     _check_backend(backend)
     for m in module.modules():
         if isinstance(m, Attention):
             m.backend = backend
+        elif isinstance(m, RMSNorm):
+            m.fused = backend != "math"
     return module
