@@ -33,7 +33,7 @@ from bench_common import (  # noqa: E402 (the benchmarks folder is not a package
     machine,
     pick_device,
     table,
-    timed,
+    timed_wall_cpu,
     write_json,
 )
 
@@ -107,11 +107,14 @@ def run_case(model: DualTowerDiT, video_tok, audio_tok, batch: int, sampler: Sam
     decode()
     vocoder()  # warm-up of all three stages (and the Griffin-Lim cache)
     times = {"model": [], "decode": [], "vocoder": []}
+    cpu = {"model": [], "decode": [], "vocoder": []}
     for _ in range(rounds):
-        times["model"].append(timed(gen, device))
-        times["decode"].append(timed(decode, device))
-        times["vocoder"].append(timed(vocoder, device))
+        for name, fn in (("model", gen), ("decode", decode), ("vocoder", vocoder)):
+            wall, cpu_s = timed_wall_cpu(fn, device)
+            times[name].append(wall)
+            cpu[name].append(cpu_s)
     med = {k: statistics.median(v) for k, v in times.items()}
+    med_cpu = {k: statistics.median(v) for k, v in cpu.items()}
     total = sum(med.values())
     return {"batch": batch, "steps": sampler.steps, "guidance": sampler.text_scale_video != 1.0
             or sampler.modality_scale != 1.0, "model_forwards": forwards,
@@ -120,6 +123,7 @@ def run_case(model: DualTowerDiT, video_tok, audio_tok, batch: int, sampler: Sam
             "total_s": total, "clips_per_s": batch / total, "clips_per_s_model_only": batch / med["model"],
             "share_model": med["model"] / total, "share_decode": med["decode"] / total,
             "share_vocoder": med["vocoder"] / total,
+            "cpu_s": med_cpu, "clips_per_cpu_s": batch / max(sum(med_cpu.values()), 1e-9),
             "frames_shape": list(state["frames"].shape), "waveform_shape": list(state["wave"].shape)}
 
 
@@ -164,6 +168,7 @@ def main(argv: list[str] | None = None) -> dict:
     for r in rows:  # guidance cost at the same model and batch, same run
         base = next(x for x in rows if x["model"] == r["model"] and x["batch"] == r["batch"] and not x["guidance"])
         r["guidance_cost_x"] = r["model_s"] / base["model_s"]
+        r["guidance_cost_x_cpu_time"] = r["cpu_s"]["model"] / base["cpu_s"]["model"]
     result = {"benchmark": "sample", "device": str(device), "peak": peak.label, "quick": args.quick,
               "guided_text_scale": args.text_scale, "guided_modality_scale": args.modality_scale,
               "machine_before": before, "machine_after": machine(), "rows": rows}
@@ -178,7 +183,9 @@ COLUMNS = [("model", "model", ""), ("batch", "batch", "d"), ("steps", "steps", "
            ("forward_batch", "fwd batch", "d"), ("clips_per_s", "clips/s", ".3f"),
            ("clips_per_s_model_only", "clips/s (model only)", ".3f"), ("model_s", "model s", ".2f"),
            ("decode_s", "decode s", ".3f"), ("vocoder_s", "Griffin-Lim s", ".3f"),
-           ("share_model", "model share", ".0%"), ("guidance_cost_x", "guided / unguided", ".2f")]
+           ("share_model", "model share", ".0%"), ("guidance_cost_x", "guided / unguided", ".2f"),
+           ("guidance_cost_x_cpu_time", "guided / unguided (CPU time)", ".2f"),
+           ("clips_per_cpu_s", "clips per CPU-s", ".3f")]
 
 
 def render(result: dict) -> str:
