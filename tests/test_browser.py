@@ -153,7 +153,8 @@ def executed(lab):
             "--disable-backgrounding-occluded-windows"])
         pages = {}
         for name in NOTEBOOKS:
-            page = browser.new_page(viewport={"width": 1400, "height": 1000})
+            # one browser context each: two JupyterLab apps on one origin would share their state
+            page = browser.new_context(viewport={"width": 1400, "height": 1000}).new_page()
             page.goto(f"{lab['base']}/lab/tree/{name}?token={lab['token']}")
             page.wait_for_function(KERNEL_IDLE, timeout=120_000, polling=500)
             page.evaluate("() => window.jupyterapp.commands.execute('notebook:run-all-cells')")
@@ -179,7 +180,8 @@ def test_notebook_runs_to_the_end_in_the_browser(executed, name):
 @pytest.mark.parametrize("name", NOTEBOOKS)
 def test_widgets_render(executed, name):
     page = executed["pages"][name]
-    assert page.get_by_text("Error displaying widget").count() == 0
+    errors = page.get_by_text("Error displaying widget")
+    assert errors.count() == 0, f"{name}: {errors.first.evaluate('e => e.parentElement.innerText')}"
     sliders = page.locator(".jp-Notebook .widget-slider")
     assert sliders.count() >= 1, f"{name}: no slider widget rendered"
     sliders.first.screenshot(path=str(executed["shots"] / f"{name}.slider.png"))
