@@ -13,10 +13,10 @@ Arms (each a list of clips, video + audio):
 
 Per-clip metrics (`seedkit.metrics`; which ones depends on the data):
     av_align                 AV-Align, published definition (all data)
-    flux_abs_offset_ms, flux_confidence
+    flux_abs_offset_ms, flux_sync_at_zero
                              audio onset flux vs frame motion energy (`offset.py`, all data)
     event_f1                 audio onsets vs visual impacts (`events.py`, bounce)
-    mouth_abs_offset_ms, mouth_confidence
+    mouth_abs_offset_ms, mouth_sync_at_zero
                              lip motion vs speech energy, weight-free (`mouth.py`, GRID)
     syncnet_abs_offset_ms, syncnet_lse_d, syncnet_lse_c, syncnet_sync_at_zero
                              SyncNet-lite (`syncnet.py`, GRID at 25 fps, when a checkpoint exists)
@@ -39,8 +39,8 @@ import torch
 
 # +1: higher means "more in sync"; -1: lower means more in sync (AUCs are oriented so 1 = separates)
 SYNC_DIRECTION = {
-    "av_align": 1, "flux_abs_offset_ms": -1, "flux_confidence": 1, "event_f1": 1,
-    "mouth_abs_offset_ms": -1, "mouth_confidence": 1,
+    "av_align": 1, "flux_abs_offset_ms": -1, "flux_sync_at_zero": 1, "event_f1": 1,
+    "mouth_abs_offset_ms": -1, "mouth_sync_at_zero": 1,
     "syncnet_abs_offset_ms": -1, "syncnet_lse_d": -1, "syncnet_lse_c": 1, "syncnet_sync_at_zero": 1,
 }
 
@@ -175,7 +175,7 @@ class ClipScorer:
         out = {"av_align": peak_iou(audio_peaks(waveform, sr), self._video_peaks[video_id], fps)}
         flux = estimate_offset(frames, waveform, fps, sr)
         out["flux_abs_offset_ms"] = abs(flux.offset_ms)
-        out["flux_confidence"] = flux.confidence
+        out["flux_sync_at_zero"] = flux.sync_at_zero
         if self.dataset == "bounce":
             from .metrics.events import event_sync_score
 
@@ -185,7 +185,7 @@ class ClipScorer:
 
             m = estimate_mouth_offset(frames, waveform, fps, sr)
             out["mouth_abs_offset_ms"] = abs(m.offset_ms)
-            out["mouth_confidence"] = m.confidence
+            out["mouth_sync_at_zero"] = m.sync_at_zero
             if self.syncnet is not None:
                 s = self.syncnet.score(frames, waveform, fps, sr)
                 out.update(syncnet_abs_offset_ms=abs(s.offset_ms), syncnet_lse_d=s.lse_d,

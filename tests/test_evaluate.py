@@ -37,7 +37,7 @@ def test_evaluate_writes_every_arm_metric_and_plot(tiny_ckpt, tmp_path, capsys):
     res = json.loads((out / "metrics.json").read_text())
     arms = {"generated", "real", "real_audio_+0.2s", "real_audio_-0.2s", "shuffled"}
     assert set(res["n_clips"]) == arms and all(n == 4 for n in res["n_clips"].values())
-    for m in ("av_align", "flux_abs_offset_ms", "flux_confidence", "event_f1"):
+    for m in ("av_align", "flux_abs_offset_ms", "flux_sync_at_zero", "event_f1"):
         row = res["metrics"][m]
         for arm in arms:
             lo, hi = row[arm]["ci95"]

@@ -4,25 +4,29 @@
              spanning the 5th..95th percentile of rows/columns of the top 10% (one box per clip,
              widened by 2 px vertically so an open mouth stays inside)
     v(t)     per-frame lip signal in that box, `signal=`:
-               "motion"   mean |L_{t+1} - L_{t-1}| / 2 (lightness change in the lip box)   [default]
+               "motion"   mean |L_t - L_{t-1}| (lightness change in the lip box, at (t - 0.5) / fps)
                "openness" mean darkness 255 - L (the open mouth cavity is dark)
-    e(t)     log-energy of the audio in a one-frame window centred on each frame's time, floored
-             at its 20th percentile
+    e(t)     log-energy of the audio in a one-frame window centred where v(t) lives (t - 0.5
+             frames for motion), floored at its 20th percentile
              (silence carries no timing; the floor stops its noise from driving r)
     r(L)     Pearson r of e(t + L) with v(t), L in [-12, 12] frames (+-0.48 s at 25 fps)
-    offset   argmax r (parabolic refinement) minus the lips' natural lead (LIP_LEAD_MS, 58 ms,
+    offset   argmax r (parabolic refinement) minus the lips' natural lead (LIP_LEAD_MS, 48 ms,
              measured on s1 train clips); positive: the audio comes late;
              confidence r(peak) - median r (as in `offset.py`)
 
 Full frames (the GRID originals) are cropped to the lower face first with the corpus crop
 (`seedkit.data.grid.clip_crop_box`); clips from the cache and from the joint model already are.
 
-Why motion: measured on 50 GRID s1 val clips (`benchmarks/metrics_mouth_grid.py`), lip motion
-against energy recovers frame shifts of -5..+5 frames with a mean error of ~67 ms and separates real
-from shuffled pairs with AUC ~0.82; darkness ("openness") gives ~210 ms and AUC 0.77 (teeth are
-bright, so an open mouth is not reliably darker), and the same motion against *changes* of energy
-~230 ms. Localising the lips is what matters. It stays far from one frame (40 ms): the learned
-SyncNet-lite (`syncnet.py`) is the kit's primary sync metric.
+Why motion, and where it stands: measured on the 58 GRID s1 val windows (72 frames; the choices
+above were made on val clips in development, the lead is calibrated on train clips), lip motion
+against energy recovers known shifts of -200..+200 ms with a mean absolute error of ~80 ms, and
+its sync@0 (r at the own alignment minus the median r, `OffsetEstimate.sync_at_zero`) tells real
+pairs from audio shifted by 0.2 s with AUC ~0.82-0.85 and from shuffled audio with AUC ~0.77
+(`benchmarks/metrics_sync_grid.py`). Darkness ("openness") did worse in development (~210 ms:
+teeth are bright, so an open mouth is not reliably darker), and so did motion against *changes*
+of energy (~230 ms). The naive fixed-box version (frame differences against changes of log-energy)
+is at AUC 0.55 and ~200 ms. Localising the lips is what matters. It stays at about two frames: the
+learned SyncNet-lite (`syncnet.py`) is the kit's primary sync metric.
 
 Silent audio or a still video gives offset 0 with confidence 0 (no evidence), never NaN.
 """
@@ -38,8 +42,8 @@ __all__ = ["lip_box", "lip_signal", "frame_log_energy", "estimate_mouth_offset"]
 MAX_LAG_FRAMES = 12  # lags searched, in video frames
 # Lips move before the sound they shape (articulation leads voicing), so lip motion peaks ahead of
 # speech energy even in a perfectly synced clip: median raw offset on 100 GRID s1 *train* clips
-# (none of the val clips the figures below are measured on). Subtracted from every estimate.
-LIP_LEAD_MS = 58.0
+# (72-frame windows; none of the val clips the figures below are measured on). Subtracted.
+LIP_LEAD_MS = 48.0
 
 
 def _lab(frames: np.ndarray) -> np.ndarray:
@@ -79,24 +83,26 @@ def lip_signal(frames, signal: str = "motion", locate: bool = False) -> np.ndarr
         f = crop_frames(f, clip_crop_box(f), 64)
     ys, xs = lip_box(f)
     light = _lab(f[:, ys, xs])[..., 0]  # [T, h, w], 0..255
-    if signal == "motion":  # central difference: the change around frame i, centred on its time
-        if len(light) < 3:
+    if signal == "motion":  # entry i: the change from frame i - 1 to i, at time (i - 0.5) / fps
+        if len(light) < 2:
             return np.zeros(len(light))
-        d = 0.5 * np.abs(light[2:] - light[:-2]).mean((1, 2))
-        return np.concatenate([d[:1], d, d[-1:]])
+        d = np.abs(np.diff(light, axis=0)).mean((1, 2))
+        return np.concatenate([d[:1], d])
     if signal == "openness":
         return 255.0 - light.mean((1, 2))
     raise ValueError(f"lip signal must be 'motion' or 'openness', got {signal!r}")
 
 
-def frame_log_energy(waveform, sample_rate: int, fps: float, num_frames: int, floor_pct: float = 20.0) -> np.ndarray:
-    """log mean-square of the audio in a frame-long window centred on each frame time i / fps
-    [num_frames], floored at a percentile (frame i is shown at i / fps, `seedkit.data` convention)."""
+def frame_log_energy(waveform, sample_rate: int, fps: float, num_frames: int, floor_pct: float = 20.0,
+                     centre_frames: float = 0.0) -> np.ndarray:
+    """log mean-square of the audio in a frame-long window centred on (i + centre_frames) / fps for
+    each frame i [num_frames], floored at a percentile (frame i is shown at i / fps)."""
     y = mono_waveform(waveform, sample_rate).astype(np.float64)
     if fps <= 0:
         raise ValueError(f"fps must be positive, got {fps}")
     y = np.nan_to_num(y)
-    edges = np.clip(np.round((np.arange(num_frames + 1) - 0.5) * sample_rate / fps).astype(int), 0, None)
+    edges = np.round((np.arange(num_frames + 1) - 0.5 + centre_frames) * sample_rate / fps)
+    edges = np.clip(edges.astype(int), 0, None)
     y = np.pad(y, (0, max(0, edges[-1] - len(y))))
     e = np.array([np.mean(y[a:b] ** 2) if b > a else 0.0 for a, b in zip(edges[:-1], edges[1:])])
     e = np.log(e + 1e-10)
@@ -113,9 +119,10 @@ def estimate_mouth_offset(frames, waveform, fps: float, sample_rate: int, *, sig
     if fps <= 0:
         raise ValueError(f"fps must be positive, got {fps}")
     v = lip_signal(frames, signal, locate)
-    e = frame_log_energy(waveform, sample_rate, fps, len(v))
+    # the energy is measured where the video signal lives: motion between frames, openness on them
+    e = frame_log_energy(waveform, sample_rate, fps, len(v), centre_frames=-0.5 if signal == "motion" else 0.0)
     lags, r = cross_correlation(e, v, max_lag_frames, min_overlap=max(2, len(v) // 2))
-    est = offset_from_correlation(lags, r, 1.0 / fps, fps)
+    est = offset_from_correlation(lags, r, 1.0 / fps, fps, zero_lag=lead_ms / 1000 * fps)
     if est.confidence == 0.0:
         return est  # no evidence: offset 0, not "minus the lead"
     est.offset_ms -= lead_ms

@@ -14,9 +14,11 @@ picture's?
     r(L) = Pearson correlation of a(t + L) and v(t) over their overlap, L in [-max_lag, max_lag]
     offset = argmax r (parabolic refinement), positive when the audio comes LATE
 
-Confidence (two views, both in the result): `confidence` = r(peak) - median r (like SyncNet's
-LSE-C: how far the best lag stands above a typical lag), and `peak_ratio` = r(peak) over the
-highest r at least one video frame away from the peak (> 1 when the peak is unique).
+Confidence (three views, all in the result): `confidence` = r(peak) - median r (like SyncNet's
+LSE-C: how far the best lag stands above a typical lag), `peak_ratio` = r(peak) over the
+highest r at least one video frame away from the peak (> 1 when the peak is unique), and
+`sync_at_zero` = r(0) - median r (agreement at the clip's own alignment: what tells a shifted or
+shuffled soundtrack from a real one, since the peak of a shifted one is just as high).
 Silent audio or a constant video gives offset 0 with confidence 0 (no evidence), never NaN.
 
 Measured on 32 bounce clips, audio shifted by -200..+200 ms (`benchmarks/metrics_offset_bounce.py`):
@@ -46,6 +48,7 @@ class OffsetEstimate:
     peak_corr: float  # Pearson r at the peak, in [-1, 1]
     lags_ms: np.ndarray  # lags searched [L]
     corr: np.ndarray  # r at each lag [L]
+    sync_at_zero: float = 0.0  # r(lag 0) - median r: agreement at the clip's own alignment
 
 
 def onset_envelope(waveform, sample_rate: int, hop_s: float = HOP_S) -> np.ndarray:
@@ -143,11 +146,15 @@ def estimate_offset(frames, waveform, fps: float, sample_rate: int, *, max_lag_s
     return offset_from_correlation(lags, r, hop_s, fps)
 
 
-def offset_from_correlation(lags: np.ndarray, r: np.ndarray, step_s: float, fps: float) -> OffsetEstimate:
-    """`OffsetEstimate` from r(L) at integer lags L (steps of step_s seconds); all-zero r -> no evidence."""
+def offset_from_correlation(lags: np.ndarray, r: np.ndarray, step_s: float, fps: float,
+                            zero_lag: float = 0.0) -> OffsetEstimate:
+    """`OffsetEstimate` from r(L) at integer lags L (steps of step_s seconds); all-zero r -> no evidence.
+
+    zero_lag: the lag (in steps, may be fractional) that counts as "in sync" for `sync_at_zero`.
+    """
     lags_ms = lags * step_s * 1000
     if not np.any(r != 0):
-        return OffsetEstimate(0.0, 0.0, 1.0, 0.0, lags_ms, r)
+        return OffsetEstimate(0.0, 0.0, 1.0, 0.0, lags_ms, r, 0.0)
     k = int(np.argmax(r))
     shift = 0.0
     if 0 < k < len(r) - 1:  # parabola through the peak and its neighbours
@@ -160,4 +167,5 @@ def offset_from_correlation(lags: np.ndarray, r: np.ndarray, step_s: float, fps:
     return OffsetEstimate(
         offset_ms=float((lags[k] + shift) * step_s * 1000), confidence=float(r[k] - np.median(r)),
         peak_ratio=ratio, peak_corr=float(r[k]), lags_ms=lags_ms, corr=r,
+        sync_at_zero=float(np.interp(zero_lag, lags, r) - np.median(r)),
     )
