@@ -9,7 +9,7 @@ import time
 
 import pytest
 import torch
-from conftest import seedkit_env
+from runs import seedkit_env
 from lightning.pytorch.callbacks import ModelCheckpoint
 
 import seedkit.callbacks

@@ -4,7 +4,7 @@ tests/test_demo_and_sample.py; `data prepare/download` options in tests/test_gri
 import numpy as np
 import pytest
 import torch
-from conftest import tiny_joint_args
+from runs import tiny_joint_args
 
 from seedkit import media
 from seedkit.cli import main
@@ -176,7 +176,7 @@ def test_python_dash_m_seedkit_cli_reports_user_errors_of_every_module(tmp_path)
     import subprocess
     import sys
 
-    from conftest import seedkit_env
+    from runs import seedkit_env
 
     (tmp_path / "empty").mkdir()
     out = subprocess.run([sys.executable, "-m", "seedkit.cli", "evaluate", "--clips", str(tmp_path / "empty"),

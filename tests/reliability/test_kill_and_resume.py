@@ -13,7 +13,7 @@ import time
 
 import pytest
 import torch
-from conftest import fit_in_process, seedkit_popen, tiny_joint_args
+from runs import fit_in_process, seedkit_popen, tiny_joint_args
 
 MAX_STEPS, EVERY = 9, 3  # 3 epochs of 3 steps, a checkpoint at the end of each
 

@@ -6,7 +6,7 @@ import math
 import lightning as L
 import pytest
 import torch
-from conftest import tiny_joint_args
+from runs import tiny_joint_args
 
 from seedkit.callbacks import AtomicCheckpointIO, FiniteLossGuard, NonFiniteLossError
 from seedkit.cli import main
@@ -114,7 +114,7 @@ def test_log_mel_front_end_is_fp32_under_bf16_autocast():
 
 @pytest.mark.slow
 def test_bf16_mixed_training_keeps_the_tokenizers_fp32(tiny_tokenizers, tmp_path):
-    from conftest import fit_in_process
+    from runs import fit_in_process
 
     fit_in_process(tiny_joint_args(tiny_tokenizers, tmp_path, max_steps=2, every=2)
                    + ["--trainer.precision=bf16-mixed"])
@@ -129,7 +129,7 @@ def test_bf16_mixed_training_keeps_the_tokenizers_fp32(tiny_tokenizers, tmp_path
                           "fp32 inputs: 'Input type (float) and bias type (BFloat16) should be the same' "
                           "(seedkit/lit.py, reported)")
 def test_bf16_true_training_runs_with_fp32_tokenizers(tiny_tokenizers, tmp_path):
-    from conftest import fit_in_process
+    from runs import fit_in_process
 
     fit_in_process(tiny_joint_args(tiny_tokenizers, tmp_path, max_steps=1, every=1)
                    + ["--trainer.precision=bf16-true"])

@@ -7,7 +7,7 @@ import sys
 import time
 
 import pytest
-from conftest import seedkit_env
+from runs import seedkit_env
 from talkers import write_source
 
 from seedkit.cli import main

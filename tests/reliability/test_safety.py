@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 import torch
-from conftest import tiny_joint_args
+from runs import tiny_joint_args
 
 from seedkit.cli import main
 
