@@ -71,3 +71,55 @@ def test_sigkilled_run_resumes_to_the_uninterrupted_weights(tiny_tokenizers, tmp
         print(f"\nkilled after the step-{found['step']} checkpoint; max |diff| {diff[worst]:.3g} "
               f"({worst}); {time.time() - t0:.1f} s for the three runs")
     assert all(d == 0.0 for d in diff.values()), {k: v for k, v in diff.items() if v}
+
+
+def test_random_state_round_trips_through_a_weights_only_checkpoint(tmp_path):
+    import random
+
+    import numpy as np
+
+    from seedkit.callbacks import random_state, set_random_state
+
+    torch.manual_seed(3), np.random.seed(3), random.seed(3)
+    torch.save({"rng": random_state()}, tmp_path / "rng.pt")
+    expected = (torch.rand(3), np.random.rand(3), random.random())
+    torch.rand(5), np.random.rand(5), random.random()  # move every stream on
+    set_random_state(torch.load(tmp_path / "rng.pt", weights_only=True)["rng"])
+    again = (torch.rand(3), np.random.rand(3), random.random())
+    assert torch.equal(expected[0], again[0]) and np.array_equal(expected[1], again[1])
+    assert expected[2] == again[2]
+
+
+def test_validation_leaves_the_training_random_stream_untouched():
+    """The noise each training step draws is the same with or without validation runs in between
+    (validation here draws random numbers too), so where validation happens cannot change training."""
+    import lightning as L
+
+    from seedkit.callbacks import ResumableRandomState
+
+    class Noisy(L.LightningModule):
+        def __init__(self):
+            super().__init__()
+            self.layer, self.draws = torch.nn.Linear(2, 1), []
+
+        def training_step(self, batch, batch_idx):
+            noise = torch.randn(1)
+            self.draws.append(noise.item())
+            return (self.layer(batch[0]) + noise).pow(2).mean()
+
+        def validation_step(self, batch, batch_idx):
+            torch.randn(100)  # e.g. sampling a few clips
+
+        def configure_optimizers(self):
+            return torch.optim.SGD(self.parameters(), lr=0.1)
+
+    data = torch.utils.data.DataLoader(torch.utils.data.TensorDataset(torch.ones(8, 2)), batch_size=2)
+    draws = []
+    for val_batches in (0, 2):
+        torch.manual_seed(0)
+        model = Noisy()
+        L.Trainer(max_steps=8, limit_val_batches=val_batches, val_check_interval=2, logger=False,
+                  enable_checkpointing=False, enable_progress_bar=False, enable_model_summary=False,
+                  callbacks=[ResumableRandomState()]).fit(model, data, data)
+        draws.append(model.draws)
+    assert len(draws[0]) == 8 and draws[0] == draws[1]
