@@ -218,6 +218,9 @@ def test_exercise_notebook_stops_at_its_first_exercise(solution, monkeypatch):
                             resources={"metadata": {"path": str(copy_path.parent)}})
     with pytest.raises(CellExecutionError) as err:
         client.execute()
+    if (err.value.ename == "FileNotFoundError" and "GRID" in str(err.value)
+            and not os.environ.get("SEEDKIT_GRID_SOURCE")):
+        pytest.skip(f"{solution.name} needs the GRID corpus (SEEDKIT_GRID_SOURCE is not set)")
     assert err.value.ename == "NotImplementedError", err.value
     failed = [i for i, c in enumerate(nb.cells) if c.cell_type == "code"
               and any(o.get("output_type") == "error" for o in c.get("outputs", []))]
