@@ -29,6 +29,7 @@ from __future__ import annotations
 import argparse
 import copy
 import dataclasses
+import statistics
 import sys
 import time
 from pathlib import Path
@@ -214,8 +215,6 @@ def build_skeleton(dim: int, depth: int, heads: int, tokens: int, batch: int, de
 def measure(entries: list[tuple[str, str, Workload, dict, int]], peak: MatmulPeak, rounds: int,
             warmup: int, device: torch.device) -> list[dict]:
     """Time every workload in interleaved rounds: w1, w2, ..., peak sample; medians over rounds."""
-    import statistics
-
     compile_s = {}
     for key, variant, w, _, _ in entries:
         start = time.perf_counter()
@@ -307,6 +306,7 @@ def main(argv: list[str] | None = None) -> dict:
                 r["speedup_vs_naive_cpu_time"] = naive["step_cpu_s"] / r["step_cpu_s"]
     result = {"benchmark": "train", "device": str(device), "peak": peak.label,
               "peak_gflops_median": sum(r["peak_gflops"] for r in rows) / len(rows),
+              "peak_gflops_per_cpu_s_median": statistics.median(peak.cpu_samples) / 1e9,
               "quick": args.quick, "rounds": args.rounds, "machine_before": env_before,
               "machine_after": machine(), "process_peak_rss_mb": peak_rss_mb(), "rows": rows}
     print(render(result))
