@@ -9,13 +9,16 @@ from seedkit.tokenizers import (
 )
 
 
-@pytest.mark.parametrize("spec, space_down, expected", [
-    (BOUNCE_SPEC, 4, (8, 6, 8, 8)),
-    (GRID_SPEC, 8, (18, 6, 8, 8)),
-    (ClipSpec(fps=8, num_frames=16, size=16), 4, (4, 6, 4, 4)),
+@pytest.mark.parametrize("spec, space_down, patch_size, expected", [
+    (BOUNCE_SPEC, 4, 4, (8, 6, 8, 8)),
+    (BOUNCE_SPEC, 4, 2, (8, 6, 8, 8)),
+    (GRID_SPEC, 8, 4, (18, 6, 8, 8)),
+    (GRID_SPEC, 8, 8, (18, 6, 8, 8)),
+    (ClipSpec(fps=8, num_frames=16, size=16), 4, 4, (4, 6, 4, 4)),
+    (ClipSpec(fps=25, num_frames=8, size=48), 8, 4, (2, 6, 6, 6)),
 ])
-def test_video_latent_shape_matches_encoder_output(spec, space_down, expected):
-    ae = VideoAutoencoder(latent_channels=6, base_channels=8, space_down=space_down)
+def test_video_latent_shape_matches_encoder_output(spec, space_down, patch_size, expected):
+    ae = VideoAutoencoder(latent_channels=6, base_channels=8, space_down=space_down, patch_size=patch_size)
     assert ae.latent_shape(spec) == expected
     video = torch.rand(1, spec.num_frames, 3, spec.size, spec.size) * 2 - 1
     z = ae.encode(video)
@@ -26,6 +29,16 @@ def test_video_latent_shape_matches_encoder_output(spec, space_down, expected):
 def test_video_latent_shape_rejects_indivisible_clip():
     with pytest.raises(ValueError, match="num_frames=30"):
         VideoAutoencoder(base_channels=8).latent_shape(ClipSpec(num_frames=30))
+
+
+@pytest.mark.parametrize("overrides, message", [
+    ({"space_down": 4, "patch_size": 3}, "patch_size=3 must divide space_down=4"),
+    ({"space_down": 2}, "space_down must be 4 or 8"),
+    ({"base_channels": 12}, "multiple of 8"),
+])
+def test_video_config_names_the_bad_option(overrides, message):
+    with pytest.raises(ValueError, match=message):
+        VideoAutoencoder(**overrides)
 
 
 def test_pixel_tokenizer_is_the_identity():

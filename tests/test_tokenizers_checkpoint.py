@@ -44,6 +44,17 @@ def test_checkpoint_of_the_wrong_kind_is_refused(tmp_path):
         VideoAutoencoder.from_checkpoint(path)
 
 
+def test_checkpoint_whose_weights_do_not_fit_the_architecture_is_refused(tmp_path):
+    """E.g. a video tokenizer saved by an older seedkit with another layer layout."""
+    from seedkit.tokenizers.checkpoint import save_plain_checkpoint
+    from seedkit.tokenizers.video import VideoAutoencoderConfig
+
+    old = {"encoder.net.0.weight": torch.zeros(8, 24, 3, 3, 3)}
+    path = save_plain_checkpoint(tmp_path / "old.pt", "video_autoencoder", VideoAutoencoderConfig(), old, 0.0, 1.0)
+    with pytest.raises(CheckpointError, match=r"old\.pt: weights do not fit.*Retrain"):
+        VideoAutoencoder.from_checkpoint(path)
+
+
 def test_foreign_file_is_refused_clearly(tmp_path):
     junk = tmp_path / "junk.pt"
     junk.write_bytes(b"not a checkpoint")
@@ -58,6 +69,13 @@ def test_foreign_file_is_refused_clearly(tmp_path):
 def test_save_is_atomic_and_leaves_no_partial_files(tmp_path):
     VideoAutoencoder(base_channels=8).save_checkpoint(tmp_path / "sub" / "v.pt")
     assert [p.name for p in (tmp_path / "sub").iterdir()] == ["v.pt"]
+
+
+def test_unknown_video_loss_is_refused():
+    from seedkit.tokenizers.lit import TokenizerModule
+
+    with pytest.raises(ValueError, match="video_loss must be 'mse' or 'l1\\+mse', got 'l2'"):
+        TokenizerModule(modality="video", base_channels=8, video_loss="l2")
 
 
 @pytest.mark.parametrize("name", ["video_bounce", "audio_bounce", "video_grid", "audio_grid"])
@@ -75,4 +93,7 @@ def test_shipped_tokenizer_configs_build_their_model(name):
     assert cfg["data"]["class_path"] == "seedkit.data.AVDataModule"
     module = TokenizerModule(**cfg["model"]["init_args"])
     assert module.hparams.modality == name.split("_")[0]
+    if module.hparams.modality == "video":  # the latent grid is 8x8 on both datasets
+        size = cfg["data"]["init_args"]["size"]
+        assert size // module.tokenizer.space_down == 8
     assert module.hparams.export_path.startswith("checkpoints/")

