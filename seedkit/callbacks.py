@@ -144,8 +144,9 @@ class FiniteLossGuard(L.Callback):
         if not torch.isfinite(loss.detach()).all():
             value = loss.detach().float().flatten()[0].item()
             ckpt = last_checkpoint(trainer)
-            where = (f"last good checkpoint: {ckpt} (resume with --ckpt_path {ckpt}, e.g. with a lower "
-                     f"--model.lr)") if ckpt else "no checkpoint was written yet"
+            # No "resume with a lower --model.lr" advice: a resume restores the optimiser's own lr.
+            where = (f"last good checkpoint: {ckpt} (resume with --ckpt_path {ckpt})" if ckpt
+                     else "no checkpoint was written yet")
             raise NonFiniteLossError(f"training loss is {value} at step {trainer.global_step} "
                                      f"(epoch {trainer.current_epoch}); stopped before updating the "
                                      f"weights; {where}")
