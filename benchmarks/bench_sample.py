@@ -134,7 +134,7 @@ def main(argv: list[str] | None = None) -> dict:
     ap.add_argument("--steps", type=int, default=25, help="Euler steps")
     ap.add_argument("--text-scale", type=float, default=3.0, help="text CFG scale of the guided runs")
     ap.add_argument("--modality-scale", type=float, default=1.0, help="modality guidance scale (1: off)")
-    ap.add_argument("--rounds", type=int, default=2, help="timed repetitions (median reported)")
+    ap.add_argument("--rounds", type=int, default=1, help="timed repetitions after one warm-up (median reported)")
     ap.add_argument("--device", default="auto", help="auto | cpu | cuda")
     ap.add_argument("--quick", action="store_true",
                     help="tiny model, batch 1, 2 steps, 2 Griffin-Lim iterations, 1 round: a smoke test")
