@@ -175,7 +175,7 @@ def render(result: dict) -> str:
     skipped = "".join(f"\nskipped {k}: {v}" for k, v in result["skipped"].items())
     return (f"data loading (one process) vs training step on {result['device']} ({m['torch_threads']} "
             f"threads); load average before {m['load_average_1_5_15']}, after "
-            f"{result['machine_after']['load_average_1_5_15']}\n" + table(result["rows"], COLUMNS) + skipped)
+            f"{result['machine_after']['load_average_1_5_15']}\n\n" + table(result["rows"], COLUMNS) + skipped)
 
 
 if __name__ == "__main__":

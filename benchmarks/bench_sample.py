@@ -191,7 +191,7 @@ COLUMNS = [("model", "model", ""), ("batch", "batch", "d"), ("steps", "steps", "
 def render(result: dict) -> str:
     m = result["machine_before"]
     return (f"joint sampling on {result['device']} ({m['torch_threads']} threads); load average before "
-            f"{m['load_average_1_5_15']}, after {result['machine_after']['load_average_1_5_15']}\n"
+            f"{m['load_average_1_5_15']}, after {result['machine_after']['load_average_1_5_15']}\n\n"
             + table(result["rows"], COLUMNS))
 
 

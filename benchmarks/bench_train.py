@@ -328,7 +328,7 @@ def render(result: dict) -> str:
     m = result["machine_before"]
     return (f"training step on {result['device']} ({m['torch_threads']} threads), peak {result['peak']}: "
             f"{result['peak_gflops_median']:.0f} GFLOP/s median; load average before "
-            f"{m['load_average_1_5_15']}, after {result['machine_after']['load_average_1_5_15']}\n"
+            f"{m['load_average_1_5_15']}, after {result['machine_after']['load_average_1_5_15']}\n\n"
             + table(result["rows"], COLUMNS))
 
 
