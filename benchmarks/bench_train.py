@@ -171,7 +171,13 @@ class Workload:
             loss = self.loss()
         del loss
         params = sum(p.numel() * p.element_size() for p in self.model.parameters())
-        return {"activations_mb": sum(seen.values()) / 2**20, "params_grads_adam_mb": 4 * params / 2**20}
+        out = {"activations_mb": sum(seen.values()) / 2**20, "params_grads_adam_mb": 4 * params / 2**20}
+        if self.device.type == "cuda":  # the allocator's high-water mark over one full step
+            torch.cuda.synchronize(self.device)
+            torch.cuda.reset_peak_memory_stats(self.device)
+            self.step()
+            out["cuda_max_memory_mb"] = torch.cuda.max_memory_allocated(self.device) / 2**20
+        return out
 
 
 def build_workloads(name: str, variants: list[str], device: torch.device, quick: bool,
@@ -296,8 +302,6 @@ def main(argv: list[str] | None = None) -> dict:
         print(f"{name}: {flops / 1e9:.2f} GFLOP per step; timing {[e[0] for e in entries]} in "
               f"{args.rounds} interleaved rounds", flush=True)
         rows += measure(entries, peak, args.rounds, args.warmup, device)
-        if device.type == "cuda":
-            rows[-1]["cuda_max_memory_mb"] = torch.cuda.max_memory_allocated() / 2**20
     for name in names:  # speed-up over the naive baseline, from the same interleaved rounds
         naive = next(r for r in rows if r["model"] == name and r["variant"] == "naive")
         for r in rows:
