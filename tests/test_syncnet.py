@@ -93,8 +93,8 @@ def test_checkpoint_round_trip_and_foreign_files(tmp_path):
 @pytest.mark.slow
 def test_shipped_checkpoint_prefers_real_grid_pairs_over_shifted_audio(grid_source, tmp_path):
     """Three s1 clips straight from the corpus, cropped as `seedkit data prepare` does."""
-    from seedkit.data.grid import clip_crop_box, crop_frames
     from seedkit import media
+    from seedkit.data.grid import clip_crop_box, crop_frames, split_of
     from seedkit.metrics.events import shift_audio
     from seedkit.metrics.syncnet import default_syncnet_path
 
@@ -102,7 +102,8 @@ def test_shipped_checkpoint_prefers_real_grid_pairs_over_shifted_audio(grid_sour
     if not path.is_file():
         pytest.skip(f"no SyncNet-lite checkpoint at {path}")
     net = load_syncnet(path)
-    files = sorted((grid_source / "s1").glob("*.mkv"))[-3:]  # sorted last: outside the first 100 used elsewhere
+    held_out = [f for f in sorted((grid_source / "s1").glob("*.mkv")) if split_of(f"s1/{f.stem}") != "train"]
+    files = held_out[-3:]  # never trained on
     wins = 0
     for f in files:
         clip = media.read(f, sample_rate=SR, mono=True)

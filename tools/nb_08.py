@@ -72,16 +72,18 @@ N_FULL_FRAME = 2 if FAST else 40  # clips whose full 360x288 frames get optical 
 print("fast mode" if FAST else "full mode", "| GRID:", GRID_SOURCE)"""),
     md("""## 1 · Real clips, and the controls every metric must beat
 
-We read s1 clips straight from the corpus (the *last* ones in sorted order), keep the full frames for
+We read s1 clips straight from the corpus (held-out ones: the kit's val/test split, never seen by
+SyncNet-lite or the joint model in training), keep the full frames for
 AV-Align as published, and cut the lower-face crop that the kit trains on (`seedkit.data.grid`: the same
 crop `seedkit data prepare grid` stores). Every metric below is computed on three kinds of pairs:
 
 * **real**: the clip as recorded;
 * **shifted**: the same audio delayed by 0.2 s (5 frames), zero-filled at the start;
 * **shuffled**: clip *i*'s video with clip *i + 1*'s audio: same speaker, same grammar, wrong words."""),
-    code("""from seedkit.data.grid import clip_crop_box, crop_frames
+    code("""from seedkit.data.grid import clip_crop_box, crop_frames, split_of
 
-files = sorted((GRID_SOURCE / "s1").glob("*.mkv"))[-N_CLIPS:]
+# held out: not in the train split that SyncNet-lite and the joint model learn from
+files = [f for f in sorted((GRID_SOURCE / "s1").glob("*.mkv")) if split_of(f"s1/{f.stem}") != "train"][:N_CLIPS]
 t0 = time.time()
 clips = []
 for f in files:
