@@ -20,6 +20,12 @@ LSE-D/LSE-C take the best offset, so they barely change when the audio is shifte
 (the network finds the shift); `sync@0` and `|offset|` are what separate shifted pairs from real
 ones. Our numbers are on this small network, never comparable with published LSE figures.
 
+Measured with the shipped checkpoint (`benchmarks/metrics_sync_grid.py`, 72-frame windows): on the
+58 s1 val clips sync@0 tells real pairs from audio shifted by +-0.2 s and from shuffled audio with
+AUC 1.00 / 1.00 / 1.00, known shifts of -200..+200 ms are recovered with a mean absolute error of
+12 ms and the exact frame in 78% of clips; on the 10 other-speaker clips AUC 0.98 / 0.99 / 0.93,
+32 ms, 69%. LSE-C alone: AUC ~0.5 against shifted audio, 1.00 against shuffled.
+
 Bad inputs: a constant video or silent audio gives zero inputs after the mean removal, hence
 constant embeddings, d(k) all equal: offset 0, LSE-C 0, sync@0 0 (no evidence), never NaN.
 A clip shorter than 2K + 1 frames raises ValueError.
