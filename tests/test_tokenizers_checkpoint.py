@@ -97,3 +97,27 @@ def test_shipped_tokenizer_configs_build_their_model(name):
         size = cfg["data"]["init_args"]["size"]
         assert size // module.tokenizer.space_down == 8
     assert module.hparams.export_path.startswith("checkpoints/")
+
+
+def test_fit_prints_the_rate_table_and_exports_a_loadable_checkpoint(tmp_path, capsys):
+    """`seedkit fit` on a tokenizer config: the tokens/s table is printed when training starts, and
+    the exported checkpoint carries the measured latent shift/scale."""
+    import lightning as L
+
+    from seedkit.data import AVDataModule
+    from seedkit.tokenizers.lit import TokenizerModule
+
+    torch.manual_seed(0)
+    dm = AVDataModule(batch_size=2, num_train=4, num_val=2, num_frames=8, size=16)
+    module = TokenizerModule(modality="video", latent_channels=4, base_channels=8,
+                             export_path=str(tmp_path / "v.pt"), stats_batches=1)
+    trainer = L.Trainer(max_steps=2, limit_val_batches=0, logger=False, enable_checkpointing=False,
+                        enable_progress_bar=False, enable_model_summary=False)
+    trainer.fit(module, datamodule=dm)
+    out = capsys.readouterr().out
+    assert "tokens/s" in out and "video latents" in out and "compression" in out
+    loaded = VideoAutoencoder.from_checkpoint(tmp_path / "v.pt")
+    assert loaded.latent_scale.item() != 1.0  # measured on training batches, not the default
+    batch = next(iter(dm.val_dataloader()))
+    with torch.no_grad():
+        assert torch.equal(loaded.encode(batch["video"]), module.tokenizer.eval().encode(batch["video"]))

@@ -30,7 +30,7 @@ KIND = "audio_autoencoder"
 @dataclass
 class AudioAutoencoderConfig:
     sample_rate: int = 16000  # Hz
-    n_fft: int = 1024  # FFT window of the mel front end (64 ms)
+    n_fft: int = 512  # FFT window of the mel front end (32 ms; 64 ms smears onsets after Griffin-Lim)
     hop_length: int = 160  # 10 ms -> 100 mel frames per second
     n_mels: int = 64  # mel bins M
     latent_channels: int = 16  # C: numbers per latent

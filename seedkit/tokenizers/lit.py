@@ -78,7 +78,8 @@ class TokenizerModule(L.LightningModule):
             losses["loss"] = losses["mel_l1"]
         return losses, rec
 
-    def on_fit_start(self) -> None:
+    def setup(self, stage: str) -> None:
+        """Print the tokens/s and compression table once the clip spec is known (fit, validate, test)."""
         spec = self._spec()
         if spec is not None and not self._described:
             self.tokenizer.describe(spec)

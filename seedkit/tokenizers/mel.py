@@ -15,7 +15,7 @@ import torchaudio
 @dataclass(frozen=True)
 class MelConfig:
     sample_rate: int = 16000  # Hz
-    n_fft: int = 1024  # FFT window, 64 ms at 16 kHz
+    n_fft: int = 512  # FFT window, 32 ms at 16 kHz (1024 smears impact onsets through Griffin-Lim)
     hop_length: int = 160  # 10 ms -> 100 mel frames per second
     n_mels: int = 64  # mel bins
     f_min: float = 0.0  # Hz
