@@ -327,7 +327,9 @@ class AblationRunner:
                  f"--model.init_args.flow={json.dumps(over['flow'])}",
                  f"--data.init_args.batch_size={self.budget.batch_size}",
                  *self._quiet(), *(["--ckpt_path=last"] if last.exists() else [])])
-            step = torch.load(last, map_location="cpu", weights_only=True)["global_step"]
+            step = torch.load(last, map_location="cpu", weights_only=True)["global_step"] if last.exists() else 0
+            if step < steps:  # stopped early (SIGTERM, Ctrl-C): resumable, so never marked done
+                raise RuntimeError(f"{folder}: training stopped at step {step} of {steps}; run again to resume")
             done.write_text(json.dumps({"global_step": step, "seconds": round(time.time() - t0, 1),
                                         "arm": arm.name, "ablation": self.ablation.name, **over}, indent=1))
             return last, True
@@ -346,6 +348,7 @@ class AblationRunner:
         cfg = SamplerConfig(**{**vars(jm.sampler_config), **arm.sampler, "steps": self.budget.sample_steps,
                                "seed": seed})
         ids, mask = jm.vocab.batch(real["captions"])
+        torch.manual_seed(seed)  # the Griffin-Lim vocoder's random initial phase: reproducible runs
         if arm.generation == "sequential":
             video, audio = generate_sequential(jm, ids, mask, cfg)
         else:
@@ -378,18 +381,27 @@ class AblationRunner:
 
     # -- one arm x seed ----------------------------------------------------------------------
     def run_one(self, arm: Arm, seed: int, tok: dict[str, Path], real: dict) -> dict:
-        import wandb
-
-        from . import media
-        from .data.clip import BOUNCE_SPEC
+        """Train (or reuse) the model of arm x seed, evaluate it, log it as one W&B run; result.json."""
         from .training_cli import configure_wandb_mode
 
         configure_wandb_mode()  # offline unless an account is configured
 
         path = self.result_path(arm, seed)
-        if path.exists():
-            self._say(f"-- {self.ablation.name}/{arm.name} seed {seed}: done, skipped")
-            return json.loads(path.read_text())
+        with _locked(path.parent / ".lock"):  # another `seedkit ablate` may be on this arm x seed
+            if path.exists():
+                self._say(f"-- {self.ablation.name}/{arm.name} seed {seed}: done, skipped")
+                return json.loads(path.read_text())
+            result = self._run_one(arm, seed, tok, real)
+            path.write_text(json.dumps(result, indent=1))  # last: its existence marks the run as done
+            return result
+
+    def _run_one(self, arm: Arm, seed: int, tok: dict[str, Path], real: dict) -> dict:
+        import wandb
+
+        from . import media
+        from .data.clip import BOUNCE_SPEC
+
+        path = self.result_path(arm, seed)
         over = training_overrides(self.ablation, arm)
         config = {"ablation": self.ablation.name, "arm": arm.name, "seed": seed, "generation": arm.generation,
                   "model": over["model"], "flow": over["flow"], "sampler": arm.sampler,
@@ -398,7 +410,9 @@ class AblationRunner:
         t0 = time.time()
         run = wandb.init(dir=str(self.out), project=self._project(), group=self.ablation.name, tags=[arm.name],
                          job_type="ablation", name=f"{self.ablation.name}-{arm.name}-s{seed}", config=config,
-                         reinit="finish_previous")
+                         reinit="finish_previous",
+                         # no system-metrics sampler process on a CPU machine (it competes with training)
+                         settings=wandb.Settings(x_disable_stats=not torch.cuda.is_available()))
         try:
             # the WandbLogger of `fit` finds this run and logs the training curves into it
             ckpt, trained = self.train(arm, seed, tok, logger=run.settings.mode != "disabled")
@@ -420,7 +434,6 @@ class AblationRunner:
                                 if run.settings.mode != "disabled" else None}}
         finally:
             wandb.finish()
-        path.write_text(json.dumps(result, indent=1))  # last: its existence marks the run as done
         return result
 
     def run(self, arms: list[str] | None = None) -> dict:

@@ -6,11 +6,15 @@ import os
 import numpy as np
 import pytest
 
+from pathlib import Path
+
+import seedkit
 from seedkit import media
 from seedkit.cli import main
 from seedkit.experiments import (Ablation, Arm, Budget, model_key, read_offline_run, seed_clip_bootstrap_ci,
                                  summarise)
 
+CONFIGS = Path(seedkit.__file__).parent / "configs" / "ablations"  # absolute: a fixture changes the cwd
 TWO_ARMS = """
 name: tiny_cogeneration
 description: joint co-generation vs video first, then v2a (one trained model, two W&B runs)
@@ -156,8 +160,8 @@ def test_sweep_yaml_covers_the_ablation_grid_and_its_command_parses(name):
 
     from seedkit.cli import build_parser
 
-    sweep = yaml.safe_load(open(f"seedkit/configs/ablations/sweeps/{name}.yaml"))
-    ablation = Ablation.from_yaml(f"seedkit/configs/ablations/{name}.yaml")
+    sweep = yaml.safe_load((CONFIGS / "sweeps" / f"{name}.yaml").read_text())
+    ablation = Ablation.from_yaml(CONFIGS / f"{name}.yaml")
     assert sweep["parameters"]["arm"]["values"] == [a.name for a in ablation.arms]
     cmd = sweep["command"]
     assert cmd[:2] == ["${env}", "seedkit"] and cmd[-1] == "${args}"
@@ -166,10 +170,8 @@ def test_sweep_yaml_covers_the_ablation_grid_and_its_command_parses(name):
 
 
 def test_every_shipped_ablation_config_loads():
-    from pathlib import Path
-
-    names = {p.stem for p in Path("seedkit/configs/ablations").glob("*.yaml")}
+    names = {p.stem for p in CONFIGS.glob("*.yaml")}
     assert names == {"cogeneration", "bridge_placement", "aligned_rope", "timesteps", "guidance"}
     for n in names:
-        a = Ablation.from_yaml(f"seedkit/configs/ablations/{n}.yaml")
+        a = Ablation.from_yaml(CONFIGS / f"{n}.yaml")
         assert len(a.arms) >= 2 and all(isinstance(arm.name, str) for arm in a.arms)
