@@ -51,7 +51,7 @@ import numpy as np
 import torch
 
 from seedkit import media
-from seedkit.evaluate import auc, bootstrap_ci
+from seedkit.evaluate import auc
 from seedkit.metrics.events import shift_audio
 
 FAST = os.environ.get("SEEDKIT_FAST") == "1"  # shrink everything so the notebook runs in a couple of minutes
