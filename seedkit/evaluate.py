@@ -302,6 +302,10 @@ def run_evaluation(cfg: EvalConfig) -> dict:
         raise UserError(f"--n must be at least 2 (shuffled pairs need two clips), got {cfg.n}")
     if not cfg.ckpt and not cfg.clips:
         raise UserError("evaluate needs --ckpt (generate clips) or --clips FOLDER (evaluate mp4s)")
+    for opt, f in (("--video-tokenizer", cfg.video_tokenizer), ("--audio-tokenizer", cfg.audio_tokenizer),
+                   ("--syncnet", cfg.syncnet)):
+        if f and not Path(f).is_file():  # fail before minutes of generation and scoring
+            raise UserError(f"{opt} {f}: no such file")
     t0 = time.time()
     jm = None
     if cfg.ckpt:
@@ -366,8 +370,11 @@ def run_evaluation(cfg: EvalConfig) -> dict:
         from .tokenizers.audio import AudioAutoencoder
         from .tokenizers.video import VideoAutoencoder
 
-        video_tok = VideoAutoencoder.from_checkpoint(cfg.video_tokenizer).eval() if cfg.video_tokenizer else None
-        audio_tok = AudioAutoencoder.from_checkpoint(cfg.audio_tokenizer).eval() if cfg.audio_tokenizer else None
+        try:  # a missing or foreign tokenizer file is the user's to fix (CheckpointError is a ValueError)
+            video_tok = VideoAutoencoder.from_checkpoint(cfg.video_tokenizer).eval() if cfg.video_tokenizer else None
+            audio_tok = AudioAutoencoder.from_checkpoint(cfg.audio_tokenizer).eval() if cfg.audio_tokenizer else None
+        except ValueError as e:
+            raise UserError(str(e)) from e
     if video_tok is not None or audio_tok is not None:
         result["frechet"] = frechet_block(video_tok, audio_tok, gen, (frames, audio), cfg.seed)
     else:

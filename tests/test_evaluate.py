@@ -78,6 +78,7 @@ def test_evaluate_reads_a_folder_of_mp4s(tmp_path):
     (["--clips", "/nonexistent/folder"], "no .mp4 files"),
     (["--ckpt", "/nonexistent.ckpt"], "does not exist"),
     (["--clips", ".", "--n", "1"], "--n must be at least 2"),
+    (["--clips", ".", "--video-tokenizer", "/nonexistent.pt"], "--video-tokenizer /nonexistent.pt: no such file"),
 ])
 def test_bad_evaluate_options_are_user_errors(tmp_path, capsys, args, message):
     assert main(["evaluate", *args, "--out", str(tmp_path)]) == 2
