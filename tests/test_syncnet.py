@@ -113,3 +113,40 @@ def test_shipped_checkpoint_prefers_real_grid_pairs_over_shifted_audio(grid_sour
         assert abs(late.offset_ms - 200) <= 40
         wins += real.sync_at_zero > late.sync_at_zero
     assert wins == len(files)
+
+
+def test_config_names_classes_that_accept_its_arguments():
+    import importlib
+    from importlib import resources
+
+    import yaml
+
+    cfg = yaml.safe_load((resources.files("seedkit") / "configs" / "syncnet_grid.yaml").read_text())
+    for part in ("model", "data"):
+        mod, name = cfg[part]["class_path"].rsplit(".", 1)
+        cls = getattr(importlib.import_module(mod), name)
+        cls(**cfg[part]["init_args"])  # no data is read before setup()
+    assert cfg["model"]["init_args"]["export_path"] == "checkpoints/syncnet_grid.pt"
+
+
+@pytest.mark.filterwarnings("ignore:You are trying to `self.log")  # no Trainer: logging is a no-op
+def test_a_few_training_steps_lower_the_loss_on_a_synced_batch():
+    """Synthetic clips where a flash in the video comes with a tone burst in the audio."""
+    from seedkit.metrics.syncnet_lit import SyncNetModule
+
+    torch.manual_seed(0)
+    B, T = 4, 40
+    on = torch.rand(B, T) < 0.3  # frames with an event
+    video = torch.full((B, T, 32, 32), 0.2) + 0.6 * on[..., None, None].float()
+    mel = torch.full((B, 40, 4 * T), -8.0)
+    mel[:, 10:20] += 6.0 * on.repeat_interleave(4, dim=1)[:, None, :].float()
+    module = SyncNetModule(width=16, dim=16, export_path=None)
+    opt = torch.optim.AdamW(module.parameters(), lr=3e-3)
+    losses = []
+    for _ in range(25):
+        loss = module.training_step({"video": video, "mel": mel}, 0)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        losses.append(loss.item())
+    assert np.isfinite(losses).all() and losses[-1] < 0.6 * losses[0]
