@@ -16,7 +16,8 @@ that you can build every part yourself and train it on a laptop CPU.
 * the built-in `bounce` dataset: every impact makes a sound whose timbre names the material;
 * the road map of the notebooks to come.
 
-**Time needed:** fast mode (`SEEDKIT_FAST=1`) about 20 s on a 2-core CPU; full mode under a minute. No GPU needed."""),
+**Time needed:** fast mode (`SEEDKIT_FAST=1`) measured 13 s of CPU time (57 s wall on a 2-core machine
+shared with other jobs; see docs/teaching.md); full mode about the same (it only makes more clips). No GPU needed."""),
     code("""# Setup: works locally (after `make lab`) and on Colab (installs the kit when missing; never reinstalls torch).
 import importlib.metadata
 import importlib.util
