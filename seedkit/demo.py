@@ -49,6 +49,19 @@ def _fit(config: str, overrides: list[str]) -> None:
     run(["fit", "--config", config_path(config), *overrides])
 
 
+def _loads(kind: str, path: Path) -> bool:
+    """Does the tokenizer checkpoint at `path` load with this version of the kit?"""
+    from .tokenizers.audio import AudioAutoencoder
+    from .tokenizers.checkpoint import CheckpointError
+    from .tokenizers.video import VideoAutoencoder
+
+    try:
+        (VideoAutoencoder if kind == "video" else AudioAutoencoder).from_checkpoint(path)
+    except CheckpointError:
+        return False
+    return True
+
+
 def train_pipeline(cfg: DemoConfig, times: dict[str, float] | None = None) -> Path:
     """Stages 2-3 of the demo: both bounce tokenizers, then the joint model; returns its last.ckpt.
 
@@ -58,9 +71,17 @@ def train_pipeline(cfg: DemoConfig, times: dict[str, float] | None = None) -> Pa
     out = Path(cfg.out)
     times = {} if times is None else times
     ckpt = out / "checkpoints"
+    joint_dir = out / "joint"
     for kind, steps in (("video", cfg.video_tokenizer_steps), ("audio", cfg.audio_tokenizer_steps)):
         path = ckpt / f"tokenizer_{kind}_bounce.pt"
         t = time.time()
+        if path.exists() and not _loads(kind, path):
+            # written by an older seedkit: retrain it, and set aside the joint model built on it
+            stale = path.with_name(f"{path.stem}.stale{path.suffix}")
+            path.replace(stale)
+            print(f"== {path} does not fit this seedkit's {kind} tokenizer: moved to {stale.name}, retraining")
+            if joint_dir.exists():
+                joint_dir.replace(out / f"joint.stale-{int(time.time())}")
         if not path.exists():
             print(f"== training the {kind} tokenizer ({steps} steps)")
             _fit(f"tokenizer_{kind}_bounce.yaml", [
@@ -70,7 +91,6 @@ def train_pipeline(cfg: DemoConfig, times: dict[str, float] | None = None) -> Pa
                 "--trainer.enable_checkpointing=false", "--trainer.callbacks=[]"])
         times[f"tokenizer_{kind}_s"] = time.time() - t
 
-    joint_dir = out / "joint"
     last = joint_dir / "checkpoints" / "last.ckpt"
     t = time.time()
     done = last.exists() and torch.load(last, map_location="cpu", weights_only=True)["global_step"] >= cfg.joint_steps

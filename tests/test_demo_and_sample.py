@@ -73,3 +73,24 @@ def test_missing_or_foreign_checkpoints_are_user_errors(tmp_path, capsys):
     assert main(["sample", "--ckpt", str(tmp_path / "tok.pt"), "--text", "red ball",
                  "--out", str(tmp_path)]) == 2
     assert "video_autoencoder checkpoint, expected a JointAV" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_a_tokenizer_from_an_older_kit_is_retrained_and_its_joint_model_set_aside(tmp_path, capsys):
+    """A demo folder from before a tokenizer change: the stale files are kept aside, not loaded."""
+    import torch
+
+    from seedkit.demo import DemoConfig, train_pipeline
+
+    cfg = DemoConfig.tiny(str(tmp_path))
+    train_pipeline(cfg)
+    path = tmp_path / "checkpoints" / "tokenizer_video_bounce.pt"
+    old = torch.load(path, weights_only=True)
+    old["state_dict"] = {f"legacy.{k}": v for k, v in old["state_dict"].items()}  # another architecture
+    torch.save(old, path)
+    capsys.readouterr()
+    last = train_pipeline(cfg)
+    out = capsys.readouterr().out
+    assert "does not fit this seedkit's video tokenizer" in out and "== training the joint model" in out
+    assert (tmp_path / "checkpoints" / "tokenizer_video_bounce.stale.pt").exists()
+    assert len(list(tmp_path.glob("joint.stale-*"))) == 1 and last.exists()
