@@ -25,6 +25,21 @@ from .tokenizers.video import VideoAutoencoder
 CLIP_PRESETS: dict[str, ClipSpec] = {"bounce": BOUNCE_SPEC, "grid": GRID_SPEC}
 
 
+def ema_decay_at(step: int, decay: float) -> float:
+    """EMA decay after `step` optimizer steps, warmed up: min(decay, (1 + step) / (10 + step)).
+
+    Early on, a plain average would be dominated by the random initialisation.
+    """
+    return min(decay, (1 + step) / (10 + step))
+
+
+@torch.no_grad()
+def ema_update(ema: torch.nn.Module, model: torch.nn.Module, decay: float) -> None:
+    """ema <- decay * ema + (1 - decay) * model, parameter by parameter, in place."""
+    for e, p in zip(ema.parameters(), model.parameters()):
+        e.lerp_(p.detach(), 1 - decay)
+
+
 class JointAV(L.LightningModule):
     def __init__(
         self,
@@ -109,11 +124,7 @@ class JointAV(L.LightningModule):
         # The EMA follows each optimiser step at once (not in on_train_batch_end, which runs after the
         # checkpoint callbacks): a checkpoint then holds the EMA of exactly its weights, resumes are exact.
         step = self.global_step + 1  # Lightning counts this step once optimizer_step returns
-        # Warm the EMA up: early on the average would be dominated by the random init.
-        decay = min(self.hparams.ema_decay, (1 + step) / (10 + step))
-        with torch.no_grad():
-            for e, p in zip(self.ema.parameters(), self.model.parameters()):
-                e.lerp_(p.detach(), 1 - decay)
+        ema_update(self.ema, self.model, ema_decay_at(step, self.hparams.ema_decay))
 
     def configure_optimizers(self):
         decay, no_decay = [], []

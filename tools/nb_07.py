@@ -32,32 +32,7 @@ talking faces.
 few steps: the samples are noise, the point is that everything runs). Full mode on bounce: reuses
 `make demo`'s checkpoints if they exist (then a couple of minutes), else about 10 minutes of training.
 The GRID part in full mode needs trained GRID checkpoints (hours of CPU, or about an hour on one GPU)."""),
-    code("""# Setup: works locally (after `make lab`) and on Colab (installs the kit if missing; torch is never reinstalled).
-import os
-
-try:
-    import seedkit
-except ImportError:  # Colab / a fresh kernel: install the kit from its git URL
-    url = os.environ.get("SEEDKIT_GIT_URL")
-    if not url:
-        raise ImportError("seedkit is not installed: run `make lab` in the kit's folder, "
-                          "or on Colab set SEEDKIT_GIT_URL to the kit's git URL and re-run this cell")
-    %pip install -q "seedkit @ git+{url}"
-    import seedkit
-
-import json
-import tempfile
-from pathlib import Path
-
-import matplotlib.pyplot as plt
-import numpy as np
-import torch
-
-FAST = os.environ.get("SEEDKIT_FAST") == "1"  # shrink everything so the notebook runs in a couple of minutes
-SEED = 0
-torch.manual_seed(SEED)
-np.random.seed(SEED)
-print("fast mode" if FAST else "full mode")"""),
+    code('# Setup: works locally (after `make lab`) and on Colab (installs the kit when missing; never reinstalls torch).\nimport importlib.metadata\nimport importlib.util\nimport os\n\nif importlib.util.find_spec("seedkit") is None:  # Colab or a fresh kernel: install the kit from git\n    url = os.environ.get("SEEDKIT_GIT_URL")\n    if not url:\n        raise ImportError("seedkit is not installed: run `make lab` in the kit\'s folder, or on Colab "\n                          "set SEEDKIT_GIT_URL to the kit\'s git URL and re-run this cell")\n    %pip install -q --no-deps --ignore-requires-python "seedkit @ git+{url}"\n    deps = [r for r in importlib.metadata.requires("seedkit")  # all but torch/torchaudio: keep the runtime\'s\n            if "extra ==" not in r and not r.startswith("torch")]\n    pkgs = " ".join(f"\'{d}\'" for d in deps)\n    %pip install -q {pkgs}\n    importlib.invalidate_caches()\n\n\nimport tempfile\nfrom pathlib import Path\n\nimport matplotlib.pyplot as plt\nimport numpy as np\nimport torch\n\nFAST = os.environ.get("SEEDKIT_FAST") == "1"  # shrink everything so the notebook runs in a couple of minutes\nSEED = 0\ntorch.manual_seed(SEED)\nnp.random.seed(SEED)\nprint("fast mode" if FAST else "full mode")'),
     md("""## 1 · Stage one: the tokenizers
 
 Staged training (Ovi, JavisDiT): the tokenizers are trained first and then frozen; the joint model only
@@ -98,7 +73,7 @@ the weights, AdamW with warm-up, gradient clipping) and the `AVDataModule`. Its 
 callback writes `last.ckpt` every few steps, atomically, so a killed run resumes with `--ckpt_path last`
 at the same step, with the same EMA. Run the next cell twice: the second time it continues where the
 first stopped (in full mode it then has nothing left to do)."""),
-    code("""JOINT_STEPS = 6 if FAST else 400
+    code("""JOINT_STEPS = 4 if FAST else 400
 joint_dir = WORK / "joint"
 last = joint_dir / "checkpoints" / "last.ckpt"
 demo_last = Path("outputs/demo/joint/checkpoints/last.ckpt")
@@ -117,6 +92,37 @@ else:
          *(["--ckpt_path=last"] if last.exists() else [])])
 ckpt = torch.load(last, map_location="cpu", weights_only=True)
 print(f"{last}: global step {ckpt['global_step']}")"""),
+    md("""### Your turn: the EMA the samples come from
+
+`JointAV` samples with an exponential moving average of the weights, not the raw ones: after every
+optimiser step, `ema <- d * ema + (1 - d) * weights`. A plain average with d = 0.999 would remember the
+random initialisation for thousands of steps, so the decay is warmed up: d_step = min(d, (1 + step) /
+(10 + step)). The checkpoint stores the EMA next to the weights, so `--ckpt_path last` resumes both."""),
+    tagged(code("""# Exercise: the warmed-up EMA decay after `step` optimiser steps, and the in-place EMA update of every parameter.
+def ema_decay(step, decay):
+    \"\"\"Decay used after `step` optimiser steps (warm-up: (1 + step) / (10 + step), capped at `decay`).\"\"\"
+    return min(decay, (1 + step) / (10 + step))
+
+
+@torch.no_grad()
+def update_ema(ema, model, decay):
+    \"\"\"ema <- decay * ema + (1 - decay) * model for every parameter, in place.\"\"\"
+    for e, p in zip(ema.parameters(), model.parameters()):
+        e.mul_(decay).add_(p, alpha=1 - decay)"""), "exercise"),
+    tagged(code("""import copy
+
+from seedkit.lit import ema_decay_at, ema_update
+
+for step, d in [(0, 0.999), (5, 0.999), (100, 0.995), (10**6, 0.995)]:
+    assert abs(ema_decay(step, d) - ema_decay_at(step, d)) < 1e-12, step
+net = torch.nn.Sequential(torch.nn.Linear(3, 4), torch.nn.Linear(4, 2))
+mine, ref = copy.deepcopy(net), copy.deepcopy(net)
+for p in net.parameters():
+    p.data.add_(torch.randn_like(p))  # the weights moved: one optimiser step
+update_ema(mine, net, 0.9)
+ema_update(ref, net, 0.9)
+assert all(torch.allclose(a, b, atol=1e-6) for a, b in zip(mine.parameters(), ref.parameters()))
+print("EMA by hand == seedkit.lit.ema_update; the warm-up decays match")"""), "check"),
     md("""### The training curves
 
 The CSV logger writes one row per logged step. The video and the audio loss are separate terms of one
@@ -342,6 +348,7 @@ frames' motion energy) says how far, in milliseconds, the sound sits from the mo
 the reference."""),
     code("""if GRID_OK:
     from seedkit.data import AVDataModule as DM
+    from seedkit.data.datamodule import Collate
     from seedkit.metrics.offset import estimate_offset
 
     gm = load_joint(str(grid_last))
@@ -354,7 +361,8 @@ the reference."""),
     gdm = DM(dataset="grid", cache_dir=str(cache), batch_size=1, num_workers=0, fps=25.0, num_frames=72,
              size=64, sample_rate=16000)
     gdm.setup("test")
-    real = next(iter(gdm.val_dataloader()))
+    split = next(s for s in ("val", "test", "train") if len(gdm.dataset(s)))  # a tiny cache may lack val clips
+    real = next(iter(torch.utils.data.DataLoader(gdm.dataset(split), batch_size=1, collate_fn=Collate(gdm.vocab))))
     real_frames, real_wave = video_to_frames(real["video"][0]).numpy(), real["audio"][0].numpy()
     media.show(frames=real_frames, waveform=real_wave, fps=25.0, sample_rate=16000,
                caption=f"real: {real['caption'][0]}")
