@@ -146,7 +146,8 @@ def evaluate_demo(ckpt: Path, out: Path, cfg: DemoConfig) -> dict:
 
     use_headless_backend()
     jm = load_joint(str(ckpt))
-    dm = AVDataModule(batch_size=cfg.n_eval, num_train=1, num_val=1, num_test=cfg.n_eval)
+    # the test split of joint_bounce.yaml: scenes 100064 on, never seen by the tokenizers or the joint model
+    dm = AVDataModule(batch_size=cfg.n_eval, num_train=100_000, num_val=64, num_test=cfg.n_eval)
     batch = next(iter(dm.test_dataloader()))
     spec = jm.spec
     scfg = SamplerConfig(**{**vars(jm.sampler_config), "steps": cfg.sample_steps, "seed": cfg.seed})
