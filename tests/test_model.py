@@ -48,7 +48,7 @@ def test_output_shapes_match_latents(preset):
     model = DualTowerDiT(cfg)
     video, audio, *rest = inputs(cfg)
     out = model(video, audio, *rest)
-    assert out.video.shape == video.shape == (2, cfg.video_frames, 8, 8, 8)
+    assert out.video.shape == video.shape == (2, cfg.video_frames, cfg.video_channels, 8, 8)
     assert out.audio.shape == audio.shape == (2, cfg.audio_length, 16)
     assert out.attention == {}
 

@@ -26,7 +26,7 @@ from .towers import AudioTower, VideoTower
 class DualTowerConfig:
     """Shapes, widths and bridge settings of the dual-tower model (defaults: the bounce preset)."""
 
-    video_channels: int = 8  # C: channels of a video latent (video autoencoder)
+    video_channels: int = 16  # C: channels of a video latent (the video autoencoders give 16)
     video_frames: int = 8  # T': latent frames per clip (32 frames / 4)
     video_height: int = 8  # H': latent rows (32 pixels / 4)
     video_width: int = 8  # W': latent columns (32 pixels / 4)
@@ -52,7 +52,7 @@ class DualTowerConfig:
     attention: str = "sdpa"  # attention kernel: sdpa (fused) | math (explicit softmax, the naive baseline)
 
     @classmethod
-    def bounce(cls, video_channels: int = 8, audio_channels: int = 16, **overrides) -> DualTowerConfig:
+    def bounce(cls, video_channels: int = 16, audio_channels: int = 16, **overrides) -> DualTowerConfig:
         """32 frames of 32x32 at 16 fps (2 s) -> 8 x C x 8 x 8 video latents; 50 audio latents."""
         base = {"video_channels": video_channels, "audio_channels": audio_channels, "video_frames": 8,
                     "video_height": 8, "video_width": 8, "audio_length": 50, "video_latent_fps": 16 / 4,
@@ -60,7 +60,7 @@ class DualTowerConfig:
         return cls(**{**base, **overrides})
 
     @classmethod
-    def grid(cls, video_channels: int = 8, audio_channels: int = 16, **overrides) -> DualTowerConfig:
+    def grid(cls, video_channels: int = 16, audio_channels: int = 16, **overrides) -> DualTowerConfig:
         """72 frames of 64x64 at 25 fps (2.88 s) -> 18 x C x 8 x 8 video latents; 72 audio latents."""
         base = {"video_channels": video_channels, "audio_channels": audio_channels, "video_frames": 18,
                     "video_height": 8, "video_width": 8, "audio_length": 72, "video_latent_fps": 25 / 4,
