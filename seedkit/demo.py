@@ -25,8 +25,8 @@ import torch
 class DemoConfig:
     out: str = "outputs/demo"  # everything the demo writes goes here
     video_tokenizer_steps: int = 1600  # at the YAML's batch 2: ~2.5 min on 2 idle cores (README)
-    audio_tokenizer_steps: int = 400
-    joint_steps: int = 400  # joint model training steps (~1.3 s each at batch 32 on 2 cores)
+    audio_tokenizer_steps: int = 400  # at the YAML's batch: about a minute on 2 idle cores
+    joint_steps: int = 400  # joint model steps at batch 32 (far from in sync yet: see README)
     n_eval: int = 32  # clips generated per mode and scored
     sample_steps: int = 25  # Euler steps per sample
     seed: int = 0  # sampling seed
