@@ -265,7 +265,7 @@ k = -12..12 should pick k = 0 (InfoNCE, both directions). Scoring a clip then fo
     d(k) = mean_t ||v_t - a_{t+k}||;  LSE-D = min_k d;  LSE-C = median_k d - min_k d;
     offset = argmin_k d  (x 40 ms);    sync@0 = median_k d - d(0)   (confidence at the clip's own alignment)
 
-The checkpoint ships with the kit (`checkpoints/syncnet_grid.pt`, fp16, ~1.7 MB); if it is missing we train
+`seedkit fit --config seedkit/configs/syncnet_grid.yaml` writes `checkpoints/syncnet_grid.pt` (fp16, ~1.7 MB); if it is missing we train
 a short one here on the clips above (a demo only: too few clips to generalise)."""),
     code("""from seedkit.metrics.syncnet import default_syncnet_path, load_syncnet
 
