@@ -101,24 +101,40 @@ def lab(tmp_path_factory):
         log.close()
 
 
-KERNEL_IDLE = """() => {
-  const w = window.jupyterapp && window.jupyterapp.shell.currentWidget;
-  const k = w && w.sessionContext && w.sessionContext.session && w.sessionContext.session.kernel;
-  return !!k && k.connectionStatus === 'connected' && k.status === 'idle';
+# the notebook's own panel, found by its path (never "the current widget": a restored layout
+# may hold other notebooks)
+PANEL = """(name) => {
+  if (!window.jupyterapp) return null;  // the app is still loading
+  for (const w of window.jupyterapp.shell.widgets('main')) {
+    if (w.context && w.context.path === name) return w;
+  }
+  return null;
 }"""
 
+KERNEL_IDLE = f"""(name) => {{
+  const w = ({PANEL})(name);
+  const k = w && w.sessionContext && w.sessionContext.session && w.sessionContext.session.kernel;
+  return !!k && k.connectionStatus === 'connected' && k.status === 'idle';
+}}"""
+
+RUN_ALL = f"""(name) => {{
+  const w = ({PANEL})(name);
+  window.jupyterapp.shell.activateById(w.id);
+  window.jupyterapp.commands.execute('notebook:run-all-cells');  // not awaited: it resolves when all have run
+}}"""
+
 # done: every code cell has run, or one failed (run-all stops there); returns the failures
-RUN_STATE = """() => {
-  const nb = window.jupyterapp.shell.currentWidget.content;
-  const cells = Array.from(nb.model.cells).filter(c => c.type === 'code');
+RUN_STATE = f"""(name) => {{
+  const w = ({PANEL})(name);
+  const cells = Array.from(w.content.model.cells).filter(c => c.type === 'code');
   const errors = [];
-  cells.forEach((c, i) => c.outputs.toJSON().forEach(o => {
-    if (o.output_type === 'error') errors.push(`code cell ${i}: ${o.ename}: ${o.evalue}`);
-  }));
-  const busy = Array.from(document.querySelectorAll('.jp-InputPrompt')).some(p => p.textContent.includes('*'));
+  cells.forEach((c, i) => c.outputs.toJSON().forEach(o => {{
+    if (o.output_type === 'error') errors.push(`code cell ${{i}}: ${{o.ename}}: ${{o.evalue}}`);
+  }}));
+  const busy = Array.from(w.node.querySelectorAll('.jp-InputPrompt')).some(p => p.textContent.includes('*'));
   const done = !busy && (errors.length > 0 || cells.every(c => c.executionCount !== null));
-  return {done, errors, cells: cells.length};
-}"""
+  return {{done, errors, cells: cells.length}};
+}}"""
 
 # play every <video> muted for a moment; report what Chromium decoded
 VIDEOS = """async () => {
@@ -152,19 +168,20 @@ def executed(lab):
             "--disable-background-timer-throttling", "--disable-renderer-backgrounding",
             "--disable-backgrounding-occluded-windows"])
         pages = {}
-        for name in NOTEBOOKS:
-            # one browser context each: two JupyterLab apps on one origin would share their state
+        for i, name in enumerate(NOTEBOOKS):
+            # one browser context and one JupyterLab workspace each: in a shared (default) workspace
+            # the second tab restores the first tab's layout and may run the wrong notebook
             page = browser.new_context(viewport={"width": 1400, "height": 1000}).new_page()
-            page.goto(f"{lab['base']}/lab/tree/{name}?token={lab['token']}")
-            page.wait_for_function(KERNEL_IDLE, timeout=120_000, polling=500)
-            page.evaluate("() => window.jupyterapp.commands.execute('notebook:run-all-cells')")
+            page.goto(f"{lab['base']}/lab/workspaces/test{i}/tree/{name}?token={lab['token']}")
+            page.wait_for_function(KERNEL_IDLE, arg=name, timeout=120_000, polling=500)
+            page.evaluate(RUN_ALL, name)
             pages[name] = page
         deadline = time.time() + RUN_TIMEOUT_S
         states = {}
         for name, page in pages.items():
-            page.wait_for_function(RUN_STATE.replace("return {done", "return done && {done"),
+            page.wait_for_function(RUN_STATE.replace("return {done", "return done && {done"), arg=name,
                                    timeout=max(1, deadline - time.time()) * 1000, polling=1000)
-            states[name] = page.evaluate(RUN_STATE)
+            states[name] = page.evaluate(RUN_STATE, name)
             page.screenshot(path=str(lab["shots"] / f"{name}.png"))
         yield {"pages": pages, "states": states, "shots": lab["shots"]}
         browser.close()
