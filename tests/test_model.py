@@ -9,6 +9,7 @@ from seedkit.model import (
     rotation_similarity,
     token_times_s,
 )
+from seedkit.model.rope import RopeTable, angles_1d, apply_rope
 
 
 def tiny(**overrides) -> DualTowerConfig:
@@ -57,7 +58,10 @@ def test_preset_shapes_follow_the_design():
     b, g = DualTowerConfig.bounce(), DualTowerConfig.grid()
     assert (b.video_frames, b.audio_length, b.video_latent_fps, b.duration_s) == (8, 50, 4.0, 2.0)
     assert (g.video_frames, g.audio_length, g.video_latent_fps, g.duration_s) == (18, 72, 6.25, 2.88)
-    assert b.audio_dim < b.video_dim  # asymmetric towers
+    assert b.audio_dim < b.video_dim and g.audio_dim < g.video_dim  # asymmetric towers
+    for c in (b, g):  # heads divide the widths into even head dims (RoPE rotates channel pairs)
+        assert c.video_dim % c.video_heads == 0 and (c.video_dim // c.video_heads) % 2 == 0
+        assert c.audio_dim % c.audio_heads == 0 and (c.audio_dim // c.audio_heads) % 2 == 0
 
 
 def test_fresh_model_predicts_zero_velocity():
@@ -187,6 +191,43 @@ def test_aligned_rope_similarity_peaks_at_the_same_instant(preset):
     peak_gap_index = gap.gather(1, sim_index.argmax(dim=1, keepdim=True))[:, 0]
     later = time_v > 0
     assert (peak_gap_index[later] > nearest_gap[later] + 0.1).all()
+
+
+def test_rope_table_rotates_exactly_like_its_angles():
+    angles = angles_1d(torch.arange(7.0) * 0.37, 8)
+    x = torch.randn(2, 3, 7, 8)
+    assert torch.equal(apply_rope(x, RopeTable.from_angles(angles)), apply_rope(x, angles))
+
+
+def per_layer_rope_forward(model: DualTowerDiT, video, audio, t_video, t_audio, ids, mask):
+    """DualTowerDiT.forward as it was before the shared RoPE tables: raw angles into every block,
+    and every bridge slot building its own tables from the positions."""
+    text, text_mask = model.encode_text(ids, mask)
+    v, a = model.video.tokens(video), model.audio.tokens(audio)
+    cv, ca = model.video.time_embed(t_video), model.audio.time_embed(t_audio)
+    angles_v, angles_a = model.video.rope_angles(video), model.audio.rope_angles(audio)
+    pos_v, pos_a = model.bridge_positions(video.shape[1], audio.shape[1])
+    vi = ai = 0
+    for slot in range(model.num_slots):
+        for block in model.video.blocks[vi:model.video_ends[slot]]:
+            v = block(v, cv, text, text_mask, angles_v)
+        for block in model.audio.blocks[ai:model.audio_ends[slot]]:
+            a = block(a, ca, text, text_mask, angles_a)
+        vi, ai = model.video_ends[slot], model.audio_ends[slot]
+        if str(slot) in model.bridges:
+            v, a, _ = model.bridges[str(slot)](v, a, pos_v, pos_a)
+    return model.video.output(v, cv, video), model.audio.output(a, ca, audio)
+
+
+@pytest.mark.parametrize("audio_heads", [2, 3])  # audio head dim 12 (!= video's 16), or 8 (== 8)
+@pytest.mark.parametrize("attention", ["sdpa", "math"])
+def test_rope_tables_built_once_per_forward_equal_per_layer_angles(audio_heads, attention):
+    cfg = tiny(video_heads=4 if audio_heads == 3 else 2, audio_heads=audio_heads, attention=attention)
+    model = wake_up(DualTowerDiT(cfg), open_gates=True)
+    x = inputs(cfg)
+    out = model(*x)
+    video, audio = per_layer_rope_forward(model, *x)
+    assert torch.equal(out.video, video) and torch.equal(out.audio, audio)
 
 
 def test_unknown_config_option_is_named():

@@ -18,7 +18,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .rope import apply_rope
+from .rope import RopeTable, apply_rope
 
 ATTENTION_BACKENDS = ("sdpa", "math")
 
@@ -98,9 +98,9 @@ class Attention(nn.Module):
         return x.unflatten(-1, (self.heads, self.head_dim)).transpose(1, 2)
 
     def forward(self, x: torch.Tensor, context: torch.Tensor | None = None,
-                q_angles: torch.Tensor | None = None, k_angles: torch.Tensor | None = None,
+                q_angles: torch.Tensor | RopeTable | None = None, k_angles: torch.Tensor | RopeTable | None = None,
                 key_mask: torch.Tensor | None = None, return_weights: bool = False):
-        """x [B, N, dim]; context [B, M, C]; angles [N or M, head_dim / 2];
+        """x [B, N, dim]; context [B, M, C]; angles [N or M, head_dim / 2] (or their `RopeTable`);
         key_mask [B, M] bool (True = attend). Returns (out [B, N, dim], weights [B, heads, N, M] or None).
         """
         ctx = x if context is None else context

@@ -17,11 +17,26 @@ In a bridged block, video tokens query audio tokens and audio tokens query video
 """
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import torch
 from torch import nn
 
 from .attention import Attention, RMSNorm
-from .rope import angles_1d
+from .rope import RopeTable, angles_1d
+
+
+class BridgeRope(NamedTuple):
+    """The bridge's RoPE tables for one pair of position sets, at the head width of each direction.
+
+    Every bridge of a model has the same head widths and positions, so `DualTowerDiT` builds this
+    once per forward (`BridgeAttention.rope`) and hands it to every bridge slot.
+    """
+
+    video_q: RopeTable  # video positions at the video head width (audio -> video queries)
+    audio_k: RopeTable  # audio positions at the video head width (its keys)
+    audio_q: RopeTable  # audio positions at the audio head width (video -> audio queries)
+    video_k: RopeTable  # video positions at the audio head width (its keys)
 
 
 class BridgeAttention(nn.Module):
@@ -37,21 +52,34 @@ class BridgeAttention(nn.Module):
         self.gate_audio_to_video = nn.Parameter(torch.zeros(()))  # 0: video starts deaf to audio
         self.gate_video_to_audio = nn.Parameter(torch.zeros(()))  # 0: audio starts blind to video
 
+    def rope(self, video_pos: torch.Tensor, audio_pos: torch.Tensor) -> BridgeRope:
+        """RoPE tables of video_pos [Nv] and audio_pos [Na] (shared clock) for both directions."""
+        hd_v, hd_a = self.audio_to_video.head_dim, self.video_to_audio.head_dim
+        tables: dict[tuple[str, int], RopeTable] = {}  # equal head widths share their tables
+
+        def table(name: str, pos: torch.Tensor, head_dim: int) -> RopeTable:
+            if (name, head_dim) not in tables:
+                tables[name, head_dim] = RopeTable.from_angles(angles_1d(pos, head_dim, self.rope_theta))
+            return tables[name, head_dim]
+
+        return BridgeRope(video_q=table("video", video_pos, hd_v), audio_k=table("audio", audio_pos, hd_v),
+                          audio_q=table("audio", audio_pos, hd_a), video_k=table("video", video_pos, hd_a))
+
     def forward(self, video: torch.Tensor, audio: torch.Tensor, video_pos: torch.Tensor,
-                audio_pos: torch.Tensor, capture: bool = False):
+                audio_pos: torch.Tensor, capture: bool = False, rope: BridgeRope | None = None):
         """video [B, Nv, Dv], audio [B, Na, Da]; video_pos [Nv], audio_pos [Na] on the shared clock.
 
-        Returns (video', audio', maps) where maps is {} or, with `capture`,
-        {"audio_to_video": [B, Hv, Nv, Na], "video_to_audio": [B, Ha, Na, Nv]} attention weights.
+        `rope`: the tables `self.rope(video_pos, audio_pos)` if the caller already built them
+        (the positions are then not read again). Returns (video', audio', maps) where maps is {}
+        or, with `capture`, {"audio_to_video": [B, Hv, Nv, Na], "video_to_audio": [B, Ha, Na, Nv]}.
         """
+        if rope is None:
+            rope = self.rope(video_pos, audio_pos)
         v_in, a_in = self.video_norm(video), self.audio_norm(audio)  # pre-exchange snapshots
-        hd_v, hd_a = self.audio_to_video.head_dim, self.video_to_audio.head_dim
-        to_video, w_av = self.audio_to_video(
-            v_in, a_in, q_angles=angles_1d(video_pos, hd_v, self.rope_theta),
-            k_angles=angles_1d(audio_pos, hd_v, self.rope_theta), return_weights=capture)
-        to_audio, w_va = self.video_to_audio(
-            a_in, v_in, q_angles=angles_1d(audio_pos, hd_a, self.rope_theta),
-            k_angles=angles_1d(video_pos, hd_a, self.rope_theta), return_weights=capture)
+        to_video, w_av = self.audio_to_video(v_in, a_in, q_angles=rope.video_q, k_angles=rope.audio_k,
+                                             return_weights=capture)
+        to_audio, w_va = self.video_to_audio(a_in, v_in, q_angles=rope.audio_q, k_angles=rope.video_k,
+                                             return_weights=capture)
         maps = {"audio_to_video": w_av, "video_to_audio": w_va} if capture else {}
         return (video + self.gate_audio_to_video * to_video,
                 audio + self.gate_video_to_audio * to_audio, maps)

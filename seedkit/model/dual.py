@@ -18,7 +18,7 @@ from torch import nn
 
 from .attention import set_attention_backend
 from .bridge import BridgeAttention
-from .rope import token_times_s
+from .rope import RopeTable, token_times_s
 from .towers import AudioTower, VideoTower
 
 
@@ -61,10 +61,21 @@ class DualTowerConfig:
 
     @classmethod
     def grid(cls, video_channels: int = 16, audio_channels: int = 16, **overrides) -> DualTowerConfig:
-        """72 frames of 64x64 at 25 fps (2.88 s) -> 18 x C x 8 x 8 video latents; 72 audio latents."""
+        """72 frames of 64x64 at 25 fps (2.88 s) -> 18 x C x 8 x 8 video latents; 72 audio latents.
+
+        Wider than bounce: 256 / 192 with 4 + 4 blocks. At width 128 a CPU training step used
+        only 0.27 of the measured fp32 matmul peak (a bare transformer of that width: 0.30), at
+        256 / 192 about 0.5 (benchmarks/results/analysis.md): inner dimensions of 128 and 32-channel
+        heads leave the matmuls too small to be efficient, so the wider model costs about 2.4x the
+        CPU time per step for 3.5x the FLOPs.
+        """
         base = {"video_channels": video_channels, "audio_channels": audio_channels, "video_frames": 18,
                     "video_height": 8, "video_width": 8, "audio_length": 72, "video_latent_fps": 25 / 4,
-                    "audio_latent_rate": 25.0, "max_text_len": 8}
+                    "audio_latent_rate": 25.0, "max_text_len": 8,
+                    "video_dim": 256,  # video tower width (the issue's reference skeleton width)
+                    "video_heads": 4,  # head dim 64
+                    "audio_dim": 192,  # audio tower narrower than video (asymmetric towers)
+                    "audio_heads": 4}  # head dim 48
         return cls(**{**base, **overrides})
 
     @classmethod
@@ -214,19 +225,22 @@ class DualTowerDiT(nn.Module):
         text, mask = self.encode_text(text_ids, text_mask)
         v, a = self.video.tokens(video_latents), self.audio.tokens(audio_latents)
         cv, ca = self.video.time_embed(t_video), self.audio.time_embed(t_audio)
-        angles_v, angles_a = self.video.rope_angles(video_latents), self.audio.rope_angles(audio_latents)
+        # RoPE tables (cos, sin) depend on positions only: built once here, shared by every layer.
+        rope_v = RopeTable.from_angles(self.video.rope_angles(video_latents))
+        rope_a = RopeTable.from_angles(self.audio.rope_angles(audio_latents))
         pos_v, pos_a = self.bridge_positions(video_latents.shape[1], audio_latents.shape[1])
         pos_v, pos_a = pos_v.to(v.device), pos_a.to(a.device)
+        rope_bridge = next(iter(self.bridges.values())).rope(pos_v, pos_a) if bridge and self.bridges else None
         maps: dict[str, torch.Tensor] = {}
         vi = ai = 0
         for slot in range(self.num_slots):
             for block in self.video.blocks[vi:self.video_ends[slot]]:
-                v = block(v, cv, text, mask, angles_v)
+                v = block(v, cv, text, mask, rope_v)
             for block in self.audio.blocks[ai:self.audio_ends[slot]]:
-                a = block(a, ca, text, mask, angles_a)
+                a = block(a, ca, text, mask, rope_a)
             vi, ai = self.video_ends[slot], self.audio_ends[slot]
             if bridge and str(slot) in self.bridges:
-                v, a, m = self.bridges[str(slot)](v, a, pos_v, pos_a, capture=capture_attention)
+                v, a, m = self.bridges[str(slot)](v, a, pos_v, pos_a, capture=capture_attention, rope=rope_bridge)
                 maps.update({f"bridge{slot}/{k}": w for k, w in m.items()})
         return DualOutput(video=self.video.output(v, cv, video_latents),
                           audio=self.audio.output(a, ca, audio_latents), attention=maps)

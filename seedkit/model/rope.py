@@ -11,9 +11,13 @@ the dot product q.k depends only on the *difference* of positions. Three uses he
   own rate). Multiplying by `time_scale` (default: the audio latent rate) expresses the clock
   in audio-latent periods, so the fastest frequency resolves neighbouring audio latents.
 
-All angle tensors have shape [N, head_dim / 2] and broadcast over batch and heads.
+All angle tensors have shape [N, head_dim / 2] and broadcast over batch and heads. The angles
+depend only on the positions, never on the layer, so a forward pass turns each set of angles into
+a `RopeTable` (their cos and sin) once and every attention that rotates by them reuses it.
 """
 from __future__ import annotations
+
+from typing import NamedTuple
 
 import torch
 
@@ -68,9 +72,24 @@ def token_times_s(num_steps: int, rate: float, tokens_per_step: int = 1) -> torc
     return steps.repeat_interleave(tokens_per_step).float()
 
 
-def apply_rope(x: torch.Tensor, angles: torch.Tensor) -> torch.Tensor:
-    """Rotate x [B, heads, N, D] by angles [N, D / 2] (pairs are (i, i + D/2), 'rotate half')."""
-    cos, sin = angles.cos().to(x.dtype), angles.sin().to(x.dtype)
+class RopeTable(NamedTuple):
+    """cos and sin [N, D / 2] of a set of RoPE angles: built once per forward, shared by layers."""
+
+    cos: torch.Tensor  # [N, D / 2]
+    sin: torch.Tensor  # [N, D / 2]
+
+    @classmethod
+    def from_angles(cls, angles: torch.Tensor) -> RopeTable:
+        return cls(angles.cos(), angles.sin())
+
+
+def apply_rope(x: torch.Tensor, angles: torch.Tensor | RopeTable) -> torch.Tensor:
+    """Rotate x [B, heads, N, D] by angles [N, D / 2] (pairs are (i, i + D/2), 'rotate half').
+
+    `angles` may be a precomputed `RopeTable` of the same angles: the result is identical.
+    """
+    table = angles if isinstance(angles, RopeTable) else RopeTable.from_angles(angles)
+    cos, sin = table.cos.to(x.dtype), table.sin.to(x.dtype)
     x1, x2 = x.chunk(2, dim=-1)
     return torch.cat([x1 * cos - x2 * sin, x1 * sin + x2 * cos], dim=-1)
 

@@ -24,7 +24,7 @@ import torch
 from torch import nn
 
 from .attention import Attention
-from .rope import angles_1d, angles_3d, video_grid_positions
+from .rope import RopeTable, angles_1d, angles_3d, video_grid_positions
 
 
 def timestep_embedding(t: torch.Tensor, dim: int, max_period: float = 10000.0) -> torch.Tensor:
@@ -69,8 +69,9 @@ class DiTBlock(nn.Module):
         nn.init.zeros_(self.adaLN_modulation[-1].bias)
 
     def forward(self, x: torch.Tensor, c: torch.Tensor, text: torch.Tensor, text_mask: torch.Tensor,
-                angles: torch.Tensor) -> torch.Tensor:
-        """x [B, N, dim]; c [B, dim]; text [B, L, text_dim]; text_mask [B, L] bool; angles [N, hd/2]."""
+                angles: torch.Tensor | RopeTable) -> torch.Tensor:
+        """x [B, N, dim]; c [B, dim]; text [B, L, text_dim]; text_mask [B, L] bool;
+        angles [N, hd/2] of the self-attention RoPE (or their `RopeTable`, built once per forward)."""
         shift1, scale1, gate1, shift2, scale2, gate2 = self.adaLN_modulation(c).chunk(6, dim=-1)
         h, _ = self.attn(modulate(self.norm1(x), shift1, scale1), q_angles=angles, k_angles=angles)
         x = x + gate1[:, None] * h
