@@ -9,6 +9,7 @@ from seedkit.model import (
     rotation_similarity,
     token_times_s,
 )
+from seedkit.model.attention import RMSNorm, RMSNormFunction
 from seedkit.model.rope import RopeTable, angles_1d, apply_rope
 
 
@@ -228,6 +229,30 @@ def test_rope_tables_built_once_per_forward_equal_per_layer_angles(audio_heads, 
     out = model(*x)
     video, audio = per_layer_rope_forward(model, *x)
     assert torch.equal(out.video, video) and torch.equal(out.audio, audio)
+
+
+def test_rms_norm_hand_written_backward_is_the_gradient():
+    x = torch.randn(2, 3, 5, 8, dtype=torch.float64, requires_grad=True)
+    weight = (torch.rand(8, dtype=torch.float64) + 0.5).requires_grad_()
+    assert torch.autograd.gradcheck(lambda a, w: RMSNormFunction.apply(a, w, 1e-6), (x, weight), atol=1e-7, rtol=1e-5)
+
+
+def test_rms_norm_fused_matches_the_formula_through_autograd():
+    fused, formula = RMSNorm(16), RMSNorm(16)
+    formula.fused = False
+    with torch.no_grad():
+        fused.weight.uniform_(0.5, 1.5)
+        formula.weight.copy_(fused.weight)
+    x = torch.randn(2, 7, 4, 16).transpose(1, 2)  # [B, heads, N, head_dim], strided like q and k
+    grad = torch.randn(2, 4, 7, 16)
+    outs = []
+    for norm in (fused, formula):
+        xi = x.detach().requires_grad_()
+        y = norm(xi)
+        y.backward(grad)
+        outs.append((y, xi.grad, norm.weight.grad))
+    for a, b in zip(*outs):
+        torch.testing.assert_close(a, b, atol=1e-5, rtol=1e-5)
 
 
 def test_unknown_config_option_is_named():

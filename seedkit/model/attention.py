@@ -39,7 +39,9 @@ class RMSNormFunction(torch.autograd.Function):
     @staticmethod
     def forward(ctx, x: torch.Tensor, weight: torch.Tensor, eps: float) -> torch.Tensor:
         xf = x.to(torch.promote_types(x.dtype, torch.float32))  # bf16/fp16 -> fp32; fp32, fp64 as is
-        r = torch.rsqrt(xf.pow(2).mean(-1, keepdim=True) + eps)
+        # mean(x^2) from the vector norm: one reduction pass, no [..., D] temporary of x^2
+        sq_mean = torch.linalg.vector_norm(xf, dim=-1, keepdim=True).square_().div_(x.shape[-1])
+        r = torch.rsqrt(sq_mean.add_(eps))
         x_hat = xf * r
         ctx.save_for_backward(x_hat, r, weight)
         return (x_hat * weight).to(x.dtype)
@@ -49,7 +51,8 @@ class RMSNormFunction(torch.autograd.Function):
         x_hat, r, weight = ctx.saved_tensors
         g = grad.to(x_hat.dtype)
         g_w = g * weight
-        dx = r * (g_w - x_hat * (g_w * x_hat).mean(-1, keepdim=True))
+        # g_w - x_hat * mean(g_w * x_hat) in one pass (addcmul), then times r in place
+        dx = torch.addcmul(g_w, x_hat, (g_w * x_hat).mean(-1, keepdim=True), value=-1).mul_(r)
         dweight = (g * x_hat).sum(dim=tuple(range(g.dim() - 1))) if ctx.needs_input_grad[1] else None
         return dx.to(grad.dtype), dweight, None
 
