@@ -17,9 +17,9 @@ and the MFU ratio to the dense-matmul peak measured in the same rounds, from wal
     compile   fast + torch.compile (opt-in: compiling the whole model takes minutes on a CPU)
 
 For scale, a *skeleton* (a plain pre-norm transformer: LayerNorm, fused QKV, SDPA, GELU MLP, no
-RoPE, adaLN, text attention or bridge) runs at the grid model's token count and depth, at the
-grid video width and at width 256; the gap between it and the kit's model is what RoPE, adaLN,
-the text cross-attention and the bridge cost.
+RoPE, adaLN, text attention or bridge) runs at the grid model's token count, depth and video head
+width, at the grid video width and at width 256; the gap between it and the kit's model is what
+RoPE, adaLN, the text cross-attention and the bridge cost.
 
 Memory: saved activations for backward (counted through autograd's saved-tensor hooks) plus
 parameters, gradients and AdamW state; on a GPU also torch.cuda.max_memory_allocated.
@@ -295,8 +295,9 @@ def main(argv: list[str] | None = None) -> dict:
             cfg = loads["fast"].model.config
             depth = cfg.video_depth + cfg.audio_depth
             widths = [cfg.video_dim] if args.quick else sorted({cfg.video_dim, 256})
+            head_dim = cfg.video_dim // cfg.video_heads  # the kit's video heads
             for dim in widths:
-                sk, sk_info = build_skeleton(dim, depth, max(1, dim // 32), info["tokens_per_sample"],
+                sk, sk_info = build_skeleton(dim, depth, max(1, dim // head_dim), info["tokens_per_sample"],
                                              info["batch"], device)
                 entries.append((f"skeleton/{dim}", "fast", sk, sk_info, sk.count_flops()))
         print(f"{name}: {flops / 1e9:.2f} GFLOP per step; timing {[e[0] for e in entries]} in "

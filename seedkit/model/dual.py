@@ -64,10 +64,10 @@ class DualTowerConfig:
         """72 frames of 64x64 at 25 fps (2.88 s) -> 18 x C x 8 x 8 video latents; 72 audio latents.
 
         Wider than bounce: 256 / 192 with 4 + 4 blocks. At width 128 a CPU training step used
-        only 0.27 of the measured fp32 matmul peak (a bare transformer of that width: 0.30), at
-        256 / 192 about 0.5 (benchmarks/results/analysis.md): inner dimensions of 128 and 32-channel
-        heads leave the matmuls too small to be efficient, so the wider model costs about 2.4x the
-        CPU time per step for 3.5x the FLOPs.
+        only 0.27 of the measured fp32 matmul peak (a bare transformer of that width: 0.30); at
+        256 / 192 it uses 0.44-0.49 eager and 0.54 with torch.compile (benchmarks/results/analysis.md):
+        inner dimensions of 128 and 32-channel heads leave the matmuls too small to be efficient,
+        so the wider model costs 2.0-2.4x the CPU time per step for 3.5x the FLOPs.
         """
         base = {"video_channels": video_channels, "audio_channels": audio_channels, "video_frames": 18,
                     "video_height": 8, "video_width": 8, "audio_length": 72, "video_latent_fps": 25 / 4,
