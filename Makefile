@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: venv demo test lab browser exercises clean
+.PHONY: venv demo test notebooks lab browser exercises clean
 
 # Re-installs only when pyproject.toml changes (the stamp is newer otherwise).
 $(STAMP): pyproject.toml
@@ -24,7 +24,12 @@ demo: venv
 # solution notebook in fast mode.
 test: venv browser
 	SEEDKIT_FAST=1 $(PY) -m pytest -q tests
-	SEEDKIT_FAST=1 $(PY) -m pytest -q --nbmake --nbmake-timeout=600 --ignore=notebooks/exercises notebooks
+	$(MAKE) notebooks
+
+# Per-cell limit 240 s (a fast-mode cell needs seconds): nbclient waits out the whole limit after the
+# joint step scrubber of notebook 06 (cell 33), although its kernel is idle after 0.3 s; it then passes.
+notebooks: venv
+	SEEDKIT_FAST=1 $(PY) -m pytest -q --nbmake --nbmake-timeout=240 --ignore=notebooks/exercises notebooks
 
 # The browser test drives Debian's Chromium: install it when missing (needs root and apt-get).
 browser:
