@@ -24,8 +24,8 @@ import torch
 @dataclass
 class DemoConfig:
     out: str = "outputs/demo"  # everything the demo writes goes here
-    video_tokenizer_steps: int = 1600  # at the YAML's batch 2: ~2.5 min on 2 idle cores (README)
-    audio_tokenizer_steps: int = 400  # at the YAML's batch: about a minute on 2 idle cores
+    video_tokenizer_steps: int = 1600  # at the YAML's batch 2: 103 s measured on 2 idle cores (README)
+    audio_tokenizer_steps: int = 400  # at the YAML's batch: 95 s measured on 2 idle cores
     joint_steps: int = 400  # joint model steps at batch 32 (far from in sync yet: see README)
     n_eval: int = 32  # clips generated per mode and scored
     sample_steps: int = 25  # Euler steps per sample

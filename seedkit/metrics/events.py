@@ -199,8 +199,9 @@ def detect_video_impacts(frames, fps: float, *, min_jump_px: float = 0.5, mass_t
     smallest change of velocity (pixels per frame) that counts as a bounce. mass_tolerance: an
     object counts as whole (not occluded, not leaving the frame) while its pixel mass stays within
     this fraction of its median. min_pixels: pixels a colour needs over the clip to count as an
-    object (default: 4 per frame). The defaults were tuned on 48 val scenes, raw and through the
-    video tokenizer (F1 vs true impacts: raw 0.90 -> 0.92, decoded 0.66 -> 0.81).
+    object (default: 4 per frame). The defaults were tuned on val scenes, raw and through the
+    video tokenizer; `benchmarks/tokenizer_round_trip_bounce.py --n 32` (video vs true impacts):
+    raw clips F1 0.89 -> 0.91, decoded by the 1600-step tokenizer 0.64 -> 0.78.
     """
     f = _check_frames(frames)
     if fps <= 0:
