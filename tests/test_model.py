@@ -167,8 +167,15 @@ def test_bad_placement_is_a_clear_error(bad):
 
 
 def test_token_times_share_a_frame_time():
-    times = token_times_s(3, 4.0, tokens_per_step=2)
-    assert times.tolist() == [0.0, 0.0, 0.25, 0.25, 0.5, 0.5]
+    times = token_times_s(3, 4.0, tokens_per_step=2)  # the middle of each 0.25 s latent span
+    assert times.tolist() == [0.125, 0.125, 0.375, 0.375, 0.625, 0.625]
+
+
+def test_token_times_put_the_same_span_at_the_same_instant():
+    # 8 video latents at 4/s and 50 audio latents at 25/s over 2 s: both clocks end where they start
+    video, audio = token_times_s(8, 4.0), token_times_s(50, 25.0)
+    assert video[0] - 0.125 == audio[0] - 0.02 == 0.0
+    assert abs((video[-1] + 0.125) - (audio[-1] + 0.02)) < 1e-6
 
 
 @pytest.mark.parametrize("preset", ["bounce", "grid"])
@@ -182,7 +189,7 @@ def test_aligned_rope_similarity_peaks_at_the_same_instant(preset):
     sim = rotation_similarity(pos_v, pos_a, head_dim)  # [Nv, Na]
     gap = (time_v[:, None] - time_a[None]).abs()  # [Nv, Na] seconds between tokens
     nearest_gap = gap.min(dim=1).values
-    # the peak is an audio latent of the same instant (bounce 0.5 s sits between two latents: a tie)
+    # the peak is an audio latent of the same instant (a grid frame midway between two latents: a tie)
     peak_gap = gap.gather(1, sim.argmax(dim=1, keepdim=True))[:, 0]
     torch.testing.assert_close(peak_gap, nearest_gap, atol=1e-6, rtol=0)
     assert nearest_gap.max() <= 0.5 / cfg.audio_latent_rate + 1e-6
@@ -190,7 +197,7 @@ def test_aligned_rope_similarity_peaks_at_the_same_instant(preset):
     plain = DualTowerDiT(getattr(DualTowerConfig, preset)(aligned_rope=False))
     sim_index = rotation_similarity(*plain.bridge_positions(cfg.video_frames, cfg.audio_length), head_dim)
     peak_gap_index = gap.gather(1, sim_index.argmax(dim=1, keepdim=True))[:, 0]
-    later = time_v > 0
+    later = time_v > time_v.min()
     assert (peak_gap_index[later] > nearest_gap[later] + 0.1).all()
 
 

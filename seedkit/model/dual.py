@@ -196,7 +196,7 @@ class DualTowerDiT(nn.Module):
         """Temporal positions [Nv], [Na] of the bridge RoPE.
 
         Aligned: time in seconds on one clock (times `bridge_time_scale`, default the audio latent
-        rate, so audio latents sit at 0, 1, 2, ... and a video frame at its instant in between).
+        rate, so audio latents sit at 0.5, 1.5, 2.5, ... and a video frame at its instant in between).
         Not aligned: the raw index of the latent frame / audio latent (the ablation).
         """
         cfg = self.config

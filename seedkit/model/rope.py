@@ -64,11 +64,14 @@ def token_times_s(num_steps: int, rate: float, tokens_per_step: int = 1) -> torc
 
     A stream advances `rate` steps per second (video: latent frames per second, every one of its
     `tokens_per_step` spatial tokens shares the frame's time; audio: latents per second, one token
-    per step). Token order is step-major, like the patchified sequences.
+    per step). Token order is step-major, like the patchified sequences. A latent summarises the
+    span [k / rate, (k + 1) / rate): its time is the middle of that span, (k + 1/2) / rate, so
+    the streams agree whatever their rates (span starts would put a 4-per-second video latent
+    105 ms later on the clock than a 25-per-second audio latent of the same content).
     """
     if rate <= 0:
         raise ValueError(f"rate must be positive (steps per second), got {rate}")
-    steps = torch.arange(num_steps, dtype=torch.float64) / rate
+    steps = (torch.arange(num_steps, dtype=torch.float64) + 0.5) / rate
     return steps.repeat_interleave(tokens_per_step).float()
 
 
