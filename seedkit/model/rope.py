@@ -67,7 +67,7 @@ def token_times_s(num_steps: int, rate: float, tokens_per_step: int = 1) -> torc
     per step). Token order is step-major, like the patchified sequences. A latent summarises the
     span [k / rate, (k + 1) / rate): its time is the middle of that span, (k + 1/2) / rate, so
     the streams agree whatever their rates (span starts would put a 4-per-second video latent
-    105 ms later on the clock than a 25-per-second audio latent of the same content).
+    105 ms earlier on the clock than the 25-per-second audio latents of the same instant).
     """
     if rate <= 0:
         raise ValueError(f"rate must be positive (steps per second), got {rate}")
