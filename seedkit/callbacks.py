@@ -11,6 +11,8 @@
                          an uninterrupted one (Lightning saves weights, optimiser and loops, not RNGs).
 * `FiniteLossGuard`      a NaN or inf loss stops training before the optimiser step, naming the step
                          and the last good checkpoint (garbage weights are never saved).
+* `FinalCheckpoint`      `last.ckpt` holds the final step when training ends (Lightning leaves it at
+                         the last periodic save: 250 of 300 steps).
 """
 from __future__ import annotations
 
@@ -126,6 +128,25 @@ class ResumableRandomState(L.Callback):
 
 class NonFiniteLossError(FloatingPointError):
     """The training loss became NaN or inf; training stopped before the weights were updated."""
+
+
+class FinalCheckpoint(L.Callback):
+    """When training ends, every ModelCheckpoint with `save_last` writes `last.ckpt` at the final step.
+
+    Lightning's ModelCheckpoint writes `last.ckpt` next to its periodic saves, and at the end of
+    training only if it never wrote one: with `every_n_train_steps=250` and `max_steps=300`,
+    `last.ckpt` stays at step 250, so sampling, evaluation and `--ckpt_path last` see a model 50
+    steps short of the run. This runs before the checkpoint callbacks' own end-of-training hook
+    (Lightning calls checkpoint callbacks last) and only when the final step is not saved yet.
+    Interrupted runs (exceptions, Ctrl-C) never reach `on_train_end`: they keep their last save.
+    """
+
+    def on_train_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        from lightning.pytorch.callbacks import ModelCheckpoint
+
+        for cb in trainer.checkpoint_callbacks:
+            if isinstance(cb, ModelCheckpoint) and cb.save_last and not cb._should_skip_saving_checkpoint(trainer):
+                cb._save_last_checkpoint(trainer, cb._monitor_candidates(trainer))
 
 
 def last_checkpoint(trainer: L.Trainer) -> str | None:

@@ -84,6 +84,28 @@ def _fit_length(x, n: int, what: str, unit: str, rate: float):
     return torch.cat([x, pad])[:n]
 
 
+GUIDANCE_OPTIONS = ("text_scale_video", "text_scale_audio", "modality_scale")
+
+
+def add_guidance_options(parser: argparse.ArgumentParser) -> None:
+    """--text-scale-video, --text-scale-audio, --modality-scale: override the checkpoint's sampler."""
+    parser.add_argument("--text-scale-video", type=float, default=None,
+                        help="text guidance scale for video (default: the checkpoint's sampler setting)")
+    parser.add_argument("--text-scale-audio", type=float, default=None,
+                        help="text guidance scale for audio (default: the checkpoint's sampler setting)")
+    parser.add_argument("--modality-scale", type=float, default=None,
+                        help="modality (bridge-off) guidance scale, 1 = off (default: the checkpoint's)")
+
+
+def guidance_overrides(args) -> dict[str, float]:
+    """The guidance options given on the command line, as SamplerConfig fields."""
+    given = {k: getattr(args, k) for k in GUIDANCE_OPTIONS if getattr(args, k, None) is not None}
+    for k, v in given.items():
+        if v < 0:
+            raise UserError(f"--{k.replace('_', '-')} must be >= 0, got {v}")
+    return given
+
+
 def cmd_sample(args) -> int:
     import torch
 
@@ -129,7 +151,8 @@ def cmd_sample(args) -> int:
             clip.frames = clip.frames[idx.numpy()]
         frames = _fit_length(torch.from_numpy(clip.frames), spec.num_frames, args.video, "frames", spec.fps)
         video = frames_to_video(frames)[None].expand(args.n, -1, -1, -1, -1)
-    cfg = SamplerConfig(**{**vars(jm.sampler_config), "steps": args.steps, "seed": args.seed})
+    cfg = SamplerConfig(**{**vars(jm.sampler_config), **guidance_overrides(args), "steps": args.steps,
+                           "seed": args.seed})
     out_v, out_a = jm.generate(args.mode, text_ids, text_mask, video=video, audio=audio, n=args.n,
                                config=cfg)
     out = Path(args.out)
@@ -234,7 +257,7 @@ def cmd_evaluate(args) -> int:
     cfg = EvalConfig(out=args.out, ckpt=args.ckpt, clips=args.clips, dataset=args.dataset, n=args.n,
                      steps=args.steps, seed=args.seed, shift_s=args.shift_s, bootstrap=args.bootstrap,
                      syncnet=args.syncnet, cache_dir=args.cache, video_tokenizer=args.video_tokenizer,
-                     audio_tokenizer=args.audio_tokenizer)
+                     audio_tokenizer=args.audio_tokenizer, guidance=guidance_overrides(args), mode=args.mode)
     if args.steps < 1:
         raise UserError(f"--steps must be at least 1, got {args.steps}")
     if args.bootstrap < 0:
@@ -335,6 +358,7 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--steps", type=int, default=25, help="sampler steps (default 25)")
     sp.add_argument("--seed", type=int, default=0, help="sampling seed (default 0)")
     sp.add_argument("--out", required=True, help="output folder")
+    add_guidance_options(sp)
     sp.set_defaults(func=cmd_sample)
 
     ev = sub.add_parser("evaluate", help="sync + quality metrics: generated vs real, shifted, shuffled")
@@ -342,6 +366,9 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--clips", default=None, help="or: a folder of mp4s to evaluate (no generation)")
     ev.add_argument("--dataset", choices=["bounce", "grid"], default=None,
                     help="real clips to compare with (default: the checkpoint's; bounce with --clips)")
+    ev.add_argument("--mode", choices=["joint", "a2v", "v2a"], default="joint",
+                    help="joint: text -> video+audio; a2v: video for each real clip's audio; "
+                         "v2a: audio for each real clip's video (default joint)")
     ev.add_argument("--n", type=int, default=64, help="clips per arm (default 64)")
     ev.add_argument("--steps", type=int, default=25, help="sampler steps (default 25)")
     ev.add_argument("--seed", type=int, default=0, help="sampling and bootstrap seed (default 0)")
@@ -352,6 +379,7 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--video-tokenizer", default=None, help="video tokenizer .pt for FD-kitvideo (with --clips)")
     ev.add_argument("--audio-tokenizer", default=None, help="audio tokenizer .pt for FD-kitaudio (with --clips)")
     ev.add_argument("--out", required=True, help="output folder")
+    add_guidance_options(ev)
     ev.set_defaults(func=cmd_evaluate)
 
     model = sub.add_parser("model", help="model tools: summary")

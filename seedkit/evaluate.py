@@ -1,11 +1,14 @@
 """`seedkit evaluate`: every sync and quality metric on generated clips, next to real controls.
 
     seedkit evaluate --ckpt outputs/joint_grid/checkpoints/last.ckpt --n 64 --out outputs/eval
+    seedkit evaluate --ckpt C --mode v2a --n 64 --out outputs/eval_v2a   # audio for the real videos
     seedkit evaluate --clips DIR_OF_MP4S --dataset grid --n 64 --out outputs/eval
 
 Arms (each a list of clips, video + audio):
-    generated         text -> video + audio with the joint model (captions of the real clips),
-                      or the mp4s of --clips
+    generated         --mode joint: text -> video + audio with the joint model (captions of the
+                      real clips); a2v: the video generated for each real clip's audio, paired with
+                      that audio; v2a: each real video with the audio generated for it; or the
+                      mp4s of --clips
     real              n held-out real clips (bounce: test scenes; GRID: test then val clips)
     real_audio_+0.2s  the same clips with the audio delayed by 0.2 s (zero-filled; --shift-s)
     real_audio_-0.2s  ... advanced by 0.2 s
@@ -60,7 +63,9 @@ class EvalConfig:
     cache_dir: str | None = None  # GRID cache (default data/cache/grid)
     video_tokenizer: str | None = None  # for FD-kitvideo without --ckpt
     audio_tokenizer: str | None = None  # for FD-kitaudio without --ckpt
+    mode: str = "joint"  # joint | a2v (video for the real audio) | v2a (audio for the real video)
     batch_size: int = 16  # clips generated per batch
+    guidance: dict = field(default_factory=dict)  # SamplerConfig overrides (text_scale_*, modality_scale)
     notes: list = field(default_factory=list)  # what was skipped and why (written to metrics.json)
 
 
@@ -123,19 +128,39 @@ def read_clip_folder(folder: str, spec, n: int) -> tuple[list, list]:
     return frames, audio
 
 
-def generate_clips(jm, captions: list[str], cfg: EvalConfig) -> tuple[list, list]:
-    from .data.clip import video_to_frames
+EVAL_MODES = ("joint", "a2v", "v2a")
+
+
+def generate_clips(jm, captions: list[str], cfg: EvalConfig, real: tuple[list, list] | None = None
+                   ) -> tuple[list, list]:
+    """Clips generated for the real clips' captions: (frames uint8 list, waveform [1, N] list).
+
+    a2v / v2a also take the real clips' audio / video (`real` = (frames, waveforms)) as the given
+    stream, and return it unchanged next to the generated one.
+    """
+    from .data.clip import frames_to_video, video_to_frames
     from .sampling import SamplerConfig
 
-    scfg = SamplerConfig(**{**vars(jm.sampler_config), "steps": cfg.steps, "seed": cfg.seed})
+    if cfg.mode not in EVAL_MODES:
+        from .cli import UserError
+
+        raise UserError(f"--mode must be one of {', '.join(EVAL_MODES)}, got {cfg.mode!r}")
+    if cfg.mode != "joint" and real is None:
+        raise ValueError(f"mode {cfg.mode} needs the real clips to condition on")
+    scfg = SamplerConfig(**{**vars(jm.sampler_config), **cfg.guidance, "steps": cfg.steps, "seed": cfg.seed})
     frames, audio = [], []
     for i in range(0, len(captions), cfg.batch_size):
         caps = captions[i: i + cfg.batch_size]
         ids, mask = jm.vocab.batch(caps)
         scfg.seed = cfg.seed + i
-        v, a = jm.generate("joint", ids, mask, n=len(caps), config=scfg)
-        frames += [video_to_frames(x).numpy() for x in v]
-        audio += [x.numpy() for x in a]
+        given = {}
+        if cfg.mode == "a2v":
+            given["audio"] = torch.stack([torch.as_tensor(a) for a in real[1][i: i + len(caps)]])
+        if cfg.mode == "v2a":
+            given["video"] = torch.stack([frames_to_video(torch.as_tensor(f)) for f in real[0][i: i + len(caps)]])
+        v, a = jm.generate(cfg.mode, ids, mask, n=len(caps), config=scfg, **given)
+        frames += ([video_to_frames(x).numpy() for x in v] if cfg.mode != "v2a" else real[0][i: i + len(caps)])
+        audio += ([x.numpy() for x in a] if cfg.mode != "a2v" else real[1][i: i + len(caps)])
     return frames, audio
 
 
@@ -302,6 +327,8 @@ def run_evaluation(cfg: EvalConfig) -> dict:
         raise UserError(f"--n must be at least 2 (shuffled pairs need two clips), got {cfg.n}")
     if not cfg.ckpt and not cfg.clips:
         raise UserError("evaluate needs --ckpt (generate clips) or --clips FOLDER (evaluate mp4s)")
+    if cfg.clips and cfg.mode != "joint":
+        raise UserError(f"--mode {cfg.mode} generates clips for the real ones: it needs --ckpt, not --clips")
     for opt, f in (("--video-tokenizer", cfg.video_tokenizer), ("--audio-tokenizer", cfg.audio_tokenizer),
                    ("--syncnet", cfg.syncnet)):
         if f and not Path(f).is_file():  # fail before minutes of generation and scoring
@@ -332,8 +359,8 @@ def run_evaluation(cfg: EvalConfig) -> dict:
     if cfg.clips:
         gen = read_clip_folder(cfg.clips, spec, cfg.n)
     else:
-        print(f"generating {len(captions)} clips ({cfg.steps} steps each)")
-        gen = generate_clips(jm, captions, cfg)
+        print(f"generating {len(captions)} clips ({cfg.mode}, {cfg.steps} steps each)")
+        gen = generate_clips(jm, captions, cfg, real=(frames, audio))
     for i in range(min(4, len(gen[0]))):
         media.write(out / "samples" / f"generated_{i:03d}.mp4", gen[0][i], gen[1][i], spec.fps, spec.sample_rate)
     t_gen = time.time() - t0
@@ -358,7 +385,9 @@ def run_evaluation(cfg: EvalConfig) -> dict:
     per_arm = {name: [scorer(f, a, vid) for f, a, vid in zip(arm.frames, arm.audio, arm.video_ids)]
                for name, arm in arms.items()}
     result = {"dataset": dataset, "n_clips": {k: len(v) for k, v in per_arm.items()},
-              "source": cfg.clips or cfg.ckpt, "steps": None if cfg.clips else cfg.steps,
+              "source": cfg.clips or cfg.ckpt, "mode": None if cfg.clips else cfg.mode,
+              "steps": None if cfg.clips else cfg.steps,
+              "sampler": None if jm is None else {**vars(jm.sampler_config), **cfg.guidance, "steps": cfg.steps},
               "shift_s": cfg.shift_s, "bootstrap": cfg.bootstrap,
               "syncnet": str(path) if syncnet is not None else None,
               "metrics": summarise(per_arm, cfg.bootstrap, cfg.seed)}

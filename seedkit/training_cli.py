@@ -4,9 +4,10 @@ Configs name their classes (`model.class_path`, `data.class_path`), so one entry
 tokenizers, the joint model and SyncNet-lite. W&B runs offline unless an account is configured.
 
 Every run gets the kit's fault handling (seedkit.callbacks): checkpoints written atomically and loaded
-with `weights_only=True`, random states saved and restored on `--ckpt_path last`, and a stop at the
-first NaN/inf loss. A config mistake (unknown key, wrong type, a checkpoint of another model) is one
-line naming the key and what is accepted (`ConfigError`, exit code 2 in `seedkit`).
+with `weights_only=True`, random states saved and restored on `--ckpt_path last`, a stop at the
+first NaN/inf loss, and `last.ckpt` at the final step. A config mistake (unknown key, wrong type, a
+checkpoint of another model) is one line naming the key and what is accepted (`ConfigError`, exit
+code 2 in `seedkit`).
 """
 from __future__ import annotations
 
@@ -112,7 +113,7 @@ def _make_cli_class():
     from lightning.pytorch.cli import LightningCLI
     from lightning.pytorch.plugins.io import CheckpointIO
 
-    from .callbacks import AtomicCheckpointIO, FiniteLossGuard, ResumableRandomState
+    from .callbacks import AtomicCheckpointIO, FinalCheckpoint, FiniteLossGuard, ResumableRandomState
 
     class SeedkitCLI(LightningCLI):
         """LightningCLI with the kit's callbacks and checkpoint IO, and one-line config errors."""
@@ -152,7 +153,7 @@ def _make_cli_class():
                 plugins.append(AtomicCheckpointIO())
             callbacks = config.get("callbacks") or []
             callbacks = list(callbacks) if isinstance(callbacks, list) else [callbacks]
-            for cls in (FiniteLossGuard, ResumableRandomState):
+            for cls in (FiniteLossGuard, ResumableRandomState, FinalCheckpoint):
                 if not any(isinstance(c, cls) for c in callbacks):
                     callbacks.append(cls())
             return super().instantiate_trainer(**{"plugins": plugins, "callbacks": callbacks, **kwargs})

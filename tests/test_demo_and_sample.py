@@ -7,6 +7,7 @@ import pytest
 
 from seedkit import media
 from seedkit.cli import main
+from seedkit.demo import DemoConfig
 
 
 @pytest.fixture(scope="module")
@@ -21,6 +22,7 @@ def test_demo_writes_metrics_samples_and_a_contact_sheet(demo_out):
     metrics = json.loads((demo_out / "metrics.json").read_text())
     for arm in ("real", "real_audio_shifted_250ms", "joint", "a2v", "v2a"):
         assert 0.0 <= metrics[arm]["event_f1"] <= 1.0
+    assert metrics["sampler"]["modality_scale"] == DemoConfig.modality_scale
     # real clips are in sync by construction; shifting the audio by 0.25 s must break it
     assert metrics["real"]["event_f1"] > 0.8 > metrics["real_audio_shifted_250ms"]["event_f1"] + 0.3
     assert (demo_out / "contact_sheet.png").stat().st_size > 10_000
@@ -48,7 +50,7 @@ def test_sample_in_every_mode_from_the_demo_checkpoint(demo_out, tmp_path):
     assert main(["sample", "--ckpt", str(ckpt), "--mode", "a2v", "--audio", str(tmp_path / "speech.mp4"),
                  "--n", "1", "--steps", "2", "--out", str(tmp_path / "a")]) == 0
     assert main(["sample", "--ckpt", str(ckpt), "--mode", "v2a", "--video", str(tmp_path / "j" / "joint_000.mp4"),
-                 "--n", "1", "--steps", "2", "--out", str(tmp_path / "v")]) == 0
+                 "--n", "1", "--steps", "2", "--modality-scale", "3", "--out", str(tmp_path / "v")]) == 0
     assert (tmp_path / "a" / "a2v_000.mp4").exists() and (tmp_path / "v" / "v2a_000.mp4").exists()
 
 

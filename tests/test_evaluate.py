@@ -33,8 +33,10 @@ def tiny_ckpt(tmp_path_factory):
 def test_evaluate_writes_every_arm_metric_and_plot(tiny_ckpt, tmp_path, capsys):
     out = tmp_path / "eval"
     assert main(["evaluate", "--ckpt", str(tiny_ckpt), "--n", "4", "--steps", "2", "--bootstrap", "50",
-                 "--out", str(out)]) == 0
+                 "--modality-scale", "2.5", "--out", str(out)]) == 0
     res = json.loads((out / "metrics.json").read_text())
+    # the command-line guidance replaces the checkpoint's; the rest of its sampler stays
+    assert res["sampler"]["modality_scale"] == 2.5 and res["sampler"]["steps"] == 2
     arms = {"generated", "real", "real_audio_+0.2s", "real_audio_-0.2s", "shuffled"}
     assert set(res["n_clips"]) == arms and all(n == 4 for n in res["n_clips"].values())
     for m in ("av_align", "flux_abs_offset_ms", "flux_sync_at_zero", "event_f1"):
@@ -52,6 +54,24 @@ def test_evaluate_writes_every_arm_metric_and_plot(tiny_ckpt, tmp_path, capsys):
     assert (out / "metrics.png").stat().st_size > 10_000
     assert (out / "samples" / "generated_000.mp4").exists()
     assert "av_align" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("mode", ["a2v", "v2a"])
+def test_conditional_modes_pair_the_generated_stream_with_the_given_one(tiny_ckpt, mode):
+    from seedkit.data.clip import BOUNCE_SPEC
+    from seedkit.evaluate import EvalConfig, generate_clips, real_clips
+    from seedkit.lit import load_joint
+
+    jm = load_joint(str(tiny_ckpt))
+    frames, audio, captions = real_clips("bounce", BOUNCE_SPEC, 3)
+    cfg = EvalConfig(out="unused", mode=mode, steps=1, batch_size=2)  # two batches: the given clips stay in order
+    gen_frames, gen_audio = generate_clips(jm, captions, cfg, real=(frames, audio))
+    given, generated = (gen_audio, gen_frames) if mode == "a2v" else (gen_frames, gen_audio)
+    real_given = audio if mode == "a2v" else frames
+    assert len(generated) == 3 and all(np.array_equal(g, r) for g, r in zip(given, real_given))
+    assert generated[0].shape == (frames[0].shape if mode == "a2v" else audio[0].shape)
+    # the model was asked for these: the generated stream is not a copy of a real one
+    assert not any(np.array_equal(g, r) for g, r in zip(generated, frames if mode == "a2v" else audio))
 
 
 @pytest.mark.slow
@@ -79,6 +99,8 @@ def test_evaluate_reads_a_folder_of_mp4s(tmp_path):
     (["--ckpt", "/nonexistent.ckpt"], "does not exist"),
     (["--clips", ".", "--n", "1"], "--n must be at least 2"),
     (["--clips", ".", "--video-tokenizer", "/nonexistent.pt"], "--video-tokenizer /nonexistent.pt: no such file"),
+    (["--clips", ".", "--modality-scale", "-1"], "--modality-scale must be >= 0"),
+    (["--clips", ".", "--mode", "v2a"], "--mode v2a generates clips for the real ones: it needs --ckpt"),
 ])
 def test_bad_evaluate_options_are_user_errors(tmp_path, capsys, args, message):
     assert main(["evaluate", *args, "--out", str(tmp_path)]) == 2

@@ -123,3 +123,14 @@ def test_validation_leaves_the_training_random_stream_untouched():
                   callbacks=[ResumableRandomState()]).fit(model, data, data)
         draws.append(model.draws)
     assert len(draws[0]) == 8 and draws[0] == draws[1]
+
+
+def test_last_ckpt_holds_the_final_step_between_periodic_saves(tiny_tokenizers, tmp_path):
+    """5 steps with a save every 3: Lightning alone leaves last.ckpt at step 3 (seedkit.callbacks.FinalCheckpoint)."""
+    fit_in_process(tiny_joint_args(tiny_tokenizers, tmp_path, max_steps=5, every=3))
+    step, final = trained_state(tmp_path)
+    assert step == 5
+    periodic = torch.load(next((tmp_path / "checkpoints").glob("*step=3.ckpt")), map_location="cpu",
+                          weights_only=True)
+    assert periodic["global_step"] == 3  # the periodic save is still there, and differs from the end
+    assert any(not torch.equal(v, periodic["state_dict"][k]) for k, v in final.items())
