@@ -28,8 +28,12 @@ test: venv browser
 
 # Per-cell limit 240 s (a fast-mode cell needs seconds): nbclient waits out the whole limit after the
 # joint step scrubber of notebook 06 (cell 33), although its kernel is idle after 0.3 s; it then passes.
+# In fast mode the notebooks train into tempfile folders (about 0.6 GB a run): TMPDIR points them at
+# one folder that is removed afterwards, pass or fail.
 notebooks: venv
-	SEEDKIT_FAST=1 $(PY) -m pytest -q --nbmake --nbmake-timeout=240 --ignore=notebooks/exercises notebooks
+	@tmp=$$(mktemp -d -t seedkit-notebooks.XXXXXX); \
+	SEEDKIT_FAST=1 TMPDIR=$$tmp $(PY) -m pytest -q --nbmake --nbmake-timeout=240 --ignore=notebooks/exercises \
+	  notebooks; rc=$$?; rm -rf "$$tmp"; exit $$rc
 
 # The browser test drives Debian's Chromium: install it when missing (needs root and apt-get).
 browser:

@@ -84,25 +84,32 @@ def _fit_length(x, n: int, what: str, unit: str, rate: float):
     return torch.cat([x, pad])[:n]
 
 
-GUIDANCE_OPTIONS = ("text_scale_video", "text_scale_audio", "modality_scale")
+GUIDANCE_OPTIONS = ("text_scale_video", "text_scale_audio", "modality_scale", "time_shift")
 
 
 def add_guidance_options(parser: argparse.ArgumentParser) -> None:
-    """--text-scale-video, --text-scale-audio, --modality-scale: override the checkpoint's sampler."""
+    """--text-scale-video, --text-scale-audio, --modality-scale, --time-shift: override the
+    checkpoint's sampler."""
     parser.add_argument("--text-scale-video", type=float, default=None,
                         help="text guidance scale for video (default: the checkpoint's sampler setting)")
     parser.add_argument("--text-scale-audio", type=float, default=None,
                         help="text guidance scale for audio (default: the checkpoint's sampler setting)")
     parser.add_argument("--modality-scale", type=float, default=None,
                         help="modality (bridge-off) guidance scale, 1 = off (default: the checkpoint's)")
+    parser.add_argument("--time-shift", type=float, default=None,
+                        help="timestep shift of the sampler, > 0; 1 = uniform steps, larger spends more "
+                             "steps near the noise end (default: the checkpoint's)")
 
 
 def guidance_overrides(args) -> dict[str, float]:
     """The guidance options given on the command line, as SamplerConfig fields."""
     given = {k: getattr(args, k) for k in GUIDANCE_OPTIONS if getattr(args, k, None) is not None}
     for k, v in given.items():
-        if v < 0:
-            raise UserError(f"--{k.replace('_', '-')} must be >= 0, got {v}")
+        if v < 0 or (k == "time_shift" and v == 0):
+            bound = "> 0" if k == "time_shift" else ">= 0"
+            raise UserError(f"--{k.replace('_', '-')} must be {bound}, got {v}")
+    if "time_shift" in given:
+        given["shift"] = given.pop("time_shift")
     return given
 
 

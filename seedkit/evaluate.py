@@ -65,7 +65,7 @@ class EvalConfig:
     audio_tokenizer: str | None = None  # for FD-kitaudio without --ckpt
     mode: str = "joint"  # joint | a2v (video for the real audio) | v2a (audio for the real video)
     batch_size: int = 16  # clips generated per batch
-    guidance: dict = field(default_factory=dict)  # SamplerConfig overrides (text_scale_*, modality_scale)
+    guidance: dict = field(default_factory=dict)  # SamplerConfig overrides (text_scale_*, modality_scale, shift)
     notes: list = field(default_factory=list)  # what was skipped and why (written to metrics.json)
 
 
