@@ -70,7 +70,12 @@ def kill_writers_mid_save(parent, path, tmp_path) -> int:
             if path.exists() and path.stat().st_mtime_ns != before:
                 break
             time.sleep(0.01)
-        time.sleep(0.2 + 0.1 * attempt)  # land somewhere in a later save (each takes ~0.1 s)
+        # then kill it inside a later save: once its temporary file exists (the first save removed
+        # any left by the writer before), the save is between open and rename. A fixed sleep
+        # instead missed every save on an idle machine, where a save is a small part of the loop.
+        t1 = time.time()
+        while time.time() - t1 < 30 and not any(p.startswith(".last.ckpt.part-") for p in os.listdir(tmp_path)):
+            pass
         os.kill(writer, signal.SIGKILL)
         time.sleep(0.1)
         ckpt = torch.load(path, weights_only=True)  # always a whole checkpoint ...
