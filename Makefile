@@ -22,14 +22,16 @@ demo: venv
 # Unit tests, the exercise notebooks (tests/test_exercises.py: up to date, each stops at its first
 # exercise; with solutions injected they are the solution notebooks) and the browser test; then every
 # solution notebook in fast mode.
+# Notebooks run in fast mode train into tempfile folders (about 0.8 GB a `make test`): TMPDIR points
+# them, and pytest's own temporary folders, at one folder that is removed afterwards, pass or fail.
 test: venv browser
-	SEEDKIT_FAST=1 $(PY) -m pytest -q tests
-	$(MAKE) notebooks
+	@tmp=$$(mktemp -d -t seedkit-test.XXXXXX); \
+	SEEDKIT_FAST=1 TMPDIR=$$tmp $(PY) -m pytest -q tests && TMPDIR=$$tmp $(MAKE) notebooks; \
+	rc=$$?; rm -rf "$$tmp"; exit $$rc
 
 # Per-cell limit 240 s (a fast-mode cell needs seconds): nbclient waits out the whole limit after the
 # joint step scrubber of notebook 06 (cell 33), although its kernel is idle after 0.3 s; it then passes.
-# In fast mode the notebooks train into tempfile folders (about 0.6 GB a run): TMPDIR points them at
-# one folder that is removed afterwards, pass or fail.
+# Fast-mode notebooks train into tempfile folders: TMPDIR points them at a folder removed afterwards.
 notebooks: venv
 	@tmp=$$(mktemp -d -t seedkit-notebooks.XXXXXX); \
 	SEEDKIT_FAST=1 TMPDIR=$$tmp $(PY) -m pytest -q --nbmake --nbmake-timeout=240 --ignore=notebooks/exercises \
