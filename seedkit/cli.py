@@ -102,7 +102,7 @@ def add_guidance_options(parser: argparse.ArgumentParser) -> None:
 
 
 def guidance_overrides(args) -> dict[str, float]:
-    """The guidance options given on the command line, as SamplerConfig fields."""
+    """The sampler options given on the command line, as SamplerConfig fields (--time-shift: shift)."""
     given = {k: getattr(args, k) for k in GUIDANCE_OPTIONS if getattr(args, k, None) is not None}
     for k, v in given.items():
         if v < 0 or (k == "time_shift" and v == 0):
