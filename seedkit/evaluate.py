@@ -131,6 +131,13 @@ def read_clip_folder(folder: str, spec, n: int) -> tuple[list, list]:
 EVAL_MODES = ("joint", "a2v", "v2a")
 
 
+def sampler_config(jm, cfg: EvalConfig):
+    """The checkpoint's SamplerConfig with the command line's overrides, steps and seed."""
+    from .sampling import SamplerConfig
+
+    return SamplerConfig(**{**vars(jm.sampler_config), **cfg.guidance, "steps": cfg.steps, "seed": cfg.seed})
+
+
 def generate_clips(jm, captions: list[str], cfg: EvalConfig, real: tuple[list, list] | None = None
                    ) -> tuple[list, list]:
     """Clips generated for the real clips' captions: (frames uint8 list, waveform [1, N] list).
@@ -139,15 +146,10 @@ def generate_clips(jm, captions: list[str], cfg: EvalConfig, real: tuple[list, l
     stream, and return it unchanged next to the generated one.
     """
     from .data.clip import frames_to_video, video_to_frames
-    from .sampling import SamplerConfig
 
-    if cfg.mode not in EVAL_MODES:
-        from .cli import UserError
-
-        raise UserError(f"--mode must be one of {', '.join(EVAL_MODES)}, got {cfg.mode!r}")
     if cfg.mode != "joint" and real is None:
         raise ValueError(f"mode {cfg.mode} needs the real clips to condition on")
-    scfg = SamplerConfig(**{**vars(jm.sampler_config), **cfg.guidance, "steps": cfg.steps, "seed": cfg.seed})
+    scfg = sampler_config(jm, cfg)
     frames, audio = [], []
     for i in range(0, len(captions), cfg.batch_size):
         caps = captions[i: i + cfg.batch_size]
@@ -327,6 +329,8 @@ def run_evaluation(cfg: EvalConfig) -> dict:
         raise UserError(f"--n must be at least 2 (shuffled pairs need two clips), got {cfg.n}")
     if not cfg.ckpt and not cfg.clips:
         raise UserError("evaluate needs --ckpt (generate clips) or --clips FOLDER (evaluate mp4s)")
+    if cfg.mode not in EVAL_MODES:
+        raise UserError(f"--mode must be one of {', '.join(EVAL_MODES)}, got {cfg.mode!r}")
     if cfg.clips and cfg.mode != "joint":
         raise UserError(f"--mode {cfg.mode} generates clips for the real ones: it needs --ckpt, not --clips")
     for opt, f in (("--video-tokenizer", cfg.video_tokenizer), ("--audio-tokenizer", cfg.audio_tokenizer),
@@ -387,7 +391,7 @@ def run_evaluation(cfg: EvalConfig) -> dict:
     result = {"dataset": dataset, "n_clips": {k: len(v) for k, v in per_arm.items()},
               "source": cfg.clips or cfg.ckpt, "mode": None if cfg.clips else cfg.mode,
               "steps": None if cfg.clips else cfg.steps,
-              "sampler": None if jm is None else {**vars(jm.sampler_config), **cfg.guidance, "steps": cfg.steps},
+              "sampler": None if jm is None else vars(sampler_config(jm, cfg)),
               "shift_s": cfg.shift_s, "bootstrap": cfg.bootstrap,
               "syncnet": str(path) if syncnet is not None else None,
               "metrics": summarise(per_arm, cfg.bootstrap, cfg.seed)}
