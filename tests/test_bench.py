@@ -90,3 +90,27 @@ def test_bench_data_quick_compares_loading_with_the_step(tmp_path):
     ratio = row["data_clips_per_s"] / row["step_samples_per_s"]
     assert row["data_to_step_ratio"] == pytest.approx(ratio)  # one round: the median is that round
     assert row["goal_met"] == (row["data_to_step_ratio"] >= 5)
+
+
+def test_latent_noise_benchmark_scores_every_sigma_against_the_true_impacts(tmp_path, monkeypatch, capsys):
+    from seedkit.data.bounce import BounceGenerator
+    from seedkit.tokenizers import VideoAutoencoder
+    from seedkit.tokenizers.video import VideoAutoencoderConfig
+
+    ckpt = tmp_path / "video.pt"
+    VideoAutoencoder(VideoAutoencoderConfig(latent_channels=4, base_channels=8)).save_checkpoint(ckpt)
+    bench = load("tokenizer_latent_noise_bounce")
+    monkeypatch.setattr(sys, "argv", ["x", "--video", str(ckpt), "--n", "2", "--sigma", "0", "1.5"])
+    bench.main()
+    out = capsys.readouterr().out
+    report = json.loads(out[out.index("{"):])
+    gen = BounceGenerator()
+    n_true = sum(len(gen.scene(i).events) for i in (4096, 4097))
+    assert list(report["sigma"]) == ["0.0", "1.5"]
+    assert report["latent_shape"] == [8, 4, 8, 8]
+    assert all(row["n_true"] == n_true for row in report["sigma"].values())
+
+    monkeypatch.setattr(sys, "argv", ["x", "--video", str(ckpt), "--sigma", "-0.1"])
+    with pytest.raises(SystemExit):
+        bench.main()
+    assert "--sigma must be >= 0" in capsys.readouterr().err
