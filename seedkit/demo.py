@@ -146,6 +146,7 @@ def evaluate_demo(ckpt: Path, out: Path, cfg: DemoConfig) -> dict:
     from .data import AVDataModule, video_to_frames
     from .lit import load_joint
     from .metrics.events import event_sync_score
+    from .metrics.seams import seam_report
     from .sampling import SamplerConfig
     from .viz import contact_sheet, use_headless_backend
 
@@ -172,6 +173,13 @@ def evaluate_demo(ckpt: Path, out: Path, cfg: DemoConfig) -> dict:
     shift = int(0.25 * spec.sample_rate)
     shifted = [np.roll(a, shift, axis=-1) for a in real_audio]
     result = {"real": score(real_frames, real_audio), "real_audio_shifted_250ms": score(real_frames, shifted)}
+    # how much more the pictures change at latent-frame seams than inside (1 = coherent, as real clips)
+    per_latent = jm.video_tok.config.time_down  # frames per latent frame (1: pixel tokens, no seams)
+
+    def seams(frames_list) -> dict | None:
+        return seam_report(frames_list, per_latent).as_dict() if per_latent > 1 else None
+
+    result["video_seams"] = {"real": seams(real_frames)}
 
     runs = {
         "joint": dict(text_ids=batch["text_ids"], text_mask=batch["text_mask"]),
@@ -184,6 +192,8 @@ def evaluate_demo(ckpt: Path, out: Path, cfg: DemoConfig) -> dict:
         frames = [video_to_frames(x).numpy() for x in v]
         audio = [x.numpy() for x in a]
         result[mode] = score(frames, audio)
+        if mode != "v2a":  # v2a keeps the real video
+            result["video_seams"][mode] = seams(frames)
         if mode == "a2v":  # does the generated video follow the given audio?
             result["a2v_vs_given_audio"] = score(frames, real_audio)
         if mode == "v2a":  # does the generated audio follow the given video?

@@ -23,6 +23,8 @@ def test_demo_writes_metrics_samples_and_a_contact_sheet(demo_out):
     for arm in ("real", "real_audio_shifted_250ms", "joint", "a2v", "v2a"):
         assert 0.0 <= metrics[arm]["event_f1"] <= 1.0
     assert metrics["sampler"]["modality_scale"] == DemoConfig.modality_scale
+    assert set(metrics["video_seams"]) == {"real", "joint", "a2v"}
+    assert 0.8 < metrics["video_seams"]["real"]["ratio"] < 1.25  # real clips have no seams
     # real clips are in sync by construction; shifting the audio by 0.25 s must break it
     assert metrics["real"]["event_f1"] > 0.8 > metrics["real_audio_shifted_250ms"]["event_f1"] + 0.3
     assert (demo_out / "contact_sheet.png").stat().st_size > 10_000
