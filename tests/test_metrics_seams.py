@@ -31,5 +31,7 @@ def test_bad_input_is_a_clear_error():
         seam_report([np.zeros((8, 4, 4, 3), np.float32)])
     with pytest.raises(ValueError, match="no seam"):
         seam_report([np.zeros((4, 4, 4, 3), np.uint8)])
+    with pytest.raises(ValueError, match="at least one clip"):
+        seam_report([])
     with pytest.raises(ValueError, match="frames_per_latent"):
         seam_report([np.zeros((8, 4, 4, 3), np.uint8)], frames_per_latent=1)

@@ -8,7 +8,8 @@ seams (frame 3 -> 4, 7 -> 8, ...), and the impact detector reads each jump as a 
 `seam_report(frames)` measures, for flat-background clips (the `bounce` world), the fraction of
 pixels whose foreground/background state flips between consecutive frames, separately for the
 steps across a seam and the steps inside a latent frame. Real clips change as much at seams as
-elsewhere (ratio ~1: 0.99 on 16 val scenes); a ratio well above 1 is the signature of incoherent latent frames.
+elsewhere (ratio ~1: 0.99 on 16 bounce scenes); a ratio well above 1 is the signature of
+incoherent latent frames (3.5 for clips spliced from 4-frame chunks of different scenes).
 
     frames uint8 [T, H, W, 3]  ->  SeamReport(seam_change, inner_change, ratio)
 """
@@ -49,7 +50,10 @@ def seam_report(clips, frames_per_latent: int = 4, threshold: float = 60.0) -> S
     if isinstance(clips, np.ndarray) and clips.ndim == 4:
         clips = [clips]
     if frames_per_latent < 2:
-        raise ValueError(f"frames_per_latent must be >= 2 to have steps inside a latent frame, got {frames_per_latent}")
+        raise ValueError(f"frames_per_latent must be >= 2 to have steps inside a latent frame, "
+                         f"got {frames_per_latent}")
+    if len(clips) == 0:
+        raise ValueError("seam_report needs at least one clip, got none")
     seam, inner = [], []
     for frames in clips:
         frames = np.asarray(frames)
