@@ -24,7 +24,9 @@ Per-clip metrics (`seedkit.metrics`; which ones depends on the data):
     syncnet_abs_offset_ms, syncnet_lse_d, syncnet_lse_c, syncnet_sync_at_zero
                              SyncNet-lite (`syncnet.py`, GRID at 25 fps, when a checkpoint exists)
 Set-level: FD-kitvideo / FD-kitaudio (`frechet.py`) of generated vs real, with the split-half floor,
-when the tokenizers are known (from --ckpt, or --video-tokenizer / --audio-tokenizer).
+when the tokenizers are known (from --ckpt, or --video-tokenizer / --audio-tokenizer); on bounce,
+the latent-frame seam ratio (`seams.py`) of the generated and the real videos when the video
+tokenizer folds frames together (1 = coherent like real clips; well above 1 = jumps at the seams).
 
 Summary per arm and metric: mean with a bootstrap 95% CI (resampling clips), and the AUC of each
 score for real vs every other arm (how well the metric tells them apart; 0.5 = not at all).
@@ -288,6 +290,24 @@ def frechet_block(video_tok, audio_tok, gen: tuple[list, list], real: tuple[list
     return out
 
 
+def seam_block(video_tok, gen_frames: list, real_frames: list, cfg: EvalConfig) -> dict | None:
+    """Seam reports of the generated and the real bounce videos at the tokenizer's latent-frame
+    length, or None (with a note) when there are no seams to measure."""
+    from .metrics.seams import seam_report
+
+    if cfg.mode == "v2a":
+        return None  # the videos are the real ones
+    if video_tok is None:
+        cfg.notes.append("seam ratio skipped: no video tokenizer to say how many frames make a latent frame")
+        return None
+    per_latent = video_tok.config.time_down
+    if per_latent < 2:
+        cfg.notes.append("seam ratio skipped: the video tokenizer has one frame per latent frame")
+        return None
+    return {"frames_per_latent": per_latent, "generated": seam_report(gen_frames, per_latent).as_dict(),
+            "real": seam_report(real_frames, per_latent).as_dict()}
+
+
 def plot_summary(per_arm: dict[str, list[dict]], path: Path) -> None:
     from .viz import use_headless_backend
 
@@ -412,6 +432,8 @@ def run_evaluation(cfg: EvalConfig) -> dict:
         result["frechet"] = frechet_block(video_tok, audio_tok, gen, (frames, audio), cfg.seed)
     else:
         cfg.notes.append("FD-kitvideo/FD-kitaudio skipped: no tokenizers (give --ckpt or --video-tokenizer/--audio-tokenizer)")
+    if dataset == "bounce":
+        result["video_seams"] = seam_block(video_tok, gen[0], frames, cfg)
     result["notes"] = cfg.notes
     result["seconds"] = {"clips": round(t_gen, 1), "total": round(time.time() - t0, 1)}
     (out / "metrics.json").write_text(json.dumps(result, indent=1))
@@ -433,4 +455,8 @@ def format_table(result: dict) -> str:
     for k, v in result.get("frechet", {}).items():
         if isinstance(v, dict):
             lines.append(f"{k}: {v['fd']:.3f} (real split-half floor {v['fd_split_half']:.3f}, n={v['n_generated']})")
+    seams = result.get("video_seams")
+    if seams:
+        ratio = {k: "n/a" if seams[k]["ratio"] is None else f"{seams[k]['ratio']:.2f}" for k in ("generated", "real")}
+        lines.append(f"latent-frame seam ratio: generated {ratio['generated']}, real {ratio['real']} (1 = no seams)")
     return "\n".join(lines)

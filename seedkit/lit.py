@@ -72,7 +72,11 @@ class JointAV(L.LightningModule):
         preset = DualTowerConfig.bounce if clip == "bounce" else DualTowerConfig.grid
         base = preset(video_channels=c_v, audio_channels=self.audio_tok.latent_channels)
         fields = {**vars(base), "video_frames": t_v, "video_height": h_v, "video_width": w_v,
-                  "audio_length": a_len, "vocab_size": len(self.vocab), **(model or {})}
+                  "audio_length": a_len, "vocab_size": len(self.vocab),
+                  # the bridge's shared clock comes from the tokenizers (a time/1 or pixel tokenizer
+                  # has 16 latent frames per second on bounce, not the preset's 4)
+                  "video_latent_fps": self.spec.fps / self.video_tok.time_down,
+                  "audio_latent_rate": self.audio_tok.latents_per_s, **(model or {})}
         self.model_config = DualTowerConfig(**fields)
         self.model = DualTowerDiT(self.model_config)
         self.ema = copy.deepcopy(self.model).requires_grad_(False)

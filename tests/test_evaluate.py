@@ -50,6 +50,9 @@ def test_evaluate_writes_every_arm_metric_and_plot(tiny_ckpt, tmp_path, capsys):
     assert res["metrics"]["event_f1"]["real"]["mean"] > res["metrics"]["event_f1"]["shuffled"]["mean"]
     fd = res["frechet"]["fd_kitvideo"]
     assert fd["fd"] >= 0 and fd["n_generated"] == 4 and np.isfinite(res["frechet"]["fd_kitaudio"]["fd"])
+    seams = res["video_seams"]  # the tokenizer folds 4 frames per latent frame: seams are measured
+    assert seams["frames_per_latent"] == 4 and seams["generated"]["n_clips"] == seams["real"]["n_clips"] == 4
+    assert 0.5 < seams["real"]["ratio"] < 2.0  # real clips change as much at seams as inside
     lines = (out / "per_clip.jsonl").read_text().splitlines()
     assert len(lines) == 5 * 4
     assert (out / "metrics.png").stat().st_size > 10_000
@@ -125,3 +128,38 @@ def test_auc_known_answers():
     assert auc([2, 3], [0, 1]) == 1.0
     assert auc([0, 1], [2, 3]) == 0.0
     assert auc([1, 1], [1, 1]) == 0.5
+
+
+def test_seam_block_needs_a_folding_tokenizer_and_generated_video():
+    from seedkit.data.clip import BOUNCE_SPEC
+    from seedkit.evaluate import EvalConfig, real_clips, seam_block
+    from seedkit.tokenizers.video import VideoAutoencoder, VideoAutoencoderConfig
+
+    frames, _, _ = real_clips("bounce", BOUNCE_SPEC, 2)
+    folding = VideoAutoencoder(VideoAutoencoderConfig(latent_channels=4, base_channels=8))
+    per_frame = VideoAutoencoder(VideoAutoencoderConfig(latent_channels=4, base_channels=8, time_down=1))
+    cfg = EvalConfig(out="unused")
+    block = seam_block(folding, frames, frames, cfg)
+    assert block["generated"] == block["real"] and block["frames_per_latent"] == 4
+    assert seam_block(folding, frames, frames, EvalConfig(out="unused", mode="v2a")) is None
+    assert seam_block(None, frames, frames, cfg) is None and "no video tokenizer" in cfg.notes[-1]
+    assert seam_block(per_frame, frames, frames, cfg) is None and "one frame per latent frame" in cfg.notes[-1]
+
+
+@pytest.mark.parametrize("time_down, latent_fps", [(4, 4.0), (2, 8.0), (1, 16.0)])
+def test_joint_model_takes_its_bridge_clock_from_the_tokenizers(tmp_path, time_down, latent_fps):
+    """Video latent frames per second = fps / the tokenizer's time_down: the bridge RoPE puts each
+    latent frame at its instant, whatever the tokenizer folds."""
+    from seedkit.lit import JointAV
+    from seedkit.tokenizers.audio import AudioAutoencoder, AudioAutoencoderConfig
+    from seedkit.tokenizers.video import VideoAutoencoder, VideoAutoencoderConfig
+
+    VideoAutoencoder(VideoAutoencoderConfig(latent_channels=4, base_channels=8, time_down=time_down)
+                     ).save_checkpoint(tmp_path / "v.pt")
+    AudioAutoencoder(AudioAutoencoderConfig(latent_channels=4, hidden_channels=16)).save_checkpoint(tmp_path / "a.pt")
+    jm = JointAV(str(tmp_path / "v.pt"), str(tmp_path / "a.pt"), ["red", "ball"], clip="bounce",
+                 model={"video_dim": 32, "video_depth": 1, "video_heads": 2, "audio_dim": 32, "audio_depth": 1,
+                        "audio_heads": 2, "text_dim": 16})
+    cfg = jm.model_config
+    assert (cfg.video_frames, cfg.video_latent_fps, cfg.audio_latent_rate) == (32 // time_down, latent_fps, 25.0)
+    assert cfg.duration_s == jm.spec.duration_s == 2.0

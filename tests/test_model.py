@@ -265,3 +265,51 @@ def test_rms_norm_fused_matches_the_formula_through_autograd():
 def test_unknown_config_option_is_named():
     with pytest.raises(ValueError, match="video_widht"):
         DualTowerConfig.from_dict({"preset": "bounce", "video_widht": 3}, source="model.yaml")
+
+
+# -- video grid convolution (CPVT's positional encoding generator) ----------------------------
+
+
+def test_grid_conv_is_the_depthwise_3d_convolution_of_the_token_grid():
+    from seedkit.model.towers import GridConv
+
+    torch.manual_seed(0)
+    gc = GridConv(8, 3)
+    grid = (3, 2, 4)
+    x = torch.randn(2, 3 * 2 * 4, 8)
+    on_grid = x.transpose(1, 2).reshape(2, 8, *grid)  # [B, D, T', H', W'], a plain contiguous copy
+    ref = on_grid + torch.nn.functional.conv3d(on_grid, gc.conv.weight, gc.conv.bias, padding=1, groups=8)
+    torch.testing.assert_close(gc(x, grid), ref.reshape(2, 8, 24).transpose(1, 2))
+
+
+def test_grid_conv_reaches_only_the_neighbouring_tokens():
+    from seedkit.model.towers import GridConv
+
+    torch.manual_seed(0)
+    gc = GridConv(8, 3)
+    grid = (5, 4, 4)
+    x = torch.randn(1, 5 * 4 * 4, 8)
+    y = x.clone()
+    y[0, (2 * 4 + 1) * 4 + 1] += 1.0  # the token at frame 2, row 1, column 1
+    changed = (gc(x, grid) - gc(y, grid)).abs().sum(-1).reshape(grid) > 0
+    expected = torch.zeros(grid, dtype=torch.bool)
+    expected[1:4, 0:3, 0:3] = True
+    assert torch.equal(changed, expected)
+
+
+def test_grid_conv_model_keeps_shapes_zero_start_and_tower_independence():
+    cfg = tiny(video_grid_conv=3)
+    assert torch.all(DualTowerDiT(cfg)(*inputs(cfg)).video == 0)
+    model = wake_up(DualTowerDiT(cfg))
+    video, audio, tv, ta, ids, mask = inputs(cfg)
+    _, audio2, _, ta2, _, _ = inputs(cfg, seed=7)
+    out = model(video, audio, tv, ta, ids, mask)
+    assert out.video.shape == video.shape and out.audio.shape == audio.shape
+    assert torch.equal(out.video, model(video, audio2, tv, ta2, ids, mask).video)  # gates closed
+    assert sum(".grid_conv." in n for n, _ in model.named_parameters()) == 2 * cfg.video_depth  # weight, bias
+
+
+@pytest.mark.parametrize("kernel", [2, -1])
+def test_grid_conv_kernel_must_be_odd(kernel):
+    with pytest.raises(ValueError, match="odd"):
+        DualTowerDiT(tiny(video_grid_conv=kernel))

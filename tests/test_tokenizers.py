@@ -9,16 +9,19 @@ from seedkit.tokenizers import (
 )
 
 
-@pytest.mark.parametrize("spec, space_down, patch_size, expected", [
-    (BOUNCE_SPEC, 4, 4, (8, 6, 8, 8)),
-    (BOUNCE_SPEC, 4, 2, (8, 6, 8, 8)),
-    (GRID_SPEC, 8, 4, (18, 6, 8, 8)),
-    (GRID_SPEC, 8, 8, (18, 6, 8, 8)),
-    (ClipSpec(fps=8, num_frames=16, size=16), 4, 4, (4, 6, 4, 4)),
-    (ClipSpec(fps=25, num_frames=8, size=48), 8, 4, (2, 6, 6, 6)),
+@pytest.mark.parametrize("spec, space_down, patch_size, expected, time_down", [
+    (BOUNCE_SPEC, 4, 4, (8, 6, 8, 8), 4),
+    (BOUNCE_SPEC, 4, 2, (8, 6, 8, 8), 4),
+    (GRID_SPEC, 8, 4, (18, 6, 8, 8), 4),
+    (GRID_SPEC, 8, 8, (18, 6, 8, 8), 4),
+    (ClipSpec(fps=8, num_frames=16, size=16), 4, 4, (4, 6, 4, 4), 4),
+    (ClipSpec(fps=25, num_frames=8, size=48), 8, 4, (2, 6, 6, 6), 4),
+    (BOUNCE_SPEC, 4, 4, (32, 6, 8, 8), 1),  # one latent frame per frame
+    (BOUNCE_SPEC, 4, 4, (16, 6, 8, 8), 2),
 ])
-def test_video_latent_shape_matches_encoder_output(spec, space_down, patch_size, expected):
-    ae = VideoAutoencoder(latent_channels=6, base_channels=8, space_down=space_down, patch_size=patch_size)
+def test_video_latent_shape_matches_encoder_output(spec, space_down, patch_size, expected, time_down):
+    ae = VideoAutoencoder(latent_channels=6, base_channels=8, space_down=space_down, patch_size=patch_size,
+                          time_down=time_down)
     assert ae.latent_shape(spec) == expected
     video = torch.rand(1, spec.num_frames, 3, spec.size, spec.size) * 2 - 1
     z = ae.encode(video)
@@ -35,6 +38,7 @@ def test_video_latent_shape_rejects_indivisible_clip():
     ({"space_down": 4, "patch_size": 3}, "patch_size=3 must divide space_down=4"),
     ({"space_down": 2}, "space_down must be 4 or 8"),
     ({"base_channels": 12}, "multiple of 8"),
+    ({"time_down": 3}, "time_down must be 1, 2 or 4, got 3"),
 ])
 def test_video_config_names_the_bad_option(overrides, message):
     with pytest.raises(ValueError, match=message):
@@ -133,9 +137,10 @@ def test_audio_round_trip_beats_the_mean_spectrum_after_a_few_dozen_steps(bounce
     torch.manual_seed(0)
     audio = bounce_batch["audio"]
     ae = AudioAutoencoder(hidden_channels=64)
-    _fit(ae, lambda: (lambda r: (r.mel - r.target).abs().mean())(ae(audio)), 40)
+    _fit(ae, lambda: (lambda r: (r.mel - r.target).abs().mean())(ae(audio)), 60)
     with torch.no_grad():
         target = ae.mel(audio)
         recon = ae.decode(ae.encode(audio))
     baseline = target.mean(dim=-1, keepdim=True).expand_as(target)  # each clip's average spectrum
+    # measured ratio 0.52 (one torch thread) / 0.56 (two); after 40 steps it was 0.69 / 0.72: too close
     assert mel_l1(recon, target).mean() < 0.7 * mel_l1(baseline, target).mean()

@@ -42,6 +42,7 @@ class DualTowerConfig:
     audio_depth: int = 4  # audio tower blocks
     audio_heads: int = 4  # audio attention heads (head dim 24)
     mlp_ratio: float = 4.0  # MLP hidden width / tower width
+    video_grid_conv: int = 0  # k > 0: depthwise k^3 conv of the video tokens on their grid before each block
     text_dim: int = 64  # width of the text token embeddings both towers attend to
     vocab_size: int = 64  # text vocabulary size (ids >= this are an error)
     max_text_len: int = 16  # longest text (words) the positional table covers
@@ -171,7 +172,7 @@ class DualTowerDiT(nn.Module):
         super().__init__()
         cfg = self.config = config or DualTowerConfig()
         self.video = VideoTower(cfg.video_channels, cfg.video_patch, cfg.video_dim, cfg.video_depth,
-                                cfg.video_heads, cfg.text_dim, cfg.mlp_ratio, cfg.rope_theta)
+                                cfg.video_heads, cfg.text_dim, cfg.mlp_ratio, cfg.rope_theta, cfg.video_grid_conv)
         self.audio = AudioTower(cfg.audio_channels, cfg.audio_dim, cfg.audio_depth, cfg.audio_heads,
                                 cfg.text_dim, cfg.mlp_ratio, cfg.rope_theta)
         self.text_embed = nn.Embedding(cfg.vocab_size, cfg.text_dim)
@@ -231,11 +232,12 @@ class DualTowerDiT(nn.Module):
         pos_v, pos_a = self.bridge_positions(video_latents.shape[1], audio_latents.shape[1])
         pos_v, pos_a = pos_v.to(v.device), pos_a.to(a.device)
         rope_bridge = next(iter(self.bridges.values())).rope(pos_v, pos_a) if bridge and self.bridges else None
+        grid_v = self.video.grid(video_latents)
         maps: dict[str, torch.Tensor] = {}
         vi = ai = 0
         for slot in range(self.num_slots):
             for block in self.video.blocks[vi:self.video_ends[slot]]:
-                v = block(v, cv, text, mask, rope_v)
+                v = block(v, cv, text, mask, rope_v, grid_v)
             for block in self.audio.blocks[ai:self.audio_ends[slot]]:
                 a = block(a, ca, text, mask, rope_a)
             vi, ai = self.video_ends[slot], self.audio_ends[slot]

@@ -52,11 +52,42 @@ def modulate(x: torch.Tensor, shift: torch.Tensor, scale: torch.Tensor) -> torch
     return x * (1 + scale[:, None]) + shift[:, None]
 
 
-class DiTBlock(nn.Module):
-    """One transformer block on tokens [B, N, dim], conditioned on c [B, dim] and text [B, L, text_dim]."""
+class GridConv(nn.Module):
+    """Depthwise 3D convolution of video tokens on their (T', H', W') grid, added to the tokens:
+    the positional encoding generator of CPVT (Chu et al. 2021), here for space-time.
 
-    def __init__(self, dim: int, heads: int, text_dim: int, mlp_ratio: float = 4.0):
+        x = x + DepthwiseConv3d(x on the grid)          x [B, T' * H' * W', dim]
+
+    Attention starts out spread evenly over all tokens and needs many steps to learn that a
+    token's neighbours in space and time matter most; the convolution has that locality from the
+    first step, and with a full k x k x k kernel per channel it can follow motion along a diagonal
+    of space-time (a factorised space-then-time kernel cannot). On bounce (README "Joint model")
+    it lowers the held-out video loss by 13-17 % at the same step and the latent-frame seam ratio
+    from 3.13 to 2.63 at 300 steps, for 12 % more time per training step on a CPU.
+    """
+
+    def __init__(self, dim: int, kernel: int):
         super().__init__()
+        if kernel < 1 or kernel % 2 == 0:
+            raise ValueError(f"the video grid convolution kernel must be odd and >= 1, got {kernel}")
+        self.conv = nn.Conv3d(dim, dim, kernel, padding=kernel // 2, groups=dim)
+
+    def forward(self, x: torch.Tensor, grid: tuple[int, int, int]) -> torch.Tensor:
+        """x [B, N, dim] in frame-major grid order, N = T' * H' * W' -> [B, N, dim]."""
+        b, n, d = x.shape
+        # a permuted view, no copy: its strides are channels-last 3D, the faster CPU path
+        y = self.conv(x.reshape(b, *grid, d).permute(0, 4, 1, 2, 3))
+        return x + y.permute(0, 2, 3, 4, 1).reshape(b, n, d)
+
+
+class DiTBlock(nn.Module):
+    """One transformer block on tokens [B, N, dim], conditioned on c [B, dim] and text [B, L, text_dim].
+
+    With `grid_conv` > 0 (video towers) a `GridConv` of that kernel runs first, on the token grid."""
+
+    def __init__(self, dim: int, heads: int, text_dim: int, mlp_ratio: float = 4.0, grid_conv: int = 0):
+        super().__init__()
+        self.grid_conv = GridConv(dim, grid_conv) if grid_conv else None
         self.norm1 = nn.LayerNorm(dim, elementwise_affine=False, eps=1e-6)
         self.attn = Attention(dim, heads)
         self.norm_text = nn.LayerNorm(dim, eps=1e-6)
@@ -69,9 +100,14 @@ class DiTBlock(nn.Module):
         nn.init.zeros_(self.adaLN_modulation[-1].bias)
 
     def forward(self, x: torch.Tensor, c: torch.Tensor, text: torch.Tensor, text_mask: torch.Tensor,
-                angles: torch.Tensor | RopeTable) -> torch.Tensor:
+                angles: torch.Tensor | RopeTable, grid: tuple[int, int, int] | None = None) -> torch.Tensor:
         """x [B, N, dim]; c [B, dim]; text [B, L, text_dim]; text_mask [B, L] bool;
-        angles [N, hd/2] of the self-attention RoPE (or their `RopeTable`, built once per forward)."""
+        angles [N, hd/2] of the self-attention RoPE (or their `RopeTable`, built once per forward);
+        grid (T', H', W') of the tokens, needed with a grid convolution."""
+        if self.grid_conv is not None:
+            if grid is None:
+                raise ValueError("this DiTBlock convolves its tokens on their grid: pass grid=(T', H', W')")
+            x = self.grid_conv(x, grid)
         shift1, scale1, gate1, shift2, scale2, gate2 = self.adaLN_modulation(c).chunk(6, dim=-1)
         h, _ = self.attn(modulate(self.norm1(x), shift1, scale1), q_angles=angles, k_angles=angles)
         x = x + gate1[:, None] * h
@@ -118,12 +154,12 @@ class Tower(nn.Module):
     """Shared machinery of a tower: timestep embedder, input projection, blocks, output head."""
 
     def __init__(self, in_dim: int, dim: int, depth: int, heads: int, text_dim: int,
-                 mlp_ratio: float, rope_theta: float):
+                 mlp_ratio: float, rope_theta: float, grid_conv: int = 0):
         super().__init__()
         self.dim, self.heads, self.rope_theta = dim, heads, rope_theta
         self.embed = nn.Linear(in_dim, dim)
         self.time_embed = TimestepEmbedder(dim)
-        self.blocks = nn.ModuleList(DiTBlock(dim, heads, text_dim, mlp_ratio) for _ in range(depth))
+        self.blocks = nn.ModuleList(DiTBlock(dim, heads, text_dim, mlp_ratio, grid_conv) for _ in range(depth))
         self.final = FinalLayer(dim, in_dim)
 
     @property
@@ -135,12 +171,17 @@ class VideoTower(Tower):
     """Video latents [B, T', C, H', W'] <-> tokens [B, T' * (H'/p) * (W'/p), dim] with 3D RoPE."""
 
     def __init__(self, channels: int, patch: int, dim: int, depth: int, heads: int, text_dim: int,
-                 mlp_ratio: float = 4.0, rope_theta: float = 10000.0):
-        super().__init__(channels * patch * patch, dim, depth, heads, text_dim, mlp_ratio, rope_theta)
+                 mlp_ratio: float = 4.0, rope_theta: float = 10000.0, grid_conv: int = 0):
+        super().__init__(channels * patch * patch, dim, depth, heads, text_dim, mlp_ratio, rope_theta, grid_conv)
         self.channels, self.patch = channels, patch
 
     def tokens(self, latents: torch.Tensor) -> torch.Tensor:
         return self.embed(patchify_video(latents, self.patch))
+
+    def grid(self, latents: torch.Tensor) -> tuple[int, int, int]:
+        """(T', H'/p, W'/p): the token grid, in the frame-major order of `patchify_video`."""
+        _, t, _, h, w = latents.shape
+        return t, h // self.patch, w // self.patch
 
     def rope_angles(self, latents: torch.Tensor) -> torch.Tensor:
         """Self-attention angles [N, head_dim / 2] from (frame, row, col) of each token."""

@@ -30,6 +30,7 @@ class TokenizerModule(L.LightningModule):
         latent_channels: int = 8,  # C of the latents (video 4-8, audio 8-16)
         base_channels: int = 32,  # video: width of the per-frame stage (the latent-grid stage is 2x)
         space_down: int = 4,  # video: 4 (32 px bounce) or 8 (64 px GRID)
+        time_down: int = 4,  # video: frames per latent frame (4, 2 or 1)
         patch_size: int = 4,  # video: pixels per side folded into one position of the per-frame stage
         frame_blocks: int = 1,  # video: residual 3x3 blocks per frame (encoder and decoder each)
         latent_blocks: int = 2,  # video: residual (2+1)D blocks on the latent grid (each side)
@@ -49,7 +50,7 @@ class TokenizerModule(L.LightningModule):
         self.save_hyperparameters()
         if modality == "video":
             self.tokenizer = VideoAutoencoder(VideoAutoencoderConfig(
-                latent_channels=latent_channels, base_channels=base_channels, space_down=space_down,
+                latent_channels=latent_channels, base_channels=base_channels, space_down=space_down, time_down=time_down,
                 patch_size=patch_size, frame_blocks=frame_blocks, latent_blocks=latent_blocks,
                 kl_weight=kl_weight, pixels=identity))
         elif modality == "audio":

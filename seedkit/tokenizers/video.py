@@ -1,12 +1,15 @@
 """Video autoencoder: squeeze a clip into a small grid of latent frames, and back.
 
-    video [B, T, 3, H, W] in [-1, 1]  --encode-->  latents [B, T/4, C, H/s, W/s]   (s = 4 or 8)
+    video [B, T, 3, H, W] in [-1, 1]  --encode-->  latents [B, T/k, C, H/s, W/s]   (s = 4 or 8)
     latents                           --decode-->  video   [B, T, 3, H, W]
+
+k (`time_down`, frames per latent frame) is 4 as in the anchors' video VAEs, or 2, or 1 (one latent
+frame per frame: more tokens, no seams between latent frames).
 
 Encoder, in two stages:
   1. per frame: every p x p patch of pixels becomes one position (space-to-depth, lossless), then
      a few residual 3x3 convolutions *within each frame* at H/p x W/p;
-  2. every 4 frames (and s/p x s/p positions) are stacked into channels (time-to-depth), then
+  2. every k frames (and s/p x s/p positions) are stacked into channels (time-to-depth), then
      residual (2+1)D blocks (1x3x3 over space, 3x1x1 over time) at the latent grid -> C channels.
 The decoder mirrors it: latent-grid blocks, depth-to-time back to single frames, per-frame blocks,
 depth-to-space back to pixels. No convolution ever runs at full resolution, and each frame gets its
@@ -40,7 +43,7 @@ class VideoAutoencoderConfig:
     latent_channels: int = 8  # C: numbers per latent position
     base_channels: int = 32  # width of the per-frame stage; the latent-grid stage is twice as wide
     space_down: int = 4  # 4 (bounce, 32 px -> 8) or 8 (GRID, 64 px -> 8)
-    time_down: int = 4  # frames per latent frame (always 4 here; 1 only with pixels=True)
+    time_down: int = 4  # frames per latent frame: 4 (the anchors' VAEs), 2, or 1 (one latent frame per frame)
     patch_size: int = 4  # p: pixels per side folded into one position of the per-frame stage
     frame_blocks: int = 1  # residual 3x3 blocks per frame (encoder and decoder each)
     latent_blocks: int = 2  # residual (2+1)D blocks on the latent grid (encoder and decoder each)
@@ -53,8 +56,8 @@ class VideoAutoencoderConfig:
             return
         if self.space_down not in (4, 8):
             raise ValueError(f"VideoAutoencoderConfig.space_down must be 4 or 8, got {self.space_down}")
-        if self.time_down != 4:
-            raise ValueError(f"VideoAutoencoderConfig.time_down must be 4, got {self.time_down}")
+        if self.time_down not in (1, 2, 4):
+            raise ValueError(f"VideoAutoencoderConfig.time_down must be 1, 2 or 4, got {self.time_down}")
         if self.patch_size < 1 or self.space_down % self.patch_size:
             raise ValueError(f"VideoAutoencoderConfig.patch_size={self.patch_size} must divide "
                              f"space_down={self.space_down}")
@@ -116,7 +119,7 @@ def _merge(config: VideoAutoencoderConfig) -> tuple[int, int]:
 
 
 class VideoEncoder(nn.Module):
-    """video [B, 3, T, H, W] -> posterior moments [B, 2C or C, T/4, H/s, W/s] (channels first)."""
+    """video [B, 3, T, H, W] -> posterior moments [B, 2C or C, T/k, H/s, W/s] (channels first)."""
 
     def __init__(self, config: VideoAutoencoderConfig):
         super().__init__()
@@ -137,7 +140,7 @@ class VideoEncoder(nn.Module):
 
 
 class VideoDecoder(nn.Module):
-    """latents [B, C, T/4, H/s, W/s] -> video [B, 3, T, H, W] (channels first, unbounded)."""
+    """latents [B, C, T/k, H/s, W/s] -> video [B, 3, T, H, W] (channels first, unbounded)."""
 
     def __init__(self, config: VideoAutoencoderConfig):
         super().__init__()
