@@ -3,6 +3,7 @@
     .venv/bin/python benchmarks/bench_train.py                 # bounce + grid defaults, CPU or GPU
     .venv/bin/python benchmarks/bench_train.py --quick         # a tiny smoke run (tests)
     .venv/bin/python benchmarks/bench_train.py --compile       # adds the torch.compile variant
+    .venv/bin/python benchmarks/bench_train.py --grid-conv 3   # adds the video grid conv variant
 
 One step = forward, rectified-flow loss (seedkit.flow), backward, AdamW step, on latents of the
 default models (seedkit/configs/model_{bounce,grid}.yaml) at the batch size of their joint
@@ -15,6 +16,9 @@ and the MFU ratio to the dense-matmul peak measured in the same rounds, from wal
     fast      the kit's path: fused SDPA attention, eager; bf16 autocast on a GPU
     naive     the baseline: attention written out (math backend), eager, fp32
     compile   fast + torch.compile (opt-in: compiling the whole model takes minutes on a CPU)
+    gridconv  fast + the video grid convolution (`video_grid_conv`, opt-in; joint_bounce.yaml uses 3)
+
+Every row also gives its step time over the fast variant's in the same rounds ("x fast time").
 
 For scale, a *skeleton* (a plain pre-norm transformer: LayerNorm, fused QKV, SDPA, GELU MLP, no
 RoPE, adaLN, text attention or bridge) runs at the grid model's token count, depth and video head
@@ -91,6 +95,16 @@ def latent_batch(cfg: DualTowerConfig, batch: int, device: torch.device, text_le
     ids = torch.randint(0, cfg.vocab_size, (batch, length), generator=g)
     mask = torch.ones(batch, length, dtype=torch.bool)
     return tuple(x.to(device) for x in (video, audio, ids, mask))
+
+
+def grid_conv_flops(cfg: DualTowerConfig, batch: int) -> int:
+    """FLOPs of the video grid convolutions in one training step (forward + backward), by hand:
+    torch.utils.flop_counter counts a depthwise convolution's backward as if it were dense (for
+    Conv3d(128, 128, 3, groups=128) on [32, 128, 8, 4, 4]: 3.65 GFLOP against the 57 MFLOP of
+    its input and weight gradients), so the counter's figure would inflate the MFU ratio."""
+    video_tokens = cfg.video_frames * cfg.video_tokens_per_frame
+    forward = 2 * batch * video_tokens * cfg.video_dim * cfg.video_grid_conv ** 3 * cfg.video_depth
+    return 3 * forward  # backward: the input gradient and the weight gradient, each as much again
 
 
 def tokens_per_sample(cfg: DualTowerConfig) -> int:
@@ -181,7 +195,7 @@ class Workload:
 
 
 def build_workloads(name: str, variants: list[str], device: torch.device, quick: bool,
-                    batch_size: int | None) -> tuple[dict[str, Workload], dict]:
+                    batch_size: int | None, grid_conv: int = 0) -> tuple[dict[str, Workload], dict]:
     cfg = model_config(name, quick)
     batch = batch_size or (2 if quick else training_batch_size(name))
     data = latent_batch(cfg, batch, device)
@@ -194,6 +208,10 @@ def build_workloads(name: str, variants: list[str], device: torch.device, quick:
         if v == "naive":
             model = DualTowerDiT(dataclasses.replace(cfg, attention="math"))
             model.load_state_dict(base.state_dict())
+        if v == "gridconv":  # the same weights plus the (new) grid convolutions
+            model = DualTowerDiT(dataclasses.replace(cfg, video_grid_conv=grid_conv))
+            missing, unexpected = model.load_state_dict(base.state_dict(), strict=False)
+            assert not unexpected and all(".grid_conv." in k for k in missing), (missing, unexpected)
         loads[v] = Workload(model, data, device, autocast=gpu and v != "naive")
         if v == "compile":
             loads[v].model.compile()
@@ -268,6 +286,8 @@ def main(argv: list[str] | None = None) -> dict:
     ap.add_argument("--rounds", type=int, default=3, help="interleaved timing rounds (median reported)")
     ap.add_argument("--warmup", type=int, default=1, help="untimed steps per workload first")
     ap.add_argument("--compile", action="store_true", help="also measure torch.compile (slow to build)")
+    ap.add_argument("--grid-conv", type=int, default=0, metavar="K",
+                    help="also measure the model with a depthwise K^3 video grid conv (odd K; 0: skip)")
     ap.add_argument("--no-skeleton", action="store_true", help="skip the plain-transformer reference")
     ap.add_argument("--quick", action="store_true", help="tiny models, 1 round: a smoke test")
     ap.add_argument("--out", default=None, help="JSON path (default benchmarks/results/train_<device>.json)")
@@ -275,7 +295,7 @@ def main(argv: list[str] | None = None) -> dict:
     device = pick_device(args.device)
     if args.quick:
         args.rounds, args.warmup = 1, 1
-    variants = ["fast", "naive"] + (["compile"] if args.compile else [])
+    variants = ["fast", "naive"] + (["compile"] if args.compile else []) + (["gridconv"] if args.grid_conv else [])
     names = [n.strip() for n in args.models.split(",") if n.strip()]
     for n in names:
         if n not in DEFAULT_BATCH:
@@ -285,12 +305,16 @@ def main(argv: list[str] | None = None) -> dict:
     rows = []
     for name in names:
         print(f"{name}: batch {args.batch or 'from config'}, variants {variants}", flush=True)
-        loads, info = build_workloads(name, variants, device, args.quick, args.batch)
+        loads, info = build_workloads(name, variants, device, args.quick, args.batch, args.grid_conv)
         # FLOPs of the math-attention model: the flop counter does not see inside fused SDPA kernels.
         ref = loads.get("naive") or Workload(DualTowerDiT(dataclasses.replace(
             loads["fast"].model.config, attention="math")), loads["fast"].batch, device, False)
         flops = ref.count_flops()
-        entries = [(f"{name}/{v}", v, w, info, flops) for v, w in loads.items()]
+        entries = [(f"{name}/{v}", v, w, info, flops) for v, w in loads.items() if v != "gridconv"]
+        if "gridconv" in loads:
+            gc = loads["gridconv"]
+            entries.append((f"{name}/gridconv", "gridconv", gc, info,
+                            flops + grid_conv_flops(gc.model.config, info["batch"])))
         if name == "grid" and not args.no_skeleton:
             cfg = loads["fast"].model.config
             depth = cfg.video_depth + cfg.audio_depth
@@ -305,8 +329,10 @@ def main(argv: list[str] | None = None) -> dict:
         rows += measure(entries, peak, args.rounds, args.warmup, device)
     for name in names:  # speed-up over the naive baseline, from the same interleaved rounds
         naive = next(r for r in rows if r["model"] == name and r["variant"] == "naive")
+        fast = next(r for r in rows if r["model"] == name and r["variant"] == "fast")
         for r in rows:
             if r["model"] == name:
+                r["time_vs_fast"] = r["step_s"] / fast["step_s"]
                 r["speedup_vs_naive"] = naive["step_s"] / r["step_s"]
                 r["speedup_vs_naive_cpu_time"] = naive["step_cpu_s"] / r["step_cpu_s"]
     result = {"benchmark": "train", "device": str(device), "peak": peak.label,
@@ -326,6 +352,7 @@ COLUMNS = [("model", "model", ""), ("variant", "variant", ""), ("batch", "batch"
            ("gflop_per_step", "GFLOP/step", ".2f"), ("achieved_gflops", "GFLOP/s", ".1f"),
            ("mfu_ratio", "MFU ratio", ".3f"), ("mfu_ratio_cpu_time", "MFU ratio (CPU time)", ".3f"),
            ("speedup_vs_naive", "x naive", ".2f"), ("speedup_vs_naive_cpu_time", "x naive (CPU time)", ".2f"),
+           ("time_vs_fast", "x fast time", ".2f"),
            ("activations_mb", "act. MB", ".0f"), ("params_grads_adam_mb", "param+grad+adam MB", ".1f")]
 
 

@@ -5,13 +5,16 @@ The scripts live in benchmarks/ (not a package); they are imported by path and r
 import dataclasses
 import importlib.util
 import json
+import math
 import sys
 from pathlib import Path
 
 import pytest
 import torch
+from torch.utils.flop_counter import FlopCounterMode
 
 from seedkit.model import DualTowerConfig, DualTowerDiT
+from seedkit.model.towers import GridConv
 
 BENCH = Path(__file__).resolve().parents[1] / "benchmarks"
 
@@ -60,10 +63,20 @@ def test_unknown_attention_backend_is_a_clear_error():
 
 def test_bench_train_quick_reports_flops_mfu_and_naive_speedup(tmp_path):
     out = tmp_path / "train.json"
-    result = load("bench_train").main(["--quick", "--models", "bounce", "--out", str(out)])
+    result = load("bench_train").main(["--quick", "--models", "bounce", "--grid-conv", "3", "--out", str(out)])
     assert json.loads(out.read_text())["rows"] == json.loads(json.dumps(result["rows"]))
     rows = {r["variant"]: r for r in result["rows"] if r["model"] == "bounce"}
-    assert set(rows) == {"fast", "naive"}
+    assert set(rows) == {"fast", "naive", "gridconv"}
+    assert rows["fast"]["time_vs_fast"] == pytest.approx(1.0)
+    assert rows["gridconv"]["time_vs_fast"] == pytest.approx(rows["gridconv"]["step_s"] / rows["fast"]["step_s"])
+    # the hand count of the grid convs = the flop counter's forward count (right for depthwise
+    # convs; its backward count is not) x 3 (forward + two gradients) x blocks, at batch 2
+    cfg = load("bench_train").model_config("bounce", quick=True)
+    grid = (cfg.video_frames, cfg.video_height // cfg.video_patch, cfg.video_width // cfg.video_patch)
+    with FlopCounterMode(display=False) as counter:
+        GridConv(cfg.video_dim, 3)(torch.randn(2, math.prod(grid), cfg.video_dim), grid)
+    conv = rows["gridconv"]["gflop_per_step"] - rows["fast"]["gflop_per_step"]
+    assert conv * 1e9 == pytest.approx(3 * counter.get_total_flops() * cfg.video_depth)
     for r in rows.values():
         assert r["gflop_per_step"] > 0 and r["samples_per_s"] > 0 and r["tokens_per_s"] > r["samples_per_s"]
         assert 0 < r["mfu_ratio"] < 2 and r["peak_gflops"] > 0 and r["activations_mb"] > 0

@@ -63,7 +63,8 @@ class GridConv(nn.Module):
     first step, and with a full k x k x k kernel per channel it can follow motion along a diagonal
     of space-time (a factorised space-then-time kernel cannot). On bounce (README "Joint model")
     it lowers the held-out video loss by 13-17 % at the same step and the latent-frame seam ratio
-    from 3.13 to 2.63 at 300 steps, for 12 % more time per training step on a CPU.
+    from 3.13 to 2.63 at 300 steps, for 12-18 % more time per training step on a CPU
+    (`benchmarks/bench_train.py --models bounce --grid-conv 3`).
     """
 
     def __init__(self, dim: int, kernel: int):
