@@ -3,7 +3,8 @@
 1. preview bounce clips (mp4 with sound + contact sheet)
 2. train the video and the audio tokenizer            (seedkit fit, tokenizer_*_bounce.yaml)
 3. train the joint dual-tower model                    (seedkit fit, joint_bounce.yaml)
-4. sample in all three modes: joint (text -> AV), a2v (given audio), v2a (given video)
+4. sample in all three modes: joint (text -> AV), a2v (given audio), v2a (given video); and the
+   sequential pipeline: the joint videos with a soundtrack made for them by v2a
 5. score sync on the samples next to real clips and real clips with audio shifted by 0.25 s
    -> outputs/demo/metrics.json, outputs/demo/samples/*.mp4, outputs/demo/contact_sheet.png
 
@@ -198,6 +199,10 @@ def evaluate_demo(ckpt: Path, out: Path, cfg: DemoConfig) -> dict:
             result["a2v_vs_given_audio"] = score(frames, real_audio)
         if mode == "v2a":  # does the generated audio follow the given video?
             result["v2a_vs_given_video"] = score(real_frames, audio)
+        if mode == "joint":  # the sequential pipeline on the same videos: their soundtrack by v2a
+            _, a_seq = jm.generate("v2a", n=cfg.n_eval, config=scfg, text_ids=batch["text_ids"],
+                                   text_mask=batch["text_mask"], video=v)
+            result["sequential"] = score(frames, [x.numpy() for x in a_seq])
         for i in range(4):
             media.write(out / "samples" / f"{mode}_{i}.mp4", frames[i], audio[i], spec.fps, spec.sample_rate)
         sheet.append({"frames": frames[0], "waveform": audio[0], "caption": f"{mode}: {batch['caption'][0]}",

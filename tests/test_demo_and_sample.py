@@ -20,7 +20,7 @@ def demo_out(tmp_path_factory):
 @pytest.mark.slow
 def test_demo_writes_metrics_samples_and_a_contact_sheet(demo_out):
     metrics = json.loads((demo_out / "metrics.json").read_text())
-    for arm in ("real", "real_audio_shifted_250ms", "joint", "a2v", "v2a"):
+    for arm in ("real", "real_audio_shifted_250ms", "joint", "a2v", "v2a", "sequential"):
         assert 0.0 <= metrics[arm]["event_f1"] <= 1.0
     assert metrics["sampler"]["modality_scale"] == DemoConfig.modality_scale
     assert set(metrics["video_seams"]) == {"real", "joint", "a2v"}
