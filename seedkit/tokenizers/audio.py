@@ -180,6 +180,8 @@ class AudioAutoencoder(nn.Module):
         """log-mel [B, M, F] -> audio [B, 1, F * hop]: InverseMelScale (least squares) + GriffinLim.
 
         The phase is estimated, not stored, so expect a metallic tint; timing and timbre survive.
+        Griffin-Lim starts from a random phase: it is drawn from a fixed seed (in a forked RNG, so
+        the caller's random state is untouched), so the same mel gives the same waveform every time.
         """
         c = self.config
         if "inverse" not in self._inverse_cache:
@@ -192,7 +194,9 @@ class AudioAutoencoder(nn.Module):
         with torch.no_grad(), torch.autocast(mel.device.type, enabled=False):
             power = mel.detach().float().cpu().exp()
             n = mel.shape[-1] * c.hop_length
-            wav = self._inverse_cache["inverse"](power)[..., :n]
+            with torch.random.fork_rng(devices=[]):
+                torch.manual_seed(0)  # GriffinLim's random initial phase (torch.rand, global RNG)
+                wav = self._inverse_cache["inverse"](power)[..., :n]
             wav = F.pad(wav, (0, n - wav.shape[-1]))
         return wav.clamp(-1, 1).unsqueeze(1).to(mel.device)
 
