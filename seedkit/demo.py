@@ -199,7 +199,8 @@ def evaluate_demo(ckpt: Path, out: Path, cfg: DemoConfig) -> dict:
             result["a2v_vs_given_audio"] = score(frames, real_audio)
         if mode == "v2a":  # does the generated audio follow the given video?
             result["v2a_vs_given_video"] = score(real_frames, audio)
-        if mode == "joint":  # the sequential pipeline on the same videos: their soundtrack by v2a
+        if mode == "joint":  # the sequential pipeline (experiments.generate_sequential) on these
+            # same videos, so they are not generated twice: their soundtrack made by v2a
             _, a_seq = jm.generate("v2a", n=cfg.n_eval, config=scfg, text_ids=batch["text_ids"],
                                    text_mask=batch["text_mask"], video=v)
             result["sequential"] = score(frames, [x.numpy() for x in a_seq])
