@@ -59,15 +59,16 @@ def timed_wall_cpu(fn: Callable[[], object], device: torch.device, repeats: int 
 
 
 class MatmulPeak:
-    """Dense matmul throughput of `device`: fp32 n x n on CPU, bf16 on a GPU.
+    """Dense matmul throughput of `device`: fp32 n x n on CPU, bf16 on a GPU (or `dtype`).
 
     `sample()` times one round (a few matmuls) and returns FLOP/s; call it between the timings
     of the thing being measured, so both see the same machine load.
     """
 
-    def __init__(self, device: torch.device, n: int | None = None, per_round: int | None = None):
+    def __init__(self, device: torch.device, n: int | None = None, per_round: int | None = None,
+                 dtype: torch.dtype | None = None):
         self.device = device
-        self.dtype = torch.float32 if device.type == "cpu" else torch.bfloat16
+        self.dtype = dtype or (torch.float32 if device.type == "cpu" else torch.bfloat16)
         self.n = n or (2048 if device.type == "cpu" else 8192)
         self.per_round = per_round or (2 if device.type == "cpu" else 20)
         g = torch.Generator().manual_seed(0)

@@ -4,6 +4,7 @@
     .venv/bin/python benchmarks/bench_train.py --quick         # a tiny smoke run (tests)
     .venv/bin/python benchmarks/bench_train.py --compile       # adds the torch.compile variant
     .venv/bin/python benchmarks/bench_train.py --grid-conv 3   # adds the video grid conv variant
+    .venv/bin/python benchmarks/bench_train.py --bf16          # adds bf16 autocast on a CPU
 
 One step = forward, rectified-flow loss (seedkit.flow), backward, AdamW step, on latents of the
 default models (seedkit/configs/model_{bounce,grid}.yaml) at the batch size of their joint
@@ -17,6 +18,8 @@ and the MFU ratio to the dense-matmul peak measured in the same rounds, from wal
     naive     the baseline: attention written out (math backend), eager, fp32
     compile   fast + torch.compile (opt-in: compiling the whole model takes minutes on a CPU)
     gridconv  fast + the video grid convolution (`video_grid_conv`, opt-in; joint_bounce.yaml uses 3)
+    bf16      fast + bf16 autocast on a CPU (opt-in; `--trainer.precision bf16-mixed` in `seedkit
+              fit`): pays on CPUs with bf16 matrix units (AMX); its MFU ratio is to a bf16 peak
 
 Every row also gives its step time over the fast variant's in the same rounds ("x fast time").
 
@@ -212,7 +215,7 @@ def build_workloads(name: str, variants: list[str], device: torch.device, quick:
             model = DualTowerDiT(dataclasses.replace(cfg, video_grid_conv=grid_conv))
             missing, unexpected = model.load_state_dict(base.state_dict(), strict=False)
             assert not unexpected and all(".grid_conv." in k for k in missing), (missing, unexpected)
-        loads[v] = Workload(model, data, device, autocast=gpu and v != "naive")
+        loads[v] = Workload(model, data, device, autocast=(gpu and v != "naive") or v == "bf16")
         if v == "compile":
             loads[v].model.compile()
     info = {"model": name, "batch": batch, "tokens_per_sample": tokens_per_sample(cfg),
@@ -237,8 +240,10 @@ def build_skeleton(dim: int, depth: int, heads: int, tokens: int, batch: int, de
 
 # -- measurement ------------------------------------------------------------------------------
 def measure(entries: list[tuple[str, str, Workload, dict, int]], peak: MatmulPeak, rounds: int,
-            warmup: int, device: torch.device) -> list[dict]:
-    """Time every workload in interleaved rounds: w1, w2, ..., peak sample; medians over rounds."""
+            warmup: int, device: torch.device, bf16_peak: MatmulPeak | None = None) -> list[dict]:
+    """Time every workload in interleaved rounds: w1, w2, ..., peak sample; medians over rounds.
+
+    The `bf16` variant's MFU ratio is taken against `bf16_peak` (sampled in the same rounds)."""
     compile_s = {}
     for key, variant, w, _, _ in entries:
         start = time.perf_counter()
@@ -251,24 +256,28 @@ def measure(entries: list[tuple[str, str, Workload, dict, int]], peak: MatmulPea
     cpu_times: dict[str, list[float]] = {key: [] for key, *_ in entries}
     ratios: dict[str, list[float]] = {key: [] for key, *_ in entries}
     cpu_ratios: dict[str, list[float]] = {key: [] for key, *_ in entries}
-    peaks = []
+    peaks: dict[str, list[float]] = {"default": [], "bf16": []}
     for _ in range(rounds):
         round_times = {key: timed_wall_cpu(w.step, device) for key, _, w, _, _ in entries}
-        p = peak.sample()
-        peaks.append(p)
-        for key, _, _, _, flops in entries:
+        peaks["default"].append(peak.sample())
+        if bf16_peak is not None:
+            peaks["bf16"].append(bf16_peak.sample())
+        for key, variant, _, _, flops in entries:
+            pk = bf16_peak if variant == "bf16" and bf16_peak is not None else peak
             wall, cpu = round_times[key]
             times[key].append(wall)
             cpu_times[key].append(cpu)
-            ratios[key].append(flops / wall / p)
-            cpu_ratios[key].append(flops / max(cpu, 1e-9) / peak.cpu_samples[-1])
+            ratios[key].append(flops / wall / pk.samples[-1])
+            cpu_ratios[key].append(flops / max(cpu, 1e-9) / pk.cpu_samples[-1])
     rows = []
     for key, variant, w, info, flops in entries:
         s = statistics.median(times[key])
+        which = "bf16" if variant == "bf16" and bf16_peak is not None else "default"
         row = {**info, "variant": variant, "step_s": s, "step_s_min": min(times[key]),
                "samples_per_s": info["batch"] / s, "tokens_per_s": info["batch"] * info["tokens_per_sample"] / s,
                "gflop_per_step": flops / 1e9, "achieved_gflops": flops / s / 1e9,
-               "mfu_ratio": statistics.median(ratios[key]), "peak_gflops": statistics.median(peaks) / 1e9,
+               "mfu_ratio": statistics.median(ratios[key]), "peak_gflops": statistics.median(peaks[which]) / 1e9,
+               "peak": (bf16_peak if which == "bf16" else peak).label,
                "step_cpu_s": statistics.median(cpu_times[key]),
                "mfu_ratio_cpu_time": statistics.median(cpu_ratios[key]),
                **w.memory_mb()}
@@ -288,6 +297,8 @@ def main(argv: list[str] | None = None) -> dict:
     ap.add_argument("--compile", action="store_true", help="also measure torch.compile (slow to build)")
     ap.add_argument("--grid-conv", type=int, default=0, metavar="K",
                     help="also measure the model with a depthwise K^3 video grid conv (odd K; 0: skip)")
+    ap.add_argument("--bf16", action="store_true",
+                    help="also measure bf16 autocast on a CPU (on a GPU the fast variant already uses it)")
     ap.add_argument("--no-skeleton", action="store_true", help="skip the plain-transformer reference")
     ap.add_argument("--quick", action="store_true", help="tiny models, 1 round: a smoke test")
     ap.add_argument("--out", default=None, help="JSON path (default benchmarks/results/train_<device>.json)")
@@ -295,13 +306,18 @@ def main(argv: list[str] | None = None) -> dict:
     device = pick_device(args.device)
     if args.quick:
         args.rounds, args.warmup = 1, 1
-    variants = ["fast", "naive"] + (["compile"] if args.compile else []) + (["gridconv"] if args.grid_conv else [])
+    if args.bf16 and device.type != "cpu":
+        print("--bf16: on a GPU the fast variant already runs under bf16 autocast; nothing added")
+    cpu_bf16 = args.bf16 and device.type == "cpu"
+    variants = (["fast", "naive"] + (["compile"] if args.compile else []) + (["gridconv"] if args.grid_conv else [])
+                + (["bf16"] if cpu_bf16 else []))
     names = [n.strip() for n in args.models.split(",") if n.strip()]
     for n in names:
         if n not in DEFAULT_BATCH:
             raise SystemExit(f"--models: unknown preset {n!r}; expected some of {sorted(DEFAULT_BATCH)}")
     env_before = machine()
     peak = MatmulPeak(device, n=256 if args.quick else None)
+    bf16_peak = MatmulPeak(device, n=256 if args.quick else None, dtype=torch.bfloat16) if cpu_bf16 else None
     rows = []
     for name in names:
         print(f"{name}: batch {args.batch or 'from config'}, variants {variants}", flush=True)
@@ -326,7 +342,7 @@ def main(argv: list[str] | None = None) -> dict:
                 entries.append((f"skeleton/{dim}", "fast", sk, sk_info, sk.count_flops()))
         print(f"{name}: {flops / 1e9:.2f} GFLOP per step; timing {[e[0] for e in entries]} in "
               f"{args.rounds} interleaved rounds", flush=True)
-        rows += measure(entries, peak, args.rounds, args.warmup, device)
+        rows += measure(entries, peak, args.rounds, args.warmup, device, bf16_peak)
     for name in names:  # speed-up over the naive baseline, from the same interleaved rounds
         naive = next(r for r in rows if r["model"] == name and r["variant"] == "naive")
         fast = next(r for r in rows if r["model"] == name and r["variant"] == "fast")
@@ -336,8 +352,10 @@ def main(argv: list[str] | None = None) -> dict:
                 r["speedup_vs_naive"] = naive["step_s"] / r["step_s"]
                 r["speedup_vs_naive_cpu_time"] = naive["step_cpu_s"] / r["step_cpu_s"]
     result = {"benchmark": "train", "device": str(device), "peak": peak.label,
-              "peak_gflops_median": sum(r["peak_gflops"] for r in rows) / len(rows),
+              "peak_gflops_median": statistics.mean(r["peak_gflops"] for r in rows if r["variant"] != "bf16"),
               "peak_gflops_per_cpu_s_median": statistics.median(peak.cpu_samples) / 1e9,
+              **({"bf16_peak": bf16_peak.label, "bf16_peak_gflops_median": statistics.median(bf16_peak.samples) / 1e9}
+                 if bf16_peak else {}),
               "quick": args.quick, "rounds": args.rounds, "machine_before": env_before,
               "machine_after": machine(), "process_peak_rss_mb": peak_rss_mb(), "rows": rows}
     print(render(result))
@@ -359,7 +377,10 @@ COLUMNS = [("model", "model", ""), ("variant", "variant", ""), ("batch", "batch"
 def render(result: dict) -> str:
     m = result["machine_before"]
     return (f"training step on {result['device']} ({m['torch_threads']} threads), peak {result['peak']}: "
-            f"{result['peak_gflops_median']:.0f} GFLOP/s median; load average before "
+            f"{result['peak_gflops_median']:.0f} GFLOP/s median"
+            + (f"; bf16 rows against {result['bf16_peak']}: {result['bf16_peak_gflops_median']:.0f} GFLOP/s"
+               if "bf16_peak" in result else "")
+            + "; load average before "
             f"{m['load_average_1_5_15']}, after {result['machine_after']['load_average_1_5_15']}\n\n"
             + table(result["rows"], COLUMNS))
 

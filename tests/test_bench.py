@@ -63,10 +63,14 @@ def test_unknown_attention_backend_is_a_clear_error():
 
 def test_bench_train_quick_reports_flops_mfu_and_naive_speedup(tmp_path):
     out = tmp_path / "train.json"
-    result = load("bench_train").main(["--quick", "--models", "bounce", "--grid-conv", "3", "--out", str(out)])
+    result = load("bench_train").main(["--quick", "--models", "bounce", "--grid-conv", "3", "--bf16",
+                                       "--out", str(out)])
     assert json.loads(out.read_text())["rows"] == json.loads(json.dumps(result["rows"]))
     rows = {r["variant"]: r for r in result["rows"] if r["model"] == "bounce"}
-    assert set(rows) == {"fast", "naive", "gridconv"}
+    assert set(rows) == {"fast", "naive", "gridconv", "bf16"}
+    # the bf16 row is the same model under autocast, its MFU ratio taken against a bf16 matmul peak
+    assert rows["bf16"]["peak"].startswith("bf16") and rows["fast"]["peak"].startswith("fp32")
+    assert rows["bf16"]["gflop_per_step"] == rows["fast"]["gflop_per_step"]
     assert rows["fast"]["time_vs_fast"] == pytest.approx(1.0)
     assert rows["gridconv"]["time_vs_fast"] == pytest.approx(rows["gridconv"]["step_s"] / rows["fast"]["step_s"])
     # the hand count of the grid convs = the flop counter's forward count (right for depthwise

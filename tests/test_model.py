@@ -313,3 +313,47 @@ def test_grid_conv_model_keeps_shapes_zero_start_and_tower_independence():
 def test_grid_conv_kernel_must_be_odd(kernel):
     with pytest.raises(ValueError, match="odd"):
         DualTowerDiT(tiny(video_grid_conv=kernel))
+
+
+# -- bf16 autocast on a CPU ------------------------------------------------------------------
+
+
+def test_cpu_autocast_keeps_attention_and_grid_conv_in_fp32(monkeypatch):
+    """Under CPU bf16 autocast the projections run in bf16 but the fused attention and the grid
+    conv get float32 inputs (their bf16 backward kernels are the slow ones on a CPU); the output
+    stays close to the float32 model's and gradients reach every parameter."""
+    import seedkit.model.attention as attention
+
+    seen = []
+    sdpa = torch.nn.functional.scaled_dot_product_attention
+    monkeypatch.setattr(attention.F, "scaled_dot_product_attention",
+                        lambda q, k, v, **kw: seen.append((q.dtype, k.dtype, v.dtype)) or sdpa(q, k, v, **kw))
+    cfg = tiny(video_grid_conv=3)
+    model = wake_up(DualTowerDiT(cfg), open_gates=True)
+    conv_dtypes = []
+    for block in model.video.blocks:
+        block.grid_conv.conv.register_forward_hook(lambda m, args, out: conv_dtypes.append((args[0].dtype, out.dtype)))
+    x = inputs(cfg)
+    ref = model(*x)
+    seen.clear(), conv_dtypes.clear()
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        out = model(*x)
+        assert model.video.blocks[0].attn.to_q(torch.randn(2, cfg.video_dim)).dtype == torch.bfloat16
+    assert seen and all(d == (torch.float32,) * 3 for d in seen)
+    assert conv_dtypes and all(d == (torch.float32, torch.float32) for d in conv_dtypes)
+    for got, want in ((out.video, ref.video), (out.audio, ref.audio)):
+        assert (got.float() - want).abs().max() < 0.05 * want.abs().max()
+    (out.video.float().square().mean() + out.audio.float().square().mean()).backward()
+    assert all(p.grad is not None for p in model.parameters() if p.requires_grad)
+
+
+def test_fused_attention_upcasts_half_inputs_on_cpu_only():
+    from seedkit.model.attention import fused_attention
+
+    g = torch.Generator().manual_seed(0)
+    q, k, v = (torch.randn(2, 2, 6, 8, generator=g).bfloat16() for _ in range(3))
+    out = fused_attention(q, k, v)
+    want = torch.nn.functional.scaled_dot_product_attention(q.float(), k.float(), v.float())
+    assert out.dtype == torch.bfloat16 and torch.equal(out, want.bfloat16())
+    qf, kf, vf = q.float(), k.float(), v.float()
+    assert torch.equal(fused_attention(qf, kf, vf), torch.nn.functional.scaled_dot_product_attention(qf, kf, vf))

@@ -18,6 +18,7 @@ drives their blocks itself so that it can insert the bridge between them.
 """
 from __future__ import annotations
 
+import contextlib
 import math
 
 import torch
@@ -76,9 +77,13 @@ class GridConv(nn.Module):
     def forward(self, x: torch.Tensor, grid: tuple[int, int, int]) -> torch.Tensor:
         """x [B, N, dim] in frame-major grid order, N = T' * H' * W' -> [B, N, dim]."""
         b, n, d = x.shape
-        # a permuted view, no copy: its strides are channels-last 3D, the faster CPU path
-        y = self.conv(x.reshape(b, *grid, d).permute(0, 4, 1, 2, 3))
-        return x + y.permute(0, 2, 3, 4, 1).reshape(b, n, d)
+        # under CPU autocast the convolution stays in float32: the depthwise Conv3d backward is
+        # about 2x slower in bf16 there (on a GPU autocast decides)
+        fp32 = x.device.type == "cpu" and torch.is_autocast_enabled("cpu")
+        with torch.autocast("cpu", enabled=False) if fp32 else contextlib.nullcontext():
+            # a permuted view, no copy: its strides are channels-last 3D, the faster CPU path
+            y = self.conv((x.float() if fp32 else x).reshape(b, *grid, d).permute(0, 4, 1, 2, 3))
+        return x + y.permute(0, 2, 3, 4, 1).reshape(b, n, d).to(x.dtype)
 
 
 class DiTBlock(nn.Module):
