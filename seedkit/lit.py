@@ -203,7 +203,8 @@ class JointAV(L.LightningModule):
 
     def _log_lip_sync(self, frames: list, waves: list, k: int) -> None:
         """Talking faces (grid): the weight-free lip estimator (`metrics/mouth.py`): |offset| of lip
-        motion against speech energy and its sync@0 (real GRID clips: ~80 ms, sync@0 well above 0)."""
+        motion against speech energy and its sync@0 (`seedkit evaluate` on 32 GRID s1 clips: real
+        77 ms and 0.18, shuffled pairs 175 ms and 0.09)."""
         from .metrics.mouth import estimate_mouth_offset
 
         est = [estimate_mouth_offset(f, a, self.spec.fps, self.spec.sample_rate) for f, a in zip(frames, waves)]

@@ -335,7 +335,8 @@ def test_cpu_autocast_keeps_attention_and_grid_conv_in_fp32(monkeypatch):
         block.grid_conv.conv.register_forward_hook(lambda m, args, out: conv_dtypes.append((args[0].dtype, out.dtype)))
     x = inputs(cfg)
     ref = model(*x)
-    seen.clear(), conv_dtypes.clear()
+    seen.clear()
+    conv_dtypes.clear()
     with torch.autocast("cpu", dtype=torch.bfloat16):
         out = model(*x)
         assert model.video.blocks[0].attn.to_q(torch.randn(2, cfg.video_dim)).dtype == torch.bfloat16

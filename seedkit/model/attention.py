@@ -132,9 +132,10 @@ def fused_attention(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor,
     """`scaled_dot_product_attention` of q [B, h, N, d], k, v [B, h, M, d] -> [B, h, N, d].
 
     On a CPU, half-precision inputs (bf16 autocast) are computed in float32 and the result cast
-    back: PyTorch's CPU flash-attention backward is several times slower in bf16 than in fp32 (on
-    a 2-core AMX Xeon, bounce model at batch 24: 278 vs 37 ms per step), while the projections
-    around it gain from bf16 (`benchmarks/bench_train.py --bf16`). On a GPU the inputs pass as they are.
+    back: PyTorch's CPU flash-attention backward kernel is several times slower in bf16 than in
+    fp32 (profiled on a 2-core AMX Xeon, bounce model at batch 24: 278 vs 37 ms per training step),
+    while the projections around it gain from bf16 (`benchmarks/bench_train.py --bf16`). On a GPU
+    the inputs pass as they are.
     """
     if q.device.type == "cpu" and q.dtype in (torch.bfloat16, torch.float16):
         with torch.autocast("cpu", enabled=False):
