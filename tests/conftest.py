@@ -15,3 +15,20 @@ def grid_source():
     if not src or not Path(src).is_dir():
         pytest.skip("SEEDKIT_GRID_SOURCE is not set to the GRID corpus folder")
     return Path(src)
+
+
+@pytest.fixture(scope="session")
+def tiny_tokenizer_paths(tmp_path_factory):
+    """Untrained small video and audio autoencoders (2 Griffin-Lim iterations) saved as plain
+    checkpoints: (video.pt, audio.pt) as strings, built in a second, for JointAV tests."""
+    import torch
+
+    from seedkit.tokenizers.audio import AudioAutoencoder, AudioAutoencoderConfig
+    from seedkit.tokenizers.video import VideoAutoencoder, VideoAutoencoderConfig
+
+    torch.manual_seed(0)
+    d = tmp_path_factory.mktemp("tiny_tokenizers")
+    VideoAutoencoder(VideoAutoencoderConfig(latent_channels=4, base_channels=8)).save_checkpoint(d / "v.pt")
+    AudioAutoencoder(AudioAutoencoderConfig(latent_channels=4, hidden_channels=16,
+                                            griffin_lim_iters=2)).save_checkpoint(d / "a.pt")
+    return str(d / "v.pt"), str(d / "a.pt")

@@ -11,17 +11,12 @@ from seedkit.evaluate import auc, bootstrap_ci
 
 
 @pytest.fixture(scope="module")
-def tiny_ckpt(tmp_path_factory):
+def tiny_ckpt(tiny_tokenizer_paths, tmp_path_factory):
     from seedkit.lit import JointAV
-    from seedkit.tokenizers.audio import AudioAutoencoder, AudioAutoencoderConfig
-    from seedkit.tokenizers.video import VideoAutoencoder, VideoAutoencoderConfig
 
-    torch.manual_seed(0)
     d = tmp_path_factory.mktemp("tiny")
-    VideoAutoencoder(VideoAutoencoderConfig(latent_channels=4, base_channels=8)).save_checkpoint(d / "v.pt")
-    AudioAutoencoder(AudioAutoencoderConfig(latent_channels=4, hidden_channels=16,
-                                            griffin_lim_iters=2)).save_checkpoint(d / "a.pt")
-    jm = JointAV(str(d / "v.pt"), str(d / "a.pt"), ["red", "blue", "green", "yellow", "ball", "box"],
+    torch.manual_seed(0)
+    jm = JointAV(*tiny_tokenizer_paths, ["red", "blue", "green", "yellow", "ball", "box"],
                  clip="bounce", model={"video_dim": 32, "video_depth": 1, "video_heads": 2, "audio_dim": 32,
                                        "audio_depth": 1, "audio_heads": 2, "text_dim": 16})
     ckpt = d / "tiny.ckpt"

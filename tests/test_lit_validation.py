@@ -5,19 +5,6 @@ import torch
 from seedkit.lit import JointAV
 
 
-@pytest.fixture(scope="module")
-def tiny_tokenizer_paths(tmp_path_factory):
-    from seedkit.tokenizers.audio import AudioAutoencoder, AudioAutoencoderConfig
-    from seedkit.tokenizers.video import VideoAutoencoder, VideoAutoencoderConfig
-
-    torch.manual_seed(0)
-    d = tmp_path_factory.mktemp("tok")
-    VideoAutoencoder(VideoAutoencoderConfig(latent_channels=4, base_channels=8)).save_checkpoint(d / "v.pt")
-    AudioAutoencoder(AudioAutoencoderConfig(latent_channels=4, hidden_channels=16,
-                                            griffin_lim_iters=2)).save_checkpoint(d / "a.pt")
-    return str(d / "v.pt"), str(d / "a.pt")
-
-
 @pytest.mark.parametrize("clip, expected", [
     ("bounce", {"val/sample_event_f1"}),
     # a talking face has no bouncing objects: the impact detector would score noise there
