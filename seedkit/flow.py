@@ -102,9 +102,12 @@ class FlowLoss:
 
 def randn_like(x: Tensor, generator: torch.Generator | None = None) -> Tensor:
     """Standard normal noise shaped like `x`, drawn from `generator` on its own device (so a CPU
-    generator gives the same numbers whatever device `x` lives on), returned on x's device/dtype."""
+    generator gives the same numbers whatever device `x` lives on), returned on x's device/dtype.
+
+    The numbers fill x's shape in row-major order whatever x's memory layout (`torch.randn_like`
+    would follow its strides), so a permuted view and a contiguous copy get the same noise."""
     if generator is None:
-        return torch.randn_like(x)
+        return torch.randn(x.shape, device=x.device, dtype=x.dtype)
     eps = torch.randn(x.shape, generator=generator, device=generator.device, dtype=torch.float32)
     return eps.to(device=x.device, dtype=x.dtype)
 

@@ -96,6 +96,12 @@ class JointAV(L.LightningModule):
         with torch.autocast(self.device.type, enabled=False):
             return self.video_tok.encode(video.float()), self.audio_tok.encode(audio.float())
 
+    def batch_latents(self, batch: dict) -> tuple[torch.Tensor, torch.Tensor]:
+        """The batch's latents: stored ones (`AVDataModule(cache_latents=True)`) or encoded now."""
+        if "video_latent" in batch and "audio_latent" in batch:
+            return batch["video_latent"].float(), batch["audio_latent"].float()
+        return self.encode(batch["video"], batch["audio"])
+
     @torch.no_grad()
     def decode(self, video_latents: torch.Tensor, audio_latents: torch.Tensor):
         """latents -> video [B, T, 3, H, W] in [-1, 1], audio [B, 1, N] (Griffin-Lim)."""
@@ -114,7 +120,7 @@ class JointAV(L.LightningModule):
 
     # -- training -----------------------------------------------------------------------------
     def training_step(self, batch: dict, batch_idx: int) -> torch.Tensor:
-        zv, za = self.encode(batch["video"], batch["audio"])
+        zv, za = self.batch_latents(batch)
         out = self.flow.loss(self.model, zv, za, batch["text_ids"], batch["text_mask"])
         if not torch.isfinite(out.total):
             ckpt = getattr(self.trainer.checkpoint_callback, "last_model_path", "") or "none yet"
@@ -144,7 +150,7 @@ class JointAV(L.LightningModule):
 
     # -- validation ---------------------------------------------------------------------------
     def validation_step(self, batch: dict, batch_idx: int) -> None:
-        zv, za = self.encode(batch["video"], batch["audio"])
+        zv, za = self.batch_latents(batch)
         g = torch.Generator(device="cpu").manual_seed(1234 + batch_idx)  # same noise every epoch
         out = self.flow.loss(self.ema, zv, za, batch["text_ids"], batch["text_mask"], generator=g)
         self.log("val/loss", out.total, prog_bar=True, batch_size=zv.shape[0])
@@ -179,7 +185,7 @@ class JointAV(L.LightningModule):
         return self.decode(res.video, res.audio)
 
     def _log_samples(self, batch: dict) -> None:
-        k = min(self.hparams.val_samples, batch["video"].shape[0])
+        k = min(self.hparams.val_samples, batch["text_ids"].shape[0])
         video, audio = self.generate("joint", batch["text_ids"][:k], batch["text_mask"][:k])
         frames = [video_to_frames(v).numpy() for v in video]
         waves = [a.cpu().numpy() for a in audio]

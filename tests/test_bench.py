@@ -131,3 +131,14 @@ def test_latent_noise_benchmark_scores_every_sigma_against_the_true_impacts(tmp_
     with pytest.raises(SystemExit):
         bench.main()
     assert "--sigma must be >= 0" in capsys.readouterr().err
+
+
+def test_bench_latent_cache_quick_times_both_variants(tmp_path):
+    result = load("bench_latent_cache").main(["--quick", "--steps", "4", "--warmup", "1", "--rounds", "1",
+                                              "--num-workers", "0", "--precision", "32-true",
+                                              "--out", str(tmp_path / "l.json")])
+    assert [r["variant"] for r in result["rows"]] == ["media, 0 workers", "latents, 0 workers"]
+    assert all(len(run[0]["step_s"]) == 4 for run in result["runs"].values())
+    media, latents = (r["step_s"] for r in result["rows"])
+    assert result["speedup"] == pytest.approx(media / min(media, latents))
+    assert json.loads((tmp_path / "l.json").read_text())["benchmark"] == "latent_cache"

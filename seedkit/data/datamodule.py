@@ -3,13 +3,17 @@
 Batch (after `collate`):
     video     float32 [B, T, 3, H, W] in [-1, 1]
     audio     float32 [B, 1, N] in [-1, 1]
+      or, with cache_latents (train and val splits, encoded once by the model's frozen tokenizers):
+    video_latent float32 [B, T', C, H', W'], audio_latent float32 [B, A', C_a]
     text_ids  long [B, L]   word ids, 0 = padding
     text_mask bool [B, L]   True on real tokens
     caption   list[str]; events list[list[(time_s, label)]]; id list[str]
 """
 from __future__ import annotations
 
+import copy
 import os
+from pathlib import Path
 from typing import Literal
 
 import lightning as L
@@ -18,7 +22,12 @@ from torch.utils.data import DataLoader, Dataset
 
 from .bounce import BounceConfig, BounceDataset
 from .clip import ClipSpec
+from .latents import LatentClips, cached_latents, latent_key
 from .text import WordVocab
+
+LATENT_SPLITS = ("train", "val")  # splits that cache_latents encodes (test and unseen stay media)
+DEFAULT_LATENT_DIR = Path("data/cache/latents")
+MAX_CACHED_BOUNCE = 20_000  # bounce scenes per cached split (35 kB of latents each, held in memory)
 
 
 def fast_mode() -> bool:
@@ -26,11 +35,13 @@ def fast_mode() -> bool:
     return os.environ.get("SEEDKIT_FAST", "0") not in ("", "0", "false", "False")
 
 
+TENSOR_KEYS = ("video", "audio", "video_latent", "audio_latent")  # stacked into batch tensors
+
+
 def collate(samples: list[dict], vocab: WordVocab) -> dict:
     ids, mask = vocab.batch([s["caption"] for s in samples])
     return {
-        "video": torch.stack([s["video"] for s in samples]),
-        "audio": torch.stack([s["audio"] for s in samples]),
+        **{k: torch.stack([s[k] for s in samples]) for k in TENSOR_KEYS if k in samples[0]},
         "text_ids": ids,
         "text_mask": mask,
         "caption": [s["caption"] for s in samples],
@@ -70,6 +81,9 @@ class AVDataModule(L.LightningDataModule):
         sample_rate: int = 16000,  # audio rate
         max_objects: int = 2,  # bounce: objects per scene at most
         cache_dir: str | None = None,  # grid: prepared cache folder (default data/cache/grid)
+        cache_latents: bool = False,  # encode train/val clips once with the model's frozen tokenizers
+        latent_dir: str | None = None,  # where cache_latents stores them (default: grid <cache_dir>/latents,
+                                        # bounce data/cache/latents)
     ):
         super().__init__()
         self.save_hyperparameters()
@@ -85,10 +99,62 @@ class AVDataModule(L.LightningDataModule):
         else:
             raise ValueError(f"dataset must be 'bounce' or 'grid', got {dataset!r}")
         self.splits: dict[str, Dataset] = {}
+        self._latent_splits: set[str] = set()  # splits that encode_latents has replaced
 
     def setup(self, stage: str | None = None) -> None:
-        if self.splits:
-            return
+        if not self.splits:
+            self._build_splits()
+        wanted = {"fit": LATENT_SPLITS, "validate": ("val",), None: LATENT_SPLITS}.get(stage, ())
+        if self.hparams.cache_latents and any(s not in self._latent_splits for s in wanted):
+            model = self.trainer.lightning_module if self.trainer is not None else None
+            if model is None or not hasattr(model, "video_tok") or not hasattr(model, "audio_tok"):
+                raise RuntimeError(
+                    "data.cache_latents needs the joint model's frozen tokenizers: train under a Trainer "
+                    "with seedkit.lit.JointAV (seedkit fit), or call encode_latents(video_tok, audio_tok)")
+            self.encode_latents(model.video_tok, model.audio_tok, device=self.trainer.strategy.root_device,
+                                splits=wanted)
+
+    def encode_latents(self, video_tok: torch.nn.Module, audio_tok: torch.nn.Module,
+                       device: str | torch.device = "cpu", splits: tuple[str, ...] = LATENT_SPLITS) -> Path:
+        """Replace `splits` (train and val; `seedkit validate` needs only val) by their latents
+        (`seedkit.data.latents`), encoding each clip once; later runs with the same tokenizers and
+        data settings load them. Returns the folder.
+
+        bounce scenes are drawn on the fly, so a cached bounce split repeats its scenes every epoch:
+        keep num_train in the thousands (MAX_CACHED_BOUNCE) instead of the configs' 100000.
+        """
+        hp = self.hparams
+        if not self.splits:
+            self._build_splits()
+        if hp.dataset == "bounce" and max((len(self.splits[s]) for s in splits), default=0) > MAX_CACHED_BOUNCE:
+            raise ValueError(f"data.cache_latents on bounce encodes every scene of a split once: "
+                             f"num_train={hp.num_train}, num_val={hp.num_val}; use at most "
+                             f"{MAX_CACHED_BOUNCE} (e.g. --data.num_train 8192)")
+        settings = {k: v for k, v in hp.items() if k not in ("batch_size", "num_workers", "cache_latents",
+                                                               "latent_dir")}
+        if hp.latent_dir:
+            root = Path(hp.latent_dir)
+        elif hp.dataset == "grid":
+            from .grid import DEFAULT_CACHE
+
+            root = Path(hp.cache_dir or DEFAULT_CACHE) / "latents"  # next to the clips they encode
+        else:
+            root = DEFAULT_LATENT_DIR
+        folder = root / f"{hp.dataset}-{latent_key([video_tok, audio_tok], settings)}"
+        device = torch.device(device)
+        vt = copy.deepcopy(video_tok).to(device).eval()  # copies: the model's own stay where they are
+        at = copy.deepcopy(audio_tok).to(device).eval()
+        for name in splits:
+            ds = self.splits[name]
+            if len(ds) == 0 or isinstance(ds, LatentClips):
+                continue  # nothing to encode (a tiny GRID cache can leave val empty), or done already
+            self.splits[name] = cached_latents(
+                ds, vt, at, folder / f"{name}.pt", batch_size=hp.batch_size, num_workers=hp.num_workers,
+                device=device, desc=f"{hp.dataset} {name}: encoding once")
+        self._latent_splits.update(splits)
+        return folder
+
+    def _build_splits(self) -> None:
         hp = self.hparams
         if hp.dataset == "bounce":
             sizes = {"train": hp.num_train, "val": hp.num_val, "test": hp.num_test}
@@ -102,7 +168,8 @@ class AVDataModule(L.LightningDataModule):
             self.splits.update(grid_splits(self.spec, hp.cache_dir))
 
     def dataset(self, split: str) -> Dataset:
-        self.setup()
+        if not self.splits:
+            self._build_splits()
         if split not in self.splits:
             raise KeyError(f"no split {split!r}; have {sorted(self.splits)}")
         return self.splits[split]
