@@ -127,7 +127,7 @@ def test_training_on_cached_latents_matches_encoding_each_step(tmp_path, tiny_to
     assert loaded == encoded
 
 
-def test_grid_latents_sit_next_to_the_prepared_clips(tmp_path, tokenizers):
+def test_grid_latents_sit_next_to_the_prepared_clips(tmp_path, tokenizers, monkeypatch):
     from test_grid import make_source
 
     from seedkit.data.grid import PrepareConfig, prepare_grid
@@ -143,6 +143,20 @@ def test_grid_latents_sit_next_to_the_prepared_clips(tmp_path, tokenizers):
         assert (isinstance(ds, LatentClips) and ds.ids == keys) if keys else len(ds) == 0
     train = dm.dataset("train")
     assert train[0]["video_latent"].shape == (6, 4, 8, 8) and train[0]["caption"]
+
+    # a clip prepared again (another crop, say) changes its manifest record: its latents are redone
+    import seedkit.data.latents as latents
+
+    calls = []
+    monkeypatch.setattr(latents, "encode_split", lambda *a, **kw: calls.append(1) or encode_split(*a, **kw))
+    fresh = AVDataModule("grid", batch_size=2, fps=25.0, num_frames=24, size=32, cache_dir=str(cache))
+    fresh.dataset("train")
+    fresh.encode_latents(*tokenizers, splits=("train",))
+    assert calls == []  # same clips, same records: loaded
+    fresh = AVDataModule("grid", batch_size=2, fps=25.0, num_frames=24, size=32, cache_dir=str(cache))
+    fresh.dataset("train").records[0]["crop_box"] = [1, 2, 3]
+    fresh.encode_latents(*tokenizers, splits=("train",))
+    assert calls == [1]
 
 
 def test_validate_encodes_only_the_val_split(tmp_path, tiny_tokenizer_paths):
