@@ -248,8 +248,15 @@ class BounceDataset(Dataset):
             "audio": torch.from_numpy(scene.waveform),
             "caption": scene.caption,
             "events": [(e.time_s, e.label) for e in scene.events],
-            "id": f"bounce-{self.generator.config.seed}-{index}",
+            "id": self._id(index),
         }
+
+    def _id(self, index: int) -> str:
+        return f"bounce-{self.generator.config.seed}-{index}"
+
+    def ids(self) -> list[str]:
+        """The sample ids of this split, in order, without generating any scene."""
+        return [self._id(self.start + i) for i in range(self.length)]
 
     def vocabulary(self) -> list[str]:
         return self.generator.vocabulary()

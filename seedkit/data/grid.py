@@ -490,6 +490,10 @@ class GridWindows(Dataset):
     def __len__(self) -> int:
         return len(self.records)
 
+    def ids(self) -> list[str]:
+        """The sample ids (clip keys) of this split, in order, without reading any shard."""
+        return [r["key"] for r in self.records]
+
     def __getitem__(self, i: int) -> dict:
         global _WORKER_HEAP_PINNED
         if not _WORKER_HEAP_PINNED and torch.utils.data.get_worker_info() is not None:

@@ -23,11 +23,12 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import tempfile
 from pathlib import Path
 
 import torch
 from torch.utils.data import DataLoader, Dataset
+
+from ..tokenizers.checkpoint import save_plain
 
 __all__ = ["LatentClips", "cached_latents", "encode_split", "latent_key"]
 
@@ -109,14 +110,9 @@ def encode_split(dataset: Dataset, video_tok: torch.nn.Module, audio_tok: torch.
 
 
 def _split_ids(dataset: Dataset) -> list[str] | None:
-    """The ids of a split without loading its media, where the dataset can tell (GRID, bounce)."""
-    records = getattr(dataset, "records", None)
-    if records is not None:
-        return [r["key"] for r in records]
-    gen, start, length = (getattr(dataset, a, None) for a in ("generator", "start", "length"))
-    if gen is not None and start is not None and length is not None:
-        return [f"bounce-{gen.config.seed}-{start + i}" for i in range(length)]
-    return None
+    """The ids of a split without loading its media, where the dataset can tell (`ids()`: GRID, bounce)."""
+    ids = getattr(dataset, "ids", None)
+    return list(ids()) if callable(ids) else None
 
 
 def _split_source(dataset: Dataset) -> str | None:
@@ -147,14 +143,5 @@ def cached_latents(dataset: Dataset, video_tok: torch.nn.Module, audio_tok: torc
                   f"encoding again")
     clips = encode_split(dataset, video_tok, audio_tok, batch_size=batch_size, num_workers=num_workers,
                          device=device, desc=desc)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
-    os.close(fd)
-    try:
-        torch.save({**clips.state(), "source": source}, tmp)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
+    save_plain({**clips.state(), "source": source}, path)
     return clips

@@ -248,15 +248,11 @@ def default_syncnet_path() -> Path:
 
 def save_syncnet(model: SyncNetLite, path: str | os.PathLike, half: bool = True, meta: dict | None = None) -> Path:
     """Write {"kind", "config", "state_dict", "meta"}; weights in fp16 (half the size) by default."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    from ..tokenizers.checkpoint import save_plain
+
     sd = {k: (v.detach().cpu().half() if half and v.is_floating_point() else v.detach().cpu())
           for k, v in model.state_dict().items()}
-    tmp = path.with_name(f".{path.name}.part")
-    torch.save({"kind": KIND, "config": asdict(model.config), "state_dict": sd, "meta": meta or {}}, tmp)
-    os.chmod(tmp, 0o644)
-    os.replace(tmp, path)
-    return path
+    return save_plain({"kind": KIND, "config": asdict(model.config), "state_dict": sd, "meta": meta or {}}, path)
 
 
 def load_syncnet(path: str | os.PathLike, map_location: str = "cpu") -> SyncNetLite:

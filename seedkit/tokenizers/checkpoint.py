@@ -20,18 +20,11 @@ class CheckpointError(ValueError):
     """A tokenizer checkpoint is missing, unreadable, or of another kind."""
 
 
-def save_plain_checkpoint(path: str | os.PathLike, kind: str, config, state_dict: dict,
-                          latent_shift: float, latent_scale: float) -> Path:
-    """Write the checkpoint next to its final name, then rename (a crash never leaves half a file)."""
+def save_plain(payload: dict, path: str | os.PathLike) -> Path:
+    """torch.save a plain dict next to its final name, then rename: a crash never leaves half a file
+    (tokenizer and SyncNet-lite checkpoints, stored latents)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    payload = {
-        "kind": kind,
-        "config": dataclasses.asdict(config),
-        "state_dict": {k: v.detach().cpu() for k, v in state_dict.items()},
-        "latent_shift": float(latent_shift),
-        "latent_scale": float(latent_scale),
-    }
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
     os.close(fd)
     try:
@@ -42,6 +35,19 @@ def save_plain_checkpoint(path: str | os.PathLike, kind: str, config, state_dict
         if os.path.exists(tmp):
             os.remove(tmp)
     return path
+
+
+def save_plain_checkpoint(path: str | os.PathLike, kind: str, config, state_dict: dict,
+                          latent_shift: float, latent_scale: float) -> Path:
+    """Write the checkpoint next to its final name, then rename (a crash never leaves half a file)."""
+    payload = {
+        "kind": kind,
+        "config": dataclasses.asdict(config),
+        "state_dict": {k: v.detach().cpu() for k, v in state_dict.items()},
+        "latent_shift": float(latent_shift),
+        "latent_scale": float(latent_scale),
+    }
+    return save_plain(payload, path)
 
 
 def load_plain_checkpoint(path: str | os.PathLike, kind: str) -> dict:
