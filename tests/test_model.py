@@ -282,6 +282,45 @@ def test_grid_conv_is_the_depthwise_3d_convolution_of_the_token_grid():
     torch.testing.assert_close(gc(x, grid), ref.reshape(2, 8, 24).transpose(1, 2))
 
 
+@pytest.mark.parametrize("kernel", [3, 5])
+def test_grid_conv_written_out_backward_matches_autograd(kernel):
+    """DepthwiseConv3dFunction's gradients (input, weight, bias) equal autograd's through F.conv3d."""
+    from seedkit.model.towers import DepthwiseConv3dFunction
+
+    torch.manual_seed(0)
+    x = torch.randn(3, 5, 4, 3, 6, dtype=torch.float64, requires_grad=True)
+    w = torch.randn(5, 1, kernel, kernel, kernel, dtype=torch.float64, requires_grad=True)
+    b = torch.randn(5, dtype=torch.float64, requires_grad=True)
+    g = torch.randn(3, 5, 4, 3, 6, dtype=torch.float64)
+    ref = torch.autograd.grad(torch.nn.functional.conv3d(x, w, b, padding=kernel // 2, groups=5), (x, w, b), g)
+    y = DepthwiseConv3dFunction.apply(x, w, b)
+    torch.testing.assert_close(y, torch.nn.functional.conv3d(x, w, b, padding=kernel // 2, groups=5))
+    for got, want in zip(torch.autograd.grad(y, (x, w, b), g), ref):
+        torch.testing.assert_close(got, want)
+    assert torch.autograd.gradcheck(DepthwiseConv3dFunction.apply, (x[:1, :2, :3, :2, :3].detach().requires_grad_(),
+                                                                     w[:2].detach().requires_grad_(),
+                                                                     b[:2].detach().requires_grad_()))
+
+
+def test_grid_conv_gradients_match_the_module_convolution():
+    """Through GridConv (tokens, permuted channels-last views) the gradients are nn.Conv3d's."""
+    from seedkit.model.towers import GridConv
+
+    torch.manual_seed(0)
+    gc = GridConv(8, 3)
+    grid = (3, 2, 4)
+    x = torch.randn(2, 24, 8, requires_grad=True)
+    gc(x, grid).pow(2).sum().backward()
+    got = (x.grad.clone(), gc.conv.weight.grad.clone(), gc.conv.bias.grad.clone())
+    x.grad = None
+    gc.zero_grad()
+    on_grid = x.reshape(2, *grid, 8).permute(0, 4, 1, 2, 3)
+    y = x + gc.conv(on_grid).permute(0, 2, 3, 4, 1).reshape(2, 24, 8)
+    y.pow(2).sum().backward()
+    for a, want in zip(got, (x.grad, gc.conv.weight.grad, gc.conv.bias.grad)):
+        torch.testing.assert_close(a, want)
+
+
 def test_grid_conv_reaches_only_the_neighbouring_tokens():
     from seedkit.model.towers import GridConv
 
@@ -331,8 +370,9 @@ def test_cpu_autocast_keeps_attention_and_grid_conv_in_fp32(monkeypatch):
     cfg = tiny(video_grid_conv=3)
     model = wake_up(DualTowerDiT(cfg), open_gates=True)
     conv_dtypes = []
-    for block in model.video.blocks:
-        block.grid_conv.conv.register_forward_hook(lambda m, args, out: conv_dtypes.append((args[0].dtype, out.dtype)))
+    conv3d = torch.nn.functional.conv3d
+    monkeypatch.setattr(torch.nn.functional, "conv3d", lambda x, w, *a, **kw: conv_dtypes.append(
+        (x.dtype, w.dtype)) or conv3d(x, w, *a, **kw))
     x = inputs(cfg)
     ref = model(*x)
     seen.clear()
