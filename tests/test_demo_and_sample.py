@@ -28,6 +28,11 @@ def test_demo_writes_metrics_samples_and_a_contact_sheet(demo_out):
     # real clips are in sync by construction; shifting the audio by 0.25 s must break it
     assert metrics["real"]["event_f1"] > 0.8 > metrics["real_audio_shifted_250ms"]["event_f1"] + 0.3
     assert (demo_out / "contact_sheet.png").stat().st_size > 10_000
+    # the two tokenizers trained at the same time, each in its own process with its own log
+    assert set(metrics["times_s"]) >= {"tokenizer_video_s", "tokenizer_audio_s"}
+    for kind in ("video", "audio"):
+        assert (demo_out / "checkpoints" / f"tokenizer_{kind}_bounce.pt").exists()
+        assert "exported" in (demo_out / f"tokenizer_{kind}" / "fit.log").read_text()
     info = media.probe(demo_out / "samples" / "joint_0.mp4")
     assert info["video"]["codec"] == "h264" and info["audio"]["codec"] == "aac"
 
@@ -65,6 +70,16 @@ def test_bad_prompts_are_user_errors(demo_out, tmp_path, capsys, args, message):
     ckpt = demo_out / "joint" / "checkpoints" / "last.ckpt"
     assert main(["sample", "--ckpt", str(ckpt), "--mode", "joint", *args, "--out", str(tmp_path)]) == 2
     assert message in capsys.readouterr().err
+
+
+def test_a_failed_parallel_stage_raises_with_the_end_of_its_log(tmp_path):
+    from seedkit.demo import _fit_in_parallel
+
+    logs = {"tokenizer_audio": tmp_path / "audio.log"}
+    with pytest.raises(RuntimeError, match="tokenizer_audio training failed") as err:
+        _fit_in_parallel({"tokenizer_audio": ("tokenizer_audio_bounce.yaml", ["--trainer.max_steps=many"])},
+                         logs, {})
+    assert str(logs["tokenizer_audio"]) in str(err.value) and "max_steps" in str(err.value)
 
 
 def test_missing_or_foreign_checkpoints_are_user_errors(tmp_path, capsys):

@@ -191,12 +191,14 @@ class BounceGenerator:
         # raised-cosine fade over the last 40%: a hard cut would click (a second, false onset)
         fade_from = int(0.6 * length)
         attack[fade_from:] *= 0.5 * (1 + np.cos(np.linspace(0, np.pi, length - fade_from)))
+        modal: dict[str, np.ndarray] = {}  # label -> its ringing modes: the same at every impact
         for ev in events:
             material, pitch = pitches[ev.label]
             m = MATERIALS[material]
-            sound = sum(a * np.exp(-tt / tau) * np.sin(2 * math.pi * f * pitch * tt)
-                        for f, a, tau in m["modes"])
-            sound = sound + m["noise"] * np.exp(-tt / m["noise_decay"]) * rng.standard_normal(length)
+            if ev.label not in modal:
+                modal[ev.label] = sum(a * np.exp(-tt / tau) * np.sin(2 * math.pi * f * pitch * tt)
+                                      for f, a, tau in m["modes"])
+            sound = modal[ev.label] + m["noise"] * np.exp(-tt / m["noise_decay"]) * rng.standard_normal(length)
             gain = 0.5 * min(1.0, ev.speed / cfg.loudness_ref_speed)
             start = round(ev.time_s * spec.sample_rate)
             stop = min(n, start + length)
