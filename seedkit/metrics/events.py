@@ -109,24 +109,31 @@ def _palette(frames: np.ndarray, min_pixels: int) -> tuple[np.ndarray, list[np.n
     np.add.at(sums, inv, px)
     means = sums / counts[:, None]
     bg = means[np.argmax(counts)]
-    groups: list[list] = []  # [colour of the group's largest bin, pixels]
-    for k in np.argsort(-counts):
-        c = means[k]
-        if np.linalg.norm(c - bg) < 48:
-            continue  # background or a faint edge
-        for g in groups:
-            if np.linalg.norm(c - g[0]) < 56 or _dist_to_segment(c, bg, g[0]) < 24:
-                g[1] += counts[k]
-                break
-        else:
-            groups.append([c, counts[k]])
-    return bg, [c for c, n in groups if n >= min_pixels]
+    # Bins are taken largest first; each joins the first group (in order of creation) it is near,
+    # or founds a new one. Done a group at a time: the first bin not yet taken founds group j, and
+    # every later bin still free that is near j joins it (it was near none of the groups before j).
+    order = np.argsort(-counts)
+    order = order[np.linalg.norm(means[order] - bg, axis=1) >= 48]  # not background or a faint edge
+    free = np.ones(len(order), dtype=bool)
+    colours, pixels = [], []
+    while free.any():
+        first = int(np.argmax(free))
+        colour = means[order[first]]
+        later = means[order[first:]]
+        near = (np.linalg.norm(later - colour, axis=1) < 56) | (_dist_to_segment(later, bg, colour) < 24)
+        joins = free[first:] & near
+        joins[0] = True
+        free[first:] &= ~joins
+        colours.append(colour)
+        pixels.append(int(counts[order[first:]][joins].sum()))
+    return bg, [c for c, n in zip(colours, pixels) if n >= min_pixels]
 
 
-def _dist_to_segment(p, a, b) -> float:
+def _dist_to_segment(p: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Distance of each point p [N, 3] to the segment from a [3] to b [3] -> [N]."""
     ab = b - a
-    s = np.clip(np.dot(p - a, ab) / max(np.dot(ab, ab), 1e-9), 0.0, 1.0)
-    return float(np.linalg.norm(p - (a + s * ab)))
+    s = np.clip((p - a) @ ab / max(float(ab @ ab), 1e-9), 0.0, 1.0)
+    return np.linalg.norm(p - (a + s[:, None] * ab), axis=1)
 
 
 def _track(frames: np.ndarray, bg: np.ndarray, colour: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
