@@ -205,6 +205,21 @@ def run_demo(cfg: DemoConfig = DemoConfig()) -> dict:
     return metrics
 
 
+def test_data_settings(ckpt: Path) -> dict:
+    """`AVDataModule` settings of the bounce test scenes for a joint checkpoint: drawn from the world
+    it was trained in (its data seed, clip size and objects per scene, read from the checkpoint), and
+    after its train and val scenes. With joint_bounce.yaml's splits these are the scenes from 100064
+    on, never seen by the tokenizers or the joint model."""
+    import torch
+
+    hp = torch.load(ckpt, map_location="cpu", weights_only=True).get("datamodule_hyper_parameters") or {}
+    if hp.get("dataset", "bounce") != "bounce":
+        raise ValueError(f"{ckpt}: trained on {hp['dataset']!r}; the demo scores bounce models")
+    world = {k: hp[k] for k in ("seed", "fps", "num_frames", "size", "sample_rate", "max_objects") if k in hp}
+    start = max(100_064, hp.get("num_train", 0) + hp.get("num_val", 0))  # first test scene
+    return {**world, "num_train": start - 64, "num_val": 64}
+
+
 def evaluate_demo(ckpt: Path, out: Path, cfg: DemoConfig) -> dict:
     """Generate `n_eval` clips per mode from test captions/clips and score event sync."""
     from . import media
@@ -217,8 +232,7 @@ def evaluate_demo(ckpt: Path, out: Path, cfg: DemoConfig) -> dict:
 
     use_headless_backend()
     jm = load_joint(str(ckpt))
-    # the test split of joint_bounce.yaml: scenes 100064 on, never seen by the tokenizers or the joint model
-    dm = AVDataModule(batch_size=cfg.n_eval, num_train=100_000, num_val=64, num_test=cfg.n_eval)
+    dm = AVDataModule(**test_data_settings(ckpt), batch_size=cfg.n_eval, num_test=cfg.n_eval)
     batch = next(iter(dm.test_dataloader()))
     spec = jm.spec
     scfg = SamplerConfig(**{**vars(jm.sampler_config), "steps": cfg.sample_steps, "seed": cfg.seed,
