@@ -83,19 +83,22 @@ def tokenizer_overrides(kind: str, steps: int, out: Path, path: Path) -> list[st
             "--trainer.enable_checkpointing=false", "--trainer.callbacks=[]"]
 
 
-_PROGRESS = re.compile(rb"(\d+)/(\d+) \[")  # Lightning's progress bar: "| 720/1600 [01:10<..."
+# Lightning's training bar, "Epoch 1:  44%|####      | 113/256 [..": epoch, batch in it, batches per epoch
+_PROGRESS = re.compile(rb"Epoch (\d+):[^|]*\|[^|]*\| (\d+)/(\d+) \[")
 
 
-def _fit_in_parallel(jobs: dict[str, tuple[str, list[str]]], logs: dict[str, Path], times: dict[str, float]) -> None:
+def _fit_in_parallel(jobs: dict[str, tuple[str, list[str]]], logs: dict[str, Path], times: dict[str, float],
+                     steps: dict[str, int] | None = None) -> None:
     """Run `seedkit fit --config C OPTIONS` for every job {name: (C, OPTIONS)} at once, each in its
     own process with an equal share of this process's torch threads, output to logs[name]; a bar
-    per job follows the step counts in the logs. A failed job raises with the end of its log."""
+    per job (of steps[name] steps) follows the progress in its log. A failed job raises with the
+    end of its log."""
     import torch
     from tqdm.auto import tqdm
 
     threads = str(max(1, torch.get_num_threads() // len(jobs)))
     env = {**os.environ, "OMP_NUM_THREADS": threads, "MKL_NUM_THREADS": threads}
-    procs, bars, start = {}, {}, time.time()
+    procs, bars, epochs, start = {}, {}, {}, time.time()
     try:
         for name, (config, overrides) in jobs.items():
             logs[name].parent.mkdir(parents=True, exist_ok=True)
@@ -103,7 +106,8 @@ def _fit_in_parallel(jobs: dict[str, tuple[str, list[str]]], logs: dict[str, Pat
                 procs[name] = subprocess.Popen([sys.executable, "-m", "seedkit.cli", "fit", "--config",
                                                 config_path(config), *overrides],
                                                stdout=log, stderr=subprocess.STDOUT, env=env)
-            bars[name] = tqdm(desc=f"{name} ({threads} thread{'s' * (threads != '1')})", unit="step")
+            bars[name] = tqdm(desc=f"{name} ({threads} thread{'s' * (threads != '1')})", unit="step",
+                              total=(steps or {}).get(name))
         while procs:
             time.sleep(1.0)
             for name, proc in list(procs.items()):
@@ -111,11 +115,17 @@ def _fit_in_parallel(jobs: dict[str, tuple[str, list[str]]], logs: dict[str, Pat
                     log.seek(max(0, logs[name].stat().st_size - 4096))
                     seen = _PROGRESS.findall(log.read())
                 if seen:
-                    bars[name].total = int(seen[-1][1])
-                    bars[name].update(int(seen[-1][0]) - bars[name].n)
+                    epoch, batch, length = (int(v) for v in seen[-1])
+                    state = epochs.setdefault(name, [0, 0, length])  # epoch, steps before it, its length
+                    if epoch > state[0]:  # a new epoch: the last one ran to its bar's length
+                        state[:] = [epoch, state[1] + state[2], length]
+                    done = state[1] + batch
+                    bars[name].update(min(done, bars[name].total or done) - bars[name].n)
                 if proc.poll() is None:
                     continue
                 del procs[name]
+                if proc.returncode == 0 and bars[name].total:
+                    bars[name].update(bars[name].total - bars[name].n)
                 bars[name].close()
                 times[f"{name}_s"] = time.time() - start
                 if proc.returncode != 0:
@@ -138,7 +148,8 @@ def train_pipeline(cfg: DemoConfig, times: dict[str, float] | None = None) -> Pa
     times = {} if times is None else times
     ckpt = out / "checkpoints"
     joint_dir = out / "joint"
-    todo: dict[str, tuple[str, list[str]]] = {}
+    todo: dict[str, tuple[str, list[str]]] = {}  # stage -> (config, options) still to train
+    todo_steps: dict[str, int] = {}
     for kind, steps in (("video", cfg.video_tokenizer_steps), ("audio", cfg.audio_tokenizer_steps)):
         path = ckpt / f"tokenizer_{kind}_bounce.pt"
         if path.exists() and not _loads(kind, path):
@@ -151,10 +162,11 @@ def train_pipeline(cfg: DemoConfig, times: dict[str, float] | None = None) -> Pa
         if not path.exists():
             print(f"== training the {kind} tokenizer ({steps} steps)")
             todo[f"tokenizer_{kind}"] = (f"tokenizer_{kind}_bounce.yaml", tokenizer_overrides(kind, steps, out, path))
+            todo_steps[f"tokenizer_{kind}"] = steps
     if cfg.parallel_tokenizers and len(todo) > 1:
         logs = {name: out / name / "fit.log" for name in todo}
         print("   at the same time, logs in " + ", ".join(str(p) for p in logs.values()))
-        _fit_in_parallel(todo, logs, times)
+        _fit_in_parallel(todo, logs, times, todo_steps)
     else:
         for name, (config, overrides) in todo.items():
             t = time.time()
