@@ -217,18 +217,16 @@ def run_demo(cfg: DemoConfig = DemoConfig()) -> dict:
     return metrics
 
 
-def test_data_settings(ckpt: Path) -> dict:
-    """`AVDataModule` settings of the bounce test scenes for a joint checkpoint: drawn from the world
-    it was trained in (its data seed, clip size and objects per scene, read from the checkpoint), and
-    after its train and val scenes. With joint_bounce.yaml's splits these are the scenes from 100064
-    on, never seen by the tokenizers or the joint model."""
-    import torch
-
-    hp = torch.load(ckpt, map_location="cpu", weights_only=True).get("datamodule_hyper_parameters") or {}
-    if hp.get("dataset", "bounce") != "bounce":
-        raise ValueError(f"{ckpt}: trained on {hp['dataset']!r}; the demo scores bounce models")
-    world = {k: hp[k] for k in ("seed", "fps", "num_frames", "size", "sample_rate", "max_objects") if k in hp}
-    start = max(100_064, hp.get("num_train", 0) + hp.get("num_val", 0))  # first test scene
+def held_out_data_settings(trained: dict) -> dict:
+    """`AVDataModule` settings of the bounce test scenes for a joint model trained with the data
+    settings `trained` (`load_joint(...).data_settings`): scenes of the same world (data seed, clip
+    size, objects per scene), after its train and val scenes. With joint_bounce.yaml's splits these
+    are the scenes from 100064 on, never seen by the tokenizers or the joint model."""
+    if trained.get("dataset", "bounce") != "bounce":
+        raise ValueError(f"the model was trained on {trained['dataset']!r}; the demo scores bounce models")
+    world = {k: trained[k] for k in ("seed", "fps", "num_frames", "size", "sample_rate", "max_objects")
+             if k in trained}
+    start = max(100_064, trained.get("num_train", 0) + trained.get("num_val", 0))  # first test scene
     return {**world, "num_train": start - 64, "num_val": 64}
 
 
@@ -244,7 +242,7 @@ def evaluate_demo(ckpt: Path, out: Path, cfg: DemoConfig) -> dict:
 
     use_headless_backend()
     jm = load_joint(str(ckpt))
-    dm = AVDataModule(**test_data_settings(ckpt), batch_size=cfg.n_eval, num_test=cfg.n_eval)
+    dm = AVDataModule(**held_out_data_settings(jm.data_settings), batch_size=cfg.n_eval, num_test=cfg.n_eval)
     batch = next(iter(dm.test_dataloader()))
     spec = jm.spec
     scfg = SamplerConfig(**{**vars(jm.sampler_config), "steps": cfg.sample_steps, "seed": cfg.seed,

@@ -85,14 +85,19 @@ class Arm:
 # clips
 
 
-def real_clips(dataset: str, spec, n: int, cache_dir: str | None = None) -> tuple[list, list, list[str]]:
-    """n held-out real clips: (frames uint8 list, waveform [1, N] list, captions)."""
+def real_clips(dataset: str, spec, n: int, cache_dir: str | None = None,
+               trained: dict | None = None) -> tuple[list, list, list[str]]:
+    """n held-out real clips: (frames uint8 list, waveform [1, N] list, captions).
+
+    trained: the data settings of the model under test (`load_joint(...).data_settings`); bounce
+    scenes are then drawn from its world (data seed, objects per scene)."""
     from .data.clip import video_to_frames
 
     if dataset == "bounce":
         from .data.bounce import BounceConfig, BounceDataset
 
-        ds = BounceDataset(BounceConfig(spec=spec), 10_000_000, n)  # far from any train range
+        world = {k: v for k, v in (trained or {}).items() if k in ("seed", "max_objects")}
+        ds = BounceDataset(BounceConfig(spec=spec, **world), 10_000_000, n)  # far from any train range
         samples = [ds[i] for i in range(n)]
     elif dataset == "grid":
         from .data.grid import grid_splits
@@ -377,7 +382,8 @@ def run_evaluation(cfg: EvalConfig) -> dict:
     out = Path(cfg.out)
     out.mkdir(parents=True, exist_ok=True)
 
-    frames, audio, captions = real_clips(dataset, spec, cfg.n, cfg.cache_dir)
+    frames, audio, captions = real_clips(dataset, spec, cfg.n, cfg.cache_dir,
+                                         trained=jm.data_settings if jm is not None else None)
     if len(frames) < 2:
         raise UserError(f"only {len(frames)} held-out real clip(s) found; need at least 2")
     if cfg.clips:

@@ -85,6 +85,7 @@ class JointAV(L.LightningModule):
             self.model.compile()  # in place: state_dict keys (and checkpoints) stay as they are
         self.flow = RectifiedFlow(FlowConfig(**(flow or {})))
         self.sampler_config = SamplerConfig(**(sampler or {}))
+        self.data_settings: dict = {}  # the datamodule settings it was trained with (`load_joint` fills it)
 
     # -- tokenizers ---------------------------------------------------------------------------
     @torch.no_grad()
@@ -260,4 +261,6 @@ def load_joint(path: str, map_location: str = "cpu") -> JointAV:
     accepted = inspect.signature(JointAV.__init__).parameters
     model = JointAV(**{k: v for k, v in hp.items() if k in accepted})  # LightningCLI adds _class_path
     model.load_state_dict(ckpt["state_dict"])
+    # the datamodule's settings it was trained with (LightningCLI saves them): what world to test in
+    model.data_settings = dict(ckpt.get("datamodule_hyper_parameters") or {})
     return model.eval()

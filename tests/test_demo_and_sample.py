@@ -72,23 +72,18 @@ def test_bad_prompts_are_user_errors(demo_out, tmp_path, capsys, args, message):
     assert message in capsys.readouterr().err
 
 
-def test_demo_scores_a_model_on_test_scenes_of_its_own_world(tmp_path):
-    import torch
-
-    from seedkit.demo import test_data_settings
-
-    def ckpt(**hp):
-        torch.save({"datamodule_hyper_parameters": hp}, tmp_path / "c.ckpt")
-        return tmp_path / "c.ckpt"
+def test_demo_scores_a_model_on_test_scenes_of_its_own_world():
+    from seedkit.demo import held_out_data_settings
 
     # joint_bounce.yaml's splits: the test scenes start at 100064, as the demo always scored them
-    default = test_data_settings(ckpt(dataset="bounce", num_train=100_000, num_val=8, max_objects=2, seed=0))
+    default = held_out_data_settings({"dataset": "bounce", "num_train": 100_000, "num_val": 8, "max_objects": 2})
     assert default["num_train"] + default["num_val"] == 100_064 and default["max_objects"] == 2
     # a one-object model is scored on one-object scenes, after its (longer) train split
-    one = test_data_settings(ckpt(dataset="bounce", num_train=300_000, num_val=64, max_objects=1, seed=3))
+    one = held_out_data_settings({"dataset": "bounce", "num_train": 300_000, "num_val": 64, "max_objects": 1,
+                              "seed": 3})
     assert one["num_train"] + one["num_val"] == 300_064 and one["max_objects"] == 1 and one["seed"] == 3
     with pytest.raises(ValueError, match="trained on 'grid'"):
-        test_data_settings(ckpt(dataset="grid"))
+        held_out_data_settings({"dataset": "grid"})
 
 
 def test_a_failed_parallel_stage_raises_with_the_end_of_its_log(tmp_path):
