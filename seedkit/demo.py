@@ -42,7 +42,7 @@ class DemoConfig:
     seed: int = 0  # sampling seed
     # train the two tokenizers at the same time, in two processes with half the threads each: a
     # tokenizer step gains only x1.5-1.7 from a second thread and its data are drawn on one, so on
-    # 2 cores the pair takes 225 s instead of 298 s one after the other (README, "make demo")
+    # 2 cores the pair took 201 s instead of 157 + 153 s one after the other (2-core AMD EPYC, README)
     parallel_tokenizers: bool = True
 
     @classmethod
