@@ -104,8 +104,10 @@ class GridConv(nn.Module):
     first step, and with a full k x k x k kernel per channel it can follow motion along a diagonal
     of space-time (a factorised space-then-time kernel cannot). On bounce (README "Joint model")
     it lowers the held-out video loss by 13-17 % at the same step and the latent-frame seam ratio
-    from 3.13 to 2.63 at 300 steps, for 12-18 % more time per training step on a CPU
-    (`benchmarks/bench_train.py --models bounce --grid-conv 3`).
+    from 3.13 to 2.63 at 300 steps. With the written-out backward of `DepthwiseConv3dFunction` it
+    costs 1-4 % more time per training step on a CPU, where nn.Conv3d's own backward cost 23 %
+    (`benchmarks/bench_train.py --models bounce --grid-conv 3`, batch 32, both in one session on a
+    2-core AMD EPYC; 12-18 % was measured with nn.Conv3d on the Intel Xeon of earlier sessions).
     """
 
     def __init__(self, dim: int, kernel: int):
