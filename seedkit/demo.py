@@ -128,10 +128,13 @@ def _fit_in_parallel(jobs: dict[str, tuple[str, list[str]]], logs: dict[str, Pat
                     bars[name].update(bars[name].total - bars[name].n)
                 bars[name].close()
                 times[f"{name}_s"] = time.time() - start
+                lines = logs[name].read_text(errors="replace").replace("\r", "\n").splitlines()
                 if proc.returncode != 0:
-                    tail = logs[name].read_text(errors="replace").replace("\r", "\n").splitlines()[-15:]
                     raise RuntimeError(f"{name} training failed (exit {proc.returncode}); its log is "
-                                       f"{logs[name]}:\n" + "\n".join(tail))
+                                       f"{logs[name]}:\n" + "\n".join(lines[-15:]))
+                for line in lines:
+                    if line.startswith("exported "):  # the tokenizer's own last word: where it went
+                        print(f"   {name}: {line}")
     finally:
         for proc in procs.values():  # interrupted, or another job failed: stop the rest
             proc.terminate()
