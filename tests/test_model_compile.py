@@ -30,3 +30,28 @@ def test_compiled_model_is_one_graph_and_matches_eager_on_cpu():
     torch.testing.assert_close(fast.video, eager.video, atol=1e-4, rtol=1e-4)
     torch.testing.assert_close(fast.audio, eager.audio, atol=1e-4, rtol=1e-4)
     assert fast.video.abs().sum() > 0
+
+
+@pytest.mark.slow
+def test_compiled_rms_norm_passes_gradients_like_eager():
+    """RMSNormFunction (hand-written backward) under torch.compile: the gradients of its input and
+    weight equal eager ones. A same-dtype `.to` at the end of its forward made them all zero under
+    compile (torch 2.11, CPU): every query/key projection and norm of a compiled model got no
+    gradient, so `--model.compile true` trained no attention pattern."""
+    from seedkit.model.attention import RMSNorm
+
+    torch.manual_seed(0)
+    norm, lin = RMSNorm(8), torch.nn.Linear(8, 8)
+    with torch.no_grad():
+        norm.weight.uniform_(0.5, 1.5)
+    x, c = torch.randn(4, 8), torch.randn(4, 8)
+
+    def loss(inp):
+        return (norm(lin(inp)) * c).sum()
+
+    params = [lin.weight, lin.bias, norm.weight]
+    eager = torch.autograd.grad(loss(x), params)
+    compiled = torch.autograd.grad(torch.compile(loss, fullgraph=True)(x), params)
+    for got, want in zip(compiled, eager):
+        assert want.abs().max() > 0.1
+        torch.testing.assert_close(got, want, atol=1e-5, rtol=1e-5)

@@ -44,7 +44,10 @@ class RMSNormFunction(torch.autograd.Function):
         r = torch.rsqrt(sq_mean.add_(eps))
         x_hat = xf * r
         ctx.save_for_backward(x_hat, r, weight)
-        return (x_hat * weight).to(x.dtype)
+        y = x_hat * weight
+        # cast only when the dtypes differ: under torch.compile a same-dtype `.to` here (a no-op
+        # that returns its input) cut the gradient of every input to zero (torch 2.11, CPU)
+        return y if y.dtype == x.dtype else y.to(x.dtype)
 
     @staticmethod
     def backward(ctx, grad: torch.Tensor):
@@ -54,7 +57,7 @@ class RMSNormFunction(torch.autograd.Function):
         # g_w - x_hat * mean(g_w * x_hat) in one pass (addcmul), then times r in place
         dx = torch.addcmul(g_w, x_hat, (g_w * x_hat).mean(-1, keepdim=True), value=-1).mul_(r)
         dweight = (g * x_hat).sum(dim=tuple(range(g.dim() - 1))) if ctx.needs_input_grad[1] else None
-        return dx.to(grad.dtype), dweight, None
+        return (dx if dx.dtype == grad.dtype else dx.to(grad.dtype)), dweight, None
 
 
 class RMSNorm(nn.Module):
