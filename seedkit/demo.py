@@ -87,12 +87,12 @@ def tokenizer_overrides(kind: str, steps: int, out: Path, path: Path) -> list[st
 _PROGRESS = re.compile(rb"Epoch (\d+):[^|]*\|[^|]*\| (\d+)/(\d+) \[")
 
 
-def _fit_in_parallel(jobs: dict[str, tuple[str, list[str]]], logs: dict[str, Path], times: dict[str, float],
-                     steps: dict[str, int] | None = None) -> None:
-    """Run `seedkit fit --config C OPTIONS` for every job {name: (C, OPTIONS)} at once, each in its
-    own process with an equal share of this process's torch threads, output to logs[name]; a bar
-    per job (of steps[name] steps) follows the progress in its log. A failed job raises with the
-    end of its log."""
+def _fit_in_parallel(jobs: dict[str, tuple[str, list[str], int]], logs: dict[str, Path],
+                     times: dict[str, float]) -> None:
+    """Run `seedkit fit --config C OPTIONS` for every job {name: (C, OPTIONS, STEPS)} at once, each in
+    its own process with an equal share of this process's torch threads, output to logs[name]; a bar
+    per job (of STEPS steps) follows the progress in its log. A failed job raises with the end of
+    its log."""
     import torch
     from tqdm.auto import tqdm
 
@@ -100,14 +100,14 @@ def _fit_in_parallel(jobs: dict[str, tuple[str, list[str]]], logs: dict[str, Pat
     env = {**os.environ, "OMP_NUM_THREADS": threads, "MKL_NUM_THREADS": threads}
     procs, bars, epochs, start = {}, {}, {}, time.time()
     try:
-        for name, (config, overrides) in jobs.items():
+        for name, (config, overrides, steps) in jobs.items():
             logs[name].parent.mkdir(parents=True, exist_ok=True)
             with open(logs[name], "wb") as log:
                 procs[name] = subprocess.Popen([sys.executable, "-m", "seedkit.cli", "fit", "--config",
                                                 config_path(config), *overrides],
                                                stdout=log, stderr=subprocess.STDOUT, env=env)
             bars[name] = tqdm(desc=f"{name} ({threads} thread{'s' * (threads != '1')})", unit="step",
-                              total=(steps or {}).get(name))
+                              total=steps)
         while procs:
             time.sleep(1.0)
             for name, proc in list(procs.items()):
@@ -151,8 +151,7 @@ def train_pipeline(cfg: DemoConfig, times: dict[str, float] | None = None) -> Pa
     times = {} if times is None else times
     ckpt = out / "checkpoints"
     joint_dir = out / "joint"
-    todo: dict[str, tuple[str, list[str]]] = {}  # stage -> (config, options) still to train
-    todo_steps: dict[str, int] = {}
+    todo: dict[str, tuple[str, list[str], int]] = {}  # stage -> (config, options, steps) still to train
     for kind, steps in (("video", cfg.video_tokenizer_steps), ("audio", cfg.audio_tokenizer_steps)):
         path = ckpt / f"tokenizer_{kind}_bounce.pt"
         if path.exists() and not _loads(kind, path):
@@ -164,14 +163,14 @@ def train_pipeline(cfg: DemoConfig, times: dict[str, float] | None = None) -> Pa
                 joint_dir.replace(out / f"joint.stale-{int(time.time())}")
         if not path.exists():
             print(f"== training the {kind} tokenizer ({steps} steps)")
-            todo[f"tokenizer_{kind}"] = (f"tokenizer_{kind}_bounce.yaml", tokenizer_overrides(kind, steps, out, path))
-            todo_steps[f"tokenizer_{kind}"] = steps
+            todo[f"tokenizer_{kind}"] = (f"tokenizer_{kind}_bounce.yaml", tokenizer_overrides(kind, steps, out, path),
+                                         steps)
     if cfg.parallel_tokenizers and len(todo) > 1:
         logs = {name: out / name / "fit.log" for name in todo}
         print("   at the same time, logs in " + ", ".join(str(p) for p in logs.values()))
-        _fit_in_parallel(todo, logs, times, todo_steps)
+        _fit_in_parallel(todo, logs, times)
     else:
-        for name, (config, overrides) in todo.items():
+        for name, (config, overrides, _) in todo.items():
             t = time.time()
             _fit(config, overrides)
             times[f"{name}_s"] = time.time() - t

@@ -96,7 +96,7 @@ def test_a_failed_parallel_stage_raises_with_the_end_of_its_log(tmp_path):
 
     logs = {"tokenizer_audio": tmp_path / "audio.log"}
     with pytest.raises(RuntimeError, match="tokenizer_audio training failed") as err:
-        _fit_in_parallel({"tokenizer_audio": ("tokenizer_audio_bounce.yaml", ["--trainer.max_steps=many"])},
+        _fit_in_parallel({"tokenizer_audio": ("tokenizer_audio_bounce.yaml", ["--trainer.max_steps=many"], 4)},
                          logs, {})
     assert str(logs["tokenizer_audio"]) in str(err.value) and "max_steps" in str(err.value)
 
