@@ -354,6 +354,31 @@ def test_grid_conv_kernel_must_be_odd(kernel):
         DualTowerDiT(tiny(video_grid_conv=kernel))
 
 
+def test_rope_only_video_tower_cannot_tell_where_a_token_is_absolute_positions_can():
+    """A picture that is the same everywhere gets the same velocity everywhere from a RoPE-only
+    tower (attention sees only relative positions); with `video_abs_pos` it no longer does."""
+    for abs_pos, differs in ((False, False), (True, True)):
+        cfg = tiny(video_abs_pos=abs_pos, video_patch=1)
+        model = wake_up(DualTowerDiT(cfg))
+        video, audio, tv, ta, ids, mask = inputs(cfg)
+        flat = video[:, :1, :, :1, :1].expand_as(video).contiguous()  # one latent vector everywhere
+        out = model(flat, audio, tv, ta, ids, mask).video
+        spread = (out - out[:, :, :, :1, :1]).abs().amax().item()  # within each frame, across space
+        assert (spread > 1e-3) == differs, (abs_pos, spread)
+
+
+def test_video_abs_pos_tables_cover_the_grid_and_name_a_misfit():
+    cfg = tiny(video_abs_pos=True)
+    model = DualTowerDiT(cfg)
+    pos = model.video.abs_pos
+    assert pos.grid == (cfg.video_frames, cfg.video_height // cfg.video_patch, cfg.video_width // cfg.video_patch)
+    video, audio, tv, ta, ids, mask = inputs(cfg)
+    assert model(video[:, :4], audio, tv, ta, ids, mask).video.shape == video[:, :4].shape  # a shorter clip fits
+    with pytest.raises(ValueError, match="position tables"):
+        model.video.tokens(torch.randn(1, cfg.video_frames, cfg.video_channels, 4, 4))
+    assert "video.abs_pos.frame" in dict(model.named_parameters())
+
+
 # -- bf16 autocast on a CPU ------------------------------------------------------------------
 
 

@@ -43,6 +43,7 @@ class DualTowerConfig:
     audio_heads: int = 4  # audio attention heads (head dim 24)
     mlp_ratio: float = 4.0  # MLP hidden width / tower width
     video_grid_conv: int = 0  # k > 0: depthwise k^3 conv of the video tokens on their grid before each block
+    video_abs_pos: bool = False  # learned absolute (frame, row, col) embeddings added to the video tokens
     text_dim: int = 64  # width of the text token embeddings both towers attend to
     vocab_size: int = 64  # text vocabulary size (ids >= this are an error)
     max_text_len: int = 16  # longest text (words) the positional table covers
@@ -172,7 +173,9 @@ class DualTowerDiT(nn.Module):
         super().__init__()
         cfg = self.config = config or DualTowerConfig()
         self.video = VideoTower(cfg.video_channels, cfg.video_patch, cfg.video_dim, cfg.video_depth,
-                                cfg.video_heads, cfg.text_dim, cfg.mlp_ratio, cfg.rope_theta, cfg.video_grid_conv)
+                                cfg.video_heads, cfg.text_dim, cfg.mlp_ratio, cfg.rope_theta, cfg.video_grid_conv,
+                                (cfg.video_frames, cfg.video_height // cfg.video_patch,
+                                 cfg.video_width // cfg.video_patch) if cfg.video_abs_pos else None)
         self.audio = AudioTower(cfg.audio_channels, cfg.audio_dim, cfg.audio_depth, cfg.audio_heads,
                                 cfg.text_dim, cfg.mlp_ratio, cfg.rope_theta)
         self.text_embed = nn.Embedding(cfg.vocab_size, cfg.text_dim)

@@ -132,6 +132,32 @@ class GridConv(nn.Module):
         return x + y.permute(0, 2, 3, 4, 1).reshape(b, n, d).to(x.dtype)
 
 
+class GridPosition(nn.Module):
+    """Learned absolute position of each video token on its (T', H', W') grid, added to the tokens:
+    one table per axis, summed (factorised, as in ViViT's and Latte's space-time embeddings).
+
+        x = x + frame[t] + row[h] + col[w]          x [B, T' * H' * W', dim], frame-major order
+
+    RoPE in self-attention is relative: a token knows how far it is from another, never where it is
+    in the picture or in the clip, and with zero-init blocks the towers start translation-equivariant.
+    In a world where objects bounce off the frame's edges, where the edge is decides the motion.
+    """
+
+    def __init__(self, dim: int, grid: tuple[int, int, int]):
+        super().__init__()
+        self.grid = tuple(int(n) for n in grid)
+        self.frame, self.row, self.col = (nn.Parameter(torch.randn(n, dim) * 0.02) for n in self.grid)
+
+    def forward(self, x: torch.Tensor, grid: tuple[int, int, int]) -> torch.Tensor:
+        """x [B, N, dim] in frame-major grid order, N = T' * H' * W' -> [B, N, dim]."""
+        t, h, w = grid
+        if t > self.grid[0] or (h, w) != self.grid[1:]:
+            raise ValueError(f"video token grid {grid} does not fit the position tables {self.grid} "
+                             "(frames up to the table's, rows and columns equal)")
+        pos = self.frame[:t, None, None] + self.row[None, :, None] + self.col[None, None, :]
+        return x + pos.reshape(t * h * w, -1).to(x.dtype)
+
+
 class DiTBlock(nn.Module):
     """One transformer block on tokens [B, N, dim], conditioned on c [B, dim] and text [B, L, text_dim].
 
@@ -223,12 +249,16 @@ class VideoTower(Tower):
     """Video latents [B, T', C, H', W'] <-> tokens [B, T' * (H'/p) * (W'/p), dim] with 3D RoPE."""
 
     def __init__(self, channels: int, patch: int, dim: int, depth: int, heads: int, text_dim: int,
-                 mlp_ratio: float = 4.0, rope_theta: float = 10000.0, grid_conv: int = 0):
+                 mlp_ratio: float = 4.0, rope_theta: float = 10000.0, grid_conv: int = 0,
+                 abs_pos_grid: tuple[int, int, int] | None = None):
         super().__init__(channels * patch * patch, dim, depth, heads, text_dim, mlp_ratio, rope_theta, grid_conv)
         self.channels, self.patch = channels, patch
+        # (T', H'/p, W'/p): learned absolute positions of the tokens (`GridPosition`); None: RoPE only
+        self.abs_pos = GridPosition(dim, abs_pos_grid) if abs_pos_grid else None
 
     def tokens(self, latents: torch.Tensor) -> torch.Tensor:
-        return self.embed(patchify_video(latents, self.patch))
+        x = self.embed(patchify_video(latents, self.patch))
+        return x if self.abs_pos is None else self.abs_pos(x, self.grid(latents))
 
     def grid(self, latents: torch.Tensor) -> tuple[int, int, int]:
         """(T', H'/p, W'/p): the token grid, in the frame-major order of `patchify_video`."""
