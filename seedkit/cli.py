@@ -13,6 +13,7 @@ the problem and exit with code 2; a traceback means a bug in the kit.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import sys
 import time
@@ -242,12 +243,36 @@ def cmd_notebooks_make_exercises(args) -> int:
 # demo
 
 
-def cmd_demo(args) -> int:
-    from .demo import DemoConfig, run_demo
+# `seedkit demo` options that set DemoConfig fields (default: the field's, or --tiny's)
+DEMO_OPTIONS: dict[str, tuple[type, str]] = {
+    "video_tokenizer_steps": (int, "video tokenizer training steps (default 1600)"),
+    "audio_tokenizer_steps": (int, "audio tokenizer training steps (default 400)"),
+    "joint_steps": (int, "joint model training steps (default 300; a finished shorter run is resumed)"),
+    "joint_batch_size": (int, "clips per joint step (default 24; on a GPU try 64)"),
+    "precision": (str, "Lightning precision of the joint model, e.g. bf16-mixed on a GPU (default 32-bit)"),
+    "num_workers": (int, "DataLoader workers of the joint stage (default 0)"),
+    "n_eval": (int, "clips generated and scored per mode (default 32)"),
+    "sample_steps": (int, "sampler steps per clip (default 25)"),
+    "modality_scale": (float, "modality guidance scale when sampling (default 1: off)"),
+    "seed": (int, "sampling seed (default 0)"),
+}
+
+
+def demo_config(args):
+    """The DemoConfig of `seedkit demo` options: the defaults (or --tiny's), then each option given."""
+    from .demo import DemoConfig
 
     cfg = DemoConfig(out=args.out)
     if args.tiny:  # a smoke run of every stage (tests): seconds, not minutes; no quality expected
         cfg = DemoConfig.tiny(args.out)
+    given = {name: getattr(args, name) for name in DEMO_OPTIONS if getattr(args, name) is not None}
+    return dataclasses.replace(cfg, **given)
+
+
+def cmd_demo(args) -> int:
+    from .demo import run_demo
+
+    cfg = demo_config(args)
     t0 = time.time()
     run_demo(cfg)
     print(f"demo finished in {time.time() - t0:.0f} s; outputs in {args.out}")
@@ -418,6 +443,8 @@ def build_parser() -> argparse.ArgumentParser:
     demo = sub.add_parser("demo", help="run the whole pipeline on the built-in bounce dataset")
     demo.add_argument("--out", default="outputs/demo", help="output folder (default outputs/demo)")
     demo.add_argument("--tiny", action="store_true", help="a few steps per stage (smoke test)")
+    for name, (kind, what) in DEMO_OPTIONS.items():  # the budget of each stage (DemoConfig)
+        demo.add_argument("--" + name.replace("_", "-"), dest=name, type=kind, default=None, help=what)
     demo.set_defaults(func=cmd_demo)
     return p
 

@@ -44,6 +44,10 @@ class DemoConfig:
     # tokenizer step gains only x1.5-1.7 from a second thread and its data are drawn on one, so on
     # 2 cores the pair took 201 s instead of 157 + 153 s one after the other (2-core AMD EPYC, README)
     parallel_tokenizers: bool = True
+    # Lightning precision of the joint model; None keeps joint_bounce.yaml's (32-bit). On a GPU,
+    # "bf16-mixed" (on a CPU without bf16 matrix units it is slower)
+    precision: str | None = None
+    num_workers: int = 0  # DataLoader workers of the joint stage (0: on 2 cores the model's threads fill them)
 
     @classmethod
     def tiny(cls, out: str) -> "DemoConfig":
@@ -188,6 +192,7 @@ def train_pipeline(cfg: DemoConfig, times: dict[str, float] | None = None) -> Pa
             f"--model.audio_tokenizer={ckpt / 'tokenizer_audio_bounce.pt'}",
             "--trainer.num_sanity_val_steps=0", f"--trainer.val_check_interval={cfg.joint_steps}",  # once, at the end
             "--trainer.limit_val_batches=1", "--data.num_val=8", f"--data.batch_size={cfg.joint_batch_size}",
+            f"--data.num_workers={cfg.num_workers}", *([f"--trainer.precision={cfg.precision}"] if cfg.precision else []),
             *(["--ckpt_path=last"] if last.exists() else [])])
     times["joint_s"] = time.time() - t
 

@@ -1,6 +1,7 @@
 """End to end on CPU: `seedkit demo --tiny` trains every stage for a few steps, then `seedkit sample`
 uses its checkpoint in every mode. Slow-ish (about a minute alone), run once per session."""
 import json
+import re
 
 import numpy as np
 import pytest
@@ -132,3 +133,42 @@ def test_a_tokenizer_from_an_older_kit_is_retrained_and_its_joint_model_set_asid
     assert "does not fit this seedkit's video tokenizer" in out and "== training the joint model" in out
     assert (tmp_path / "checkpoints" / "tokenizer_video_bounce.stale.pt").exists()
     assert len(list(tmp_path.glob("joint.stale-*"))) == 1 and last.exists()
+
+
+def test_demo_options_set_the_budget_of_each_stage(tmp_path):
+    import dataclasses
+
+    from seedkit.cli import DEMO_OPTIONS, build_parser, demo_config
+
+    assert set(DEMO_OPTIONS) <= {f.name for f in dataclasses.fields(DemoConfig)}
+    args = build_parser().parse_args(["demo", "--out", str(tmp_path), "--joint-steps", "2000",
+                                      "--joint-batch-size", "64", "--precision", "bf16-mixed",
+                                      "--modality-scale", "2.5"])
+    cfg = demo_config(args)
+    assert (cfg.joint_steps, cfg.joint_batch_size, cfg.precision, cfg.modality_scale) == (2000, 64, "bf16-mixed", 2.5)
+    assert cfg.video_tokenizer_steps == DemoConfig().video_tokenizer_steps  # the rest keep their defaults
+    tiny = demo_config(build_parser().parse_args(["demo", "--tiny", "--out", str(tmp_path), "--joint-steps", "6"]))
+    assert tiny == dataclasses.replace(DemoConfig.tiny(str(tmp_path)), joint_steps=6)
+    for name, (kind, what) in DEMO_OPTIONS.items():  # the defaults the help states are DemoConfig's
+        default = getattr(DemoConfig(), name)
+        if kind is not str:
+            assert kind(re.search(r"\(default ([0-9.]+)", what).group(1)) == default, name
+
+
+def test_demo_precision_and_workers_reach_the_joint_fit(tmp_path, monkeypatch):
+    from seedkit import demo
+
+    for kind in ("video", "audio"):  # tokenizers already trained: only the joint stage runs
+        path = tmp_path / "checkpoints" / f"tokenizer_{kind}_bounce.pt"
+        path.parent.mkdir(exist_ok=True)
+        path.write_bytes(b"")
+    calls = []
+    monkeypatch.setattr(demo, "_loads", lambda kind, path: True)
+    monkeypatch.setattr(demo, "_fit", lambda config, overrides: calls.append((config, overrides)))
+    demo.train_pipeline(DemoConfig(out=str(tmp_path), joint_steps=5, precision="bf16-mixed", num_workers=3))
+    (config, overrides), = calls
+    assert config == "joint_bounce.yaml"
+    assert {"--trainer.precision=bf16-mixed", "--data.num_workers=3", "--trainer.max_steps=5"} <= set(overrides)
+    calls.clear()
+    demo.train_pipeline(DemoConfig(out=str(tmp_path), joint_steps=5))
+    assert not any(o.startswith("--trainer.precision") for o in calls[0][1])  # the YAML's own precision
