@@ -249,7 +249,8 @@ DEMO_OPTIONS: dict[str, tuple[type, str]] = {
     "audio_tokenizer_steps": (int, "audio tokenizer training steps (default 400)"),
     "joint_steps": (int, "joint model training steps (default 300; a finished shorter run is resumed)"),
     "joint_batch_size": (int, "clips per joint step (default 24; on a GPU try 64)"),
-    "precision": (str, "Lightning precision of the joint model, e.g. bf16-mixed on a GPU (default 32-bit)"),
+    "precision": (str, "Lightning precision of the joint model: auto (default: bf16-mixed on a GPU or a CPU "
+                       "with AMX, else 32-bit), 32-true, bf16-mixed, ..."),
     "num_workers": (int, "DataLoader workers of the joint stage (default 0)"),
     "n_eval": (int, "clips generated and scored per mode (default 32)"),
     "sample_steps": (int, "sampler steps per clip (default 25)"),

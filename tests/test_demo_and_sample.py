@@ -5,6 +5,7 @@ import re
 
 import numpy as np
 import pytest
+import torch
 
 from seedkit import media
 from seedkit.cli import main
@@ -169,6 +170,24 @@ def test_demo_precision_and_workers_reach_the_joint_fit(tmp_path, monkeypatch):
     (config, overrides), = calls
     assert config == "joint_bounce.yaml"
     assert {"--trainer.precision=bf16-mixed", "--data.num_workers=3", "--trainer.max_steps=5"} <= set(overrides)
+    for faster, expected in ((False, None), (True, "--trainer.precision=bf16-mixed")):  # precision "auto"
+        calls.clear()
+        monkeypatch.setattr(demo, "bf16_is_faster", lambda: faster)
+        demo.train_pipeline(DemoConfig(out=str(tmp_path), joint_steps=5))
+        given = [o for o in calls[0][1] if o.startswith("--trainer.precision")]
+        assert given == ([expected] if expected else []), (faster, given)  # None: the YAML's own precision
     calls.clear()
-    demo.train_pipeline(DemoConfig(out=str(tmp_path), joint_steps=5))
-    assert not any(o.startswith("--trainer.precision") for o in calls[0][1])  # the YAML's own precision
+    demo.train_pipeline(DemoConfig(out=str(tmp_path), joint_steps=5, precision="32-true"))
+    assert "--trainer.precision=32-true" in calls[0][1]  # an explicit value wins over the machine
+
+
+def test_bf16_is_faster_on_a_cpu_only_with_amx(monkeypatch):
+    from seedkit import demo
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    for amx in (False, True):
+        monkeypatch.setattr(torch.cpu, "_is_amx_tile_supported", lambda: amx)
+        assert demo.bf16_is_faster() is amx
+        assert demo.joint_precision("auto") == ("bf16-mixed" if amx else None)
+    monkeypatch.delattr(torch.cpu, "_is_amx_tile_supported")  # a torch without the probe: stay at 32-bit
+    assert demo.bf16_is_faster() is False
