@@ -31,7 +31,7 @@ class DemoConfig:
     out: str = "outputs/demo"  # everything the demo writes goes here
     video_tokenizer_steps: int = 1600  # at the YAML's batch 2: 96-103 s measured on 2 idle cores (README)
     audio_tokenizer_steps: int = 400  # at the YAML's batch: 96 s measured on 2 idle cores
-    joint_steps: int = 300  # joint model steps, 270-326 s measured (far from in sync yet: see README)
+    joint_steps: int = 300  # joint model steps, 238-326 s measured on 2 cores (far from in sync yet: see README)
     joint_batch_size: int = 24  # clips per joint step (400 x 32 made the demo 18 min on a slow day)
     n_eval: int = 32  # clips generated per mode and scored
     sample_steps: int = 25  # Euler steps per sample
