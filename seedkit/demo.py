@@ -199,22 +199,28 @@ def train_pipeline(cfg: DemoConfig, times: dict[str, float] | None = None) -> Pa
     last = joint_dir / "checkpoints" / "last.ckpt"
     t = time.time()
     done = last.exists() and torch.load(last, map_location="cpu", weights_only=True)["global_step"] >= cfg.joint_steps
-    precision = joint_precision(cfg.precision)
     if not done:
-        print(f"== training the joint model ({cfg.joint_steps} steps, {precision or '32-true'})")
-        _fit("joint_bounce.yaml", [
-            f"--trainer.max_steps={cfg.joint_steps}", f"--trainer.default_root_dir={joint_dir}",
-            f"--trainer.logger.init_args.save_dir={joint_dir}",
-            f"--trainer.callbacks.init_args.dirpath={joint_dir / 'checkpoints'}",
-            f"--model.video_tokenizer={ckpt / 'tokenizer_video_bounce.pt'}",
-            f"--model.audio_tokenizer={ckpt / 'tokenizer_audio_bounce.pt'}",
-            "--trainer.num_sanity_val_steps=0", f"--trainer.val_check_interval={cfg.joint_steps}",  # once, at the end
-            "--trainer.limit_val_batches=1", "--data.num_val=8", f"--data.batch_size={cfg.joint_batch_size}",
-            f"--data.num_workers={cfg.num_workers}", *([f"--trainer.precision={precision}"] if precision else []),
-            *(["--ckpt_path=last"] if last.exists() else [])])
+        print(f"== training the joint model ({cfg.joint_steps} steps, {joint_precision(cfg.precision) or '32-true'})")
+        _fit("joint_bounce.yaml", [*joint_options(cfg, ckpt, joint_dir),
+                                   *(["--ckpt_path=last"] if last.exists() else [])])
     times["joint_s"] = time.time() - t
 
     return last
+
+
+def joint_options(cfg: DemoConfig, tokenizers: Path, joint_dir: Path) -> list[str]:
+    """`seedkit fit` options of the demo's joint stage on joint_bounce.yaml: the tokenizers in folder
+    `tokenizers`, checkpoints and logs under `joint_dir`, the budget and precision of `cfg`."""
+    precision = joint_precision(cfg.precision)
+    return [
+        f"--trainer.max_steps={cfg.joint_steps}", f"--trainer.default_root_dir={joint_dir}",
+        f"--trainer.logger.init_args.save_dir={joint_dir}",
+        f"--trainer.callbacks.init_args.dirpath={joint_dir / 'checkpoints'}",
+        f"--model.video_tokenizer={tokenizers / 'tokenizer_video_bounce.pt'}",
+        f"--model.audio_tokenizer={tokenizers / 'tokenizer_audio_bounce.pt'}",
+        "--trainer.num_sanity_val_steps=0", f"--trainer.val_check_interval={cfg.joint_steps}",  # once, at the end
+        "--trainer.limit_val_batches=1", "--data.num_val=8", f"--data.batch_size={cfg.joint_batch_size}",
+        f"--data.num_workers={cfg.num_workers}", *([f"--trainer.precision={precision}"] if precision else [])]
 
 
 def run_demo(cfg: DemoConfig = DemoConfig()) -> dict:

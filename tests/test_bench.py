@@ -142,3 +142,21 @@ def test_bench_latent_cache_quick_times_both_variants(tmp_path):
     media, latents = (r["step_s"] for r in result["rows"])
     assert result["speedup"] == pytest.approx(media / min(media, latents))
     assert json.loads((tmp_path / "l.json").read_text())["benchmark"] == "latent_cache"
+
+
+def test_demo_joint_variant_trains_the_demo_stage_with_the_options_given_and_scores_it(tmp_path, capsys):
+    from seedkit.demo import DemoConfig, train_pipeline
+    from seedkit.lit import load_joint
+
+    demo = tmp_path / "demo"
+    train_pipeline(DemoConfig.tiny(str(demo)))  # tokenizers (and a tiny joint model, unused here)
+    variant = load("demo_joint_variant")
+    out = tmp_path / "variant"
+    m = variant.main(["--demo", str(demo), "--out", str(out), "--steps", "2", "--batch-size", "2",
+                      "--n-eval", "4", "--sample-steps", "2", "--", "--model.lr=0.002"])
+    assert json.loads((out / "metrics.json").read_text())["fit_options"] == ["--model.lr=0.002"]
+    jm = load_joint(str(out / "checkpoints" / "last.ckpt"))
+    assert jm.hparams.lr == 0.002  # the option after -- reached the fit
+    assert m["joint"]["n_clips"] == 4 and "seams joint" in capsys.readouterr().out
+    with pytest.raises(SystemExit, match="tokenizer_video_bounce.pt"):
+        variant.main(["--demo", str(tmp_path / "nowhere"), "--out", str(out)])

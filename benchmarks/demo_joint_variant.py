@@ -1,0 +1,63 @@
+"""The demo's joint stage with other settings, scored like the demo: how README's variant rows are made.
+
+    .venv/bin/python benchmarks/demo_joint_variant.py --demo outputs/demo --out outputs/variants/lr2e-3 \\
+        -- --model.lr=2e-3
+    .venv/bin/python benchmarks/demo_joint_variant.py --demo outputs/demo --out outputs/variants/indep \\
+        -- "--model.flow={p_bridge_off: 0.1, timestep_mode: independent}"
+
+Trains joint_bounce.yaml exactly as `seedkit demo` does (its `joint_options`: the steps, batch and
+precision of DemoConfig or of the options here) on the tokenizers of a finished demo (`--demo`), with
+the `seedkit fit` options after `--` added last, so they win. Validation generates no clips
+(`--model.val_samples=0`), which leaves training as it is: the demo validates once, after the last
+step. Then `evaluate_demo` scores the final checkpoint on the demo's 32 held-out clips and writes
+`metrics.json` under `--out`; the printed line holds the README's columns. Two variants side by side
+on a 2-core machine: prefix each with `OMP_NUM_THREADS=1`.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from pathlib import Path
+
+from seedkit.demo import DemoConfig, _fit, evaluate_demo, joint_options
+
+
+def main(argv: list[str] | None = None) -> dict:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--demo", required=True, help="a finished `seedkit demo` folder (its checkpoints/ tokenizers)")
+    p.add_argument("--out", required=True, help="folder of this variant (joint run, samples, metrics.json)")
+    p.add_argument("--steps", type=int, default=DemoConfig.joint_steps, help="joint steps (default: the demo's)")
+    p.add_argument("--batch-size", type=int, default=DemoConfig.joint_batch_size, help="default: the demo's")
+    p.add_argument("--precision", default=DemoConfig.precision, help="default: the demo's (auto)")
+    p.add_argument("--n-eval", type=int, default=DemoConfig.n_eval, help="clips scored per mode (default 32)")
+    p.add_argument("--sample-steps", type=int, default=DemoConfig.sample_steps, help="default: the demo's")
+    p.add_argument("fit_options", nargs="*", help="more `seedkit fit` options, after --")
+    args = p.parse_args(argv)
+
+    tokenizers = Path(args.demo) / "checkpoints"
+    for kind in ("video", "audio"):
+        if not (tokenizers / f"tokenizer_{kind}_bounce.pt").exists():
+            raise SystemExit(f"--demo {args.demo}: no {tokenizers / f'tokenizer_{kind}_bounce.pt'} (run `seedkit demo` first)")
+    out = Path(args.out)
+    cfg = DemoConfig(out=str(out), joint_steps=args.steps, joint_batch_size=args.batch_size, precision=args.precision,
+                     n_eval=args.n_eval, sample_steps=args.sample_steps)
+    t = time.time()
+    _fit("joint_bounce.yaml", [*joint_options(cfg, tokenizers, out), "--model.val_samples=0", *args.fit_options])
+    fit_s = time.time() - t
+    t = time.time()
+    m = evaluate_demo(out / "checkpoints" / "last.ckpt", out, cfg)
+    m["times_s"] = {"fit": fit_s, "sample_and_score": time.time() - t}
+    m["fit_options"] = args.fit_options
+    (out / "metrics.json").write_text(json.dumps(m, indent=2))
+    j = m["joint"]
+    print(f"{out.name}: fit {fit_s:.0f} s; joint F1 {j['event_f1']:.3f} (pooled {j['event_f1_pooled']:.3f}; "
+          f"{j['n_impacts']} impacts, {j['n_matched_events']} matched), sequential {m['sequential']['event_f1']:.3f}, "
+          f"a2v vs given audio {m['a2v_vs_given_audio']['event_f1']:.3f}, "
+          f"v2a vs given video {m['v2a_vs_given_video']['event_f1']:.3f}, "
+          f"seams joint {m['video_seams']['joint']['ratio']:.2f}")
+    return m
+
+
+if __name__ == "__main__":
+    main()
