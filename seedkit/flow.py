@@ -49,6 +49,8 @@ class FlowConfig:
     p_bridge_off: float = 0.0  # P(a whole batch runs without the bridge): for modality guidance
     weight_video: float = 1.0  # weight of the video MSE in the total loss
     weight_audio: float = 1.0  # weight of the audio MSE in the total loss
+    video_noise_corr: float = 0.0  # correlation rho of the video noise between consecutive latent
+    #   frames (0: i.i.d. noise; PYoCo's progressive noise prior); the sampler draws the same prior
 
     def __post_init__(self):
         if self.timestep_sampling not in TIMESTEP_SAMPLINGS:
@@ -67,6 +69,9 @@ class FlowConfig:
                              "(a sample never has both modalities clean)")
         if self.logit_std <= 0:
             raise ValueError(f"FlowConfig.logit_std={self.logit_std}: expected > 0")
+        if not 0.0 <= self.video_noise_corr < 1.0:
+            raise ValueError(f"FlowConfig.video_noise_corr={self.video_noise_corr}: expected a "
+                             "correlation in [0, 1)")
 
 
 @dataclass
@@ -110,6 +115,19 @@ def randn_like(x: Tensor, generator: torch.Generator | None = None) -> Tensor:
         return torch.randn(x.shape, device=x.device, dtype=x.dtype)
     eps = torch.randn(x.shape, generator=generator, device=generator.device, dtype=torch.float32)
     return eps.to(device=x.device, dtype=x.dtype)
+
+
+def correlate_frames(eps: Tensor, rho: float) -> Tensor:
+    """Progressive noise along the latent-frame axis (PYoCo): eps [B, T', ...] i.i.d. N(0, 1) ->
+    e_0 = eps_0, e_i = rho e_{i-1} + sqrt(1 - rho^2) eps_i. Every entry is still N(0, 1), and two
+    latent frames k apart correlate by rho^k, so the noise that lays out one latent frame lays out
+    the next one almost alike. rho = 0 returns `eps` itself."""
+    if rho == 0.0:
+        return eps
+    frames = [eps[:, 0]]
+    for i in range(1, eps.shape[1]):
+        frames.append(rho * frames[-1] + (1.0 - rho * rho) ** 0.5 * eps[:, i])
+    return torch.stack(frames, dim=1)
 
 
 def _rand(n: int, generator: torch.Generator | None, device) -> Tensor:
@@ -186,7 +204,7 @@ class RectifiedFlow:
         clean_video = (u >= c.p_clean_audio) & (u < c.p_clean_audio + c.p_clean_video)
         text_dropped = _rand(B, generator, device) < c.p_drop_text
         bridge = bool(_rand(1, generator, "cpu").item() >= c.p_bridge_off)
-        eps_v = randn_like(video_latents, generator)
+        eps_v = correlate_frames(randn_like(video_latents, generator), c.video_noise_corr)
         eps_a = randn_like(audio_latents, generator)
 
         t_video = torch.where(clean_video, torch.zeros_like(ts.video), ts.video)

@@ -182,7 +182,7 @@ class JointAV(L.LightningModule):
         shapes = {"video": (b, c.video_frames, c.video_channels, c.video_height, c.video_width),
                   "audio": (b, c.audio_length, c.audio_channels)}
         res = sample(self.ema, mode, text_ids, text_mask, shapes, given_video=given_v,
-                     given_audio=given_a, config=cfg)
+                     given_audio=given_a, config=cfg, video_noise_corr=self.flow.config.video_noise_corr)
         return self.decode(res.video, res.audio)
 
     def _log_samples(self, batch: dict) -> None:

@@ -31,6 +31,8 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor
 
+from .flow import correlate_frames
+
 MODES = ("joint", "a2v", "v2a", "unconditional")
 METHODS = ("euler", "heun")
 
@@ -239,7 +241,8 @@ def _check_given(name: str, given: Tensor | None, shape: Sequence[int], mode: st
 def sample(model, mode: str, text_ids: Tensor | None, text_mask: Tensor | None,
            shapes: LatentShapes | Mapping, given_video: Tensor | None = None,
            given_audio: Tensor | None = None, config: SamplerConfig | None = None,
-           callback: Callable[[SamplerStep], None] | None = None) -> SampleResult:
+           callback: Callable[[SamplerStep], None] | None = None,
+           video_noise_corr: float = 0.0) -> SampleResult:
     """Generate latents with `model` (signature in seedkit.flow) in one of `MODES`.
 
     text_ids [B, L] long and text_mask [B, L] bool (None: no text, i.e. the null token);
@@ -247,7 +250,9 @@ def sample(model, mode: str, text_ids: Tensor | None, text_mask: Tensor | None,
     given_audio [B, A', C_a] for `a2v`, given_video
     [B, T', C, H', W'] for `v2a`. The initial noise comes from `config.seed` on a CPU generator,
     video first then audio (both are always drawn, so one seed gives the same video noise in every
-    mode). `callback(SamplerStep)` is called after every step.
+    mode). `video_noise_corr` is the noise prior the model was trained with
+    (`FlowConfig.video_noise_corr`: rho between consecutive latent frames, 0 for i.i.d. noise).
+    `callback(SamplerStep)` is called after every step.
     """
     config = config or SamplerConfig()
     if isinstance(shapes, Mapping):
@@ -274,7 +279,7 @@ def sample(model, mode: str, text_ids: Tensor | None, text_mask: Tensor | None,
     text_ids, text_mask = text_ids.to(device), text_mask.to(device)
 
     generator = torch.Generator().manual_seed(config.seed) if config.seed is not None else None
-    noise_video = torch.randn(shapes.video, generator=generator).to(device)
+    noise_video = correlate_frames(torch.randn(shapes.video, generator=generator), video_noise_corr).to(device)
     noise_audio = torch.randn(shapes.audio, generator=generator).to(device)
     video_given, audio_given = mode == "v2a", mode == "a2v"
     x_video = given_video.to(device, torch.float32) if video_given else noise_video

@@ -203,3 +203,39 @@ def test_noise_ignores_memory_layout():
             g = torch.Generator().manual_seed(gen) if gen is not None else None
             draws.append(randn_like(x, g))
         torch.testing.assert_close(draws[0], draws[1], atol=0, rtol=0)
+
+
+def test_correlated_video_noise_keeps_unit_marginals_and_links_consecutive_latent_frames():
+    """PYoCo's progressive prior: every entry still N(0, 1); frames k apart correlate by rho^k."""
+    from seedkit.flow import correlate_frames
+
+    eps = torch.randn(4000, 4, 2, 3, generator=torch.Generator().manual_seed(0))
+    assert correlate_frames(eps, 0.0) is eps
+    e = correlate_frames(eps, 0.8)
+    assert e.shape == eps.shape and torch.equal(e[:, 0], eps[:, 0])
+    flat = e.transpose(0, 1).reshape(4, -1)  # [T', samples]
+    corr = torch.corrcoef(flat)
+    assert torch.allclose(flat.std(dim=1), torch.ones(4), atol=0.02)
+    for k in (1, 2, 3):
+        assert abs(corr[0, k].item() - 0.8**k) < 0.02, (k, corr[0, k])
+    with pytest.raises(ValueError, match="video_noise_corr"):
+        FlowConfig(video_noise_corr=1.0)
+
+
+def test_training_noise_follows_the_configured_video_prior():
+    """The noise the loss mixes into the video correlates between consecutive latent frames by rho."""
+    video, audio, ids, mask = _batch()
+    seen = {}
+
+    class Probe(nn.Module):
+        def forward(self, xv, xa, tv, ta, text_ids, text_mask, bridge=True):
+            seen["xv"], seen["tv"] = xv, tv
+            return SimpleNamespace(video=torch.zeros_like(xv), audio=torch.zeros_like(xa))
+
+    for rho in (0.0, 0.9):
+        flow = RectifiedFlow(FlowConfig(video_noise_corr=rho, p_clean_video=0.0, p_clean_audio=0.0))
+        flow.loss(Probe(), video, audio, ids, mask, generator=torch.Generator().manual_seed(3))
+        t = seen["tv"].reshape(-1, 1, 1, 1, 1)
+        eps = (seen["xv"] - (1 - t) * video) / t  # the noise the loss used, [B, 2, C, H', W']
+        r = torch.corrcoef(eps.transpose(0, 1).reshape(2, -1))[0, 1].item()
+        assert abs(r - rho) < 0.1, (rho, r)

@@ -24,3 +24,19 @@ def test_validation_samples_log_the_sync_score_of_their_world(tiny_tokenizer_pat
     # (the event offset is logged only when some event matched)
     assert {k for k in logged if k.startswith("val/sample_")} - {"val/sample_event_offset_ms"} == expected
     assert all(v == v for v in logged.values())  # finite numbers, no NaN
+
+
+def test_generation_draws_the_noise_prior_the_model_was_trained_with(tiny_tokenizer_paths, monkeypatch):
+    """A checkpoint trained with correlated video noise (`flow.video_noise_corr`) samples from it too."""
+    import seedkit.lit as lit
+
+    seen = []
+    real_sample = lit.sample
+    monkeypatch.setattr(lit, "sample", lambda *a, **kw: seen.append(kw["video_noise_corr"]) or real_sample(*a, **kw))
+    for rho in (0.0, 0.8):
+        jm = JointAV(*tiny_tokenizer_paths, ["red", "ball"], clip="bounce", sampler={"steps": 1},
+                     flow={"video_noise_corr": rho},
+                     model={"video_dim": 32, "video_depth": 1, "video_heads": 2, "audio_dim": 32,
+                            "audio_depth": 1, "audio_heads": 2, "text_dim": 16})
+        jm.generate("joint", torch.tensor([[2, 3]]), torch.ones(1, 2, dtype=torch.bool))
+    assert seen == [0.0, 0.8]

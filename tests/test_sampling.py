@@ -259,3 +259,17 @@ def test_user_errors_name_the_problem():
         SamplerConfig(method="rk4")
     with pytest.raises(ValueError, match="given_video has shape"):
         sample(TinyJointModel(), "v2a", ids, mask, SHAPES, given_video=torch.zeros(3, 2, 2, 2))
+
+
+def test_sampling_starts_from_the_models_video_noise_prior():
+    """`video_noise_corr` draws the initial video noise as training did (frames correlated by rho),
+    from the same seed; the audio noise and rho = 0 are unchanged."""
+    from seedkit.flow import correlate_frames
+
+    shapes = LatentShapes(video=(2, 4, 2, 2, 2), audio=(2, 4, 3))
+    ids, mask = _text(B=2)
+    cfg = SamplerConfig(steps=1, seed=5, keep_trajectory=True)
+    plain = sample(TinyJointModel(), "joint", ids, mask, shapes, config=cfg)
+    corr = sample(TinyJointModel(), "joint", ids, mask, shapes, config=cfg, video_noise_corr=0.7)
+    torch.testing.assert_close(corr.trajectory_video[0], correlate_frames(plain.trajectory_video[0], 0.7))
+    assert torch.equal(corr.trajectory_audio[0], plain.trajectory_audio[0])
