@@ -3,11 +3,12 @@
     .venv/bin/python benchmarks/demo_joint_variant.py --demo outputs/demo --out outputs/variants/lr2e-3 \\
         -- --model.lr=2e-3
     .venv/bin/python benchmarks/demo_joint_variant.py --demo outputs/demo --out outputs/variants/indep \\
-        -- "--model.flow={p_bridge_off: 0.1, timestep_mode: independent}"
+        -- "--model.flow={p_bridge_off: 0.1, video_noise_corr: 0.9, timestep_mode: independent}"
 
 Trains joint_bounce.yaml exactly as `seedkit demo` does (its `joint_options`: the steps, batch and
 precision of DemoConfig or of the options here) on the tokenizers of a finished demo (`--demo`), with
-the `seedkit fit` options after `--` added last, so they win. Validation generates no clips
+the `seedkit fit` options after `--` added last, so they win (a `--model.flow` dict replaces the
+config's whole dict: repeat its `p_bridge_off` and `video_noise_corr`). Validation generates no clips
 (`--model.val_samples=0`), which leaves training as it is: the demo validates once, after the last
 step. Then `evaluate_demo` scores the final checkpoint on the demo's 32 held-out clips and writes
 `metrics.json` under `--out`; the printed line holds the README's columns. Two variants side by side
