@@ -29,8 +29,9 @@ test: venv browser
 	SEEDKIT_FAST=1 TMPDIR=$$tmp $(PY) -m pytest -q tests && TMPDIR=$$tmp $(MAKE) notebooks; \
 	rc=$$?; rm -rf "$$tmp"; exit $$rc
 
-# Per-cell limit 240 s (a fast-mode cell needs seconds): nbclient waits out the whole limit after the
-# joint step scrubber of notebook 06 (cell 33), although its kernel is idle after 0.3 s; it then passes.
+# Per-cell limit 240 s (a fast-mode cell needs seconds to half a minute). nbclient used to sleep out
+# that whole limit after notebook 06's step scrubber (a missed wake-up, jupyter/nbclient#312): the
+# root conftest.py polls the kernel's replies in half-second slices instead (06: 283-321 s -> 44-49 s).
 # Fast-mode notebooks train into tempfile folders: TMPDIR points them at a folder removed afterwards.
 notebooks: venv
 	@tmp=$$(mktemp -d -t seedkit-notebooks.XXXXXX); \
