@@ -1,4 +1,5 @@
-"""The demo's joint stage with other settings, scored like the demo: how README's variant rows are made.
+"""The demo's joint stage with other settings, scored like the demo (the variant rows of
+docs/joint_bounce.md).
 
     .venv/bin/python benchmarks/demo_joint_variant.py --demo outputs/demo --out outputs/variants/lr2e-3 \\
         -- --model.lr=2e-3
@@ -11,7 +12,7 @@ the `seedkit fit` options after `--` added last, so they win (a `--model.flow` d
 config's whole dict: repeat its `p_bridge_off` and `video_noise_corr`). Validation generates no clips
 (`--model.val_samples=0`), which leaves training as it is: the demo validates once, after the last
 step. Then `evaluate_demo` scores the final checkpoint on the demo's 32 held-out clips and writes
-`metrics.json` under `--out`; the printed line holds the README's columns. Two variants side by side
+`metrics.json` under `--out`; the printed line holds those tables' columns. Two variants side by side
 on a 2-core machine: prefix each with `OMP_NUM_THREADS=1`.
 """
 from __future__ import annotations

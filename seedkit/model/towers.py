@@ -102,7 +102,7 @@ class GridConv(nn.Module):
     Attention starts out spread evenly over all tokens and needs many steps to learn that a
     token's neighbours in space and time matter most; the convolution has that locality from the
     first step, and with a full k x k x k kernel per channel it can follow motion along a diagonal
-    of space-time (a factorised space-then-time kernel cannot). On bounce (README "Joint model")
+    of space-time (a factorised space-then-time kernel cannot). On bounce (docs/joint_bounce.md)
     it lowers the held-out video loss by 13-17 % at the same step and the latent-frame seam ratio
     from 3.13 to 2.63 at 300 steps. With the written-out backward of `DepthwiseConv3dFunction` it
     costs 1-4 % more time per training step on a CPU, where nn.Conv3d's own backward cost 23 %
