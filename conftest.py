@@ -4,7 +4,7 @@ nbclient (nbmake, and `tests/test_exercises.py`) waits for a cell's execute_repl
 `await socket.poll(timeout)` on the shell channel while a second task reads IOPub on the same
 event loop. Now and then that poll misses the wake-up of a reply that has arrived and sleeps out
 the whole cell limit (jupyter/nbclient#312): notebook 06 then sat idle for 240 s after its step
-scrubber (cell 33) in two of three runs, and passed. Polling in slices of at most half a second,
+scrubber (cell 33) in four of five runs, and passed. Polling in slices of at most half a second,
 each followed by a non-blocking check (a plain zmq poll, which does not depend on the missed
 wake-up), takes the reply within half a second of its arrival; the overall timeout is kept.
 """

@@ -31,7 +31,8 @@ class DemoConfig:
     out: str = "outputs/demo"  # everything the demo writes goes here
     video_tokenizer_steps: int = 1600  # at the YAML's batch 2: 96-103 s measured on 2 idle cores (README)
     audio_tokenizer_steps: int = 400  # at the YAML's batch: 96 s measured on 2 idle cores
-    joint_steps: int = 300  # joint model steps, 238-326 s measured on 2 cores (far from in sync yet: docs/joint_bounce.md)
+    # joint model steps, 238-459 s measured on 2 cores (far from in sync yet: docs/joint_bounce.md)
+    joint_steps: int = 300
     joint_batch_size: int = 24  # clips per joint step (400 x 32 made the demo 18 min on a slow day)
     n_eval: int = 32  # clips generated per mode and scored
     sample_steps: int = 25  # Euler steps per sample
@@ -42,12 +43,13 @@ class DemoConfig:
     seed: int = 0  # sampling seed
     # train the two tokenizers at the same time, in two processes with half the threads each: a
     # tokenizer step gains only x1.5-1.7 from a second thread and its data are drawn on one, so on
-    # 2 cores the pair took 201 s instead of 157 + 153 s one after the other (2-core AMD EPYC, docs/joint_bounce.md)
+    # 2 cores the pair took 201 s instead of 157 + 153 s one after the other (2-core AMD EPYC;
+    # docs/joint_bounce.md)
     parallel_tokenizers: bool = True
     # Lightning precision of the joint model. "auto": bf16-mixed where it is faster, on a GPU or a CPU
     # with bf16 matrix units (AMX): 282 s instead of 318 s for the 300 steps on a 2-core Xeon, val/loss
-    # 0.3833 vs 0.3829 (docs/joint_bounce.md); else joint_bounce.yaml's 32-bit, as None does (on a CPU without AMX
-    # bf16 is slower). Any other value ("32-true", "bf16-mixed", ...) is passed to Lightning as it is.
+    # 0.3833 vs 0.3829 (docs/joint_bounce.md); else joint_bounce.yaml's 32-bit, as None does (on a
+    # CPU without AMX bf16 is slower). Any other value ("32-true", "bf16-mixed", ...) is passed to Lightning as it is.
     precision: str | None = "auto"
     num_workers: int = 0  # DataLoader workers of the joint stage (0: on 2 cores the model's threads fill them)
 
