@@ -34,6 +34,19 @@ def ema_decay_at(step: int, decay: float) -> float:
     return min(decay, (1 + step) / (10 + step))
 
 
+def lr_factor(step: int, warmup_steps: int, decay_steps: int = 0, max_steps: int = -1) -> float:
+    """Learning rate over the peak after `step` optimizer steps: warm-up, constant, cool-down.
+
+    Linear warm-up over `warmup_steps`; then constant; with `decay_steps` > 0, a linear decay to 0
+    over the last `decay_steps` of `max_steps` (warm-up / stable / decay): a constant-rate run can
+    be resumed from any checkpoint with a larger `max_steps` and a cool-down at its end.
+    """
+    f = min(1.0, (step + 1) / max(1, warmup_steps))
+    if decay_steps > 0:
+        f = min(f, max(0.0, (max_steps - step) / decay_steps))
+    return f
+
+
 @torch.no_grad()
 def ema_update(ema: torch.nn.Module, model: torch.nn.Module, decay: float) -> None:
     """ema <- decay * ema + (1 - decay) * model, parameter by parameter, in place."""
@@ -54,6 +67,7 @@ class JointAV(L.LightningModule):
         lr: float = 3e-4,  # AdamW peak learning rate
         weight_decay: float = 0.01,  # AdamW weight decay
         warmup_steps: int = 200,  # linear learning-rate warm-up
+        decay_steps: int = 0,  # linear decay to 0 over the last decay_steps of max_steps (0: none)
         ema_decay: float = 0.999,  # EMA of the weights used for sampling
         val_samples: int = 4,  # clips generated at each validation
         compile: bool = False,  # torch.compile the model: fused kernels, the first steps pay the build
@@ -145,8 +159,13 @@ class JointAV(L.LightningModule):
         opt = torch.optim.AdamW([{"params": decay, "weight_decay": self.hparams.weight_decay},
                                  {"params": no_decay, "weight_decay": 0.0}], lr=self.hparams.lr,
                                 betas=(0.9, 0.99))
-        warm = max(1, self.hparams.warmup_steps)
-        sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: min(1.0, (s + 1) / warm))
+        warm, decay = self.hparams.warmup_steps, self.hparams.decay_steps
+        max_steps = self.trainer.max_steps if self._trainer is not None else -1
+        if decay > 0 and max_steps <= 0:
+            raise ValueError(f"JointAV(decay_steps={decay}) decays towards trainer.max_steps; "
+                             f"set --trainer.max_steps (got {max_steps})")
+        sched = torch.optim.lr_scheduler.LambdaLR(
+            opt, lambda s: lr_factor(s, warm, decay, max_steps))
         return {"optimizer": opt, "lr_scheduler": {"scheduler": sched, "interval": "step"}}
 
     # -- validation ---------------------------------------------------------------------------

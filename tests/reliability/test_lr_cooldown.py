@@ -1,0 +1,40 @@
+"""The joint model's learning-rate schedule: warm-up, constant, and an optional linear cool-down
+(`--model.decay_steps`) that a constant-rate run can take on when it is resumed with more steps."""
+import pytest
+import torch
+from runs import fit_in_process, tiny_joint_args
+
+from seedkit.lit import lr_factor
+
+
+def test_lr_factor_warms_up_holds_and_cools_down():
+    assert [lr_factor(s, 4) for s in range(6)] == [0.25, 0.5, 0.75, 1.0, 1.0, 1.0]
+    # the last 4 of 10 steps fall linearly to 0
+    assert [lr_factor(s, 2, decay_steps=4, max_steps=10) for s in range(11)] == \
+        [0.5, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 0.75, 0.5, 0.25, 0.0]
+    # a cool-down longer than the run starts below the peak; warm-up still caps it
+    assert lr_factor(0, 1, decay_steps=20, max_steps=10) == 0.5
+    assert lr_factor(0, 4, decay_steps=20, max_steps=10) == 0.25
+
+
+def lr_at(root, step: int) -> float:
+    (path,) = (root / "checkpoints").glob(f"*-step={step}.ckpt")
+    ckpt = torch.load(path, map_location="cpu", weights_only=True)
+    assert ckpt["global_step"] == step
+    return ckpt["optimizer_states"][0]["param_groups"][0]["lr"]
+
+
+def test_a_constant_run_resumed_with_a_cooldown_decays_to_zero(tiny_tokenizers, tmp_path):
+    root = tmp_path / "run"
+    args = tiny_joint_args(tiny_tokenizers, root, max_steps=4, every=2) + [
+        "--trainer.callbacks.init_args.save_top_k=-1", "--model.lr=0.001"]
+    fit_in_process(args)
+    assert lr_at(root, 4) == pytest.approx(1e-3)  # warm-up of 2 steps done, constant since
+    fit_in_process([*args, "--trainer.max_steps=8", "--model.decay_steps=4", "--ckpt_path=last"])
+    assert [lr_at(root, s) for s in (6, 8)] == pytest.approx([5e-4, 0.0])
+
+
+def test_a_cooldown_without_max_steps_is_refused(tiny_tokenizers, tmp_path):
+    args = tiny_joint_args(tiny_tokenizers, tmp_path / "run", max_steps=-1, every=2)
+    with pytest.raises(ValueError, match="decay_steps=4.*--trainer.max_steps"):
+        fit_in_process([*args, "--trainer.max_epochs=1", "--model.decay_steps=4"])
