@@ -27,8 +27,10 @@ def test_demo_writes_metrics_samples_and_a_contact_sheet(demo_out):
         m = metrics[arm]
         if m["n_onsets"] + m["n_impacts"]:
             assert m["event_f1_pooled"] == pytest.approx(2 * m["n_matched_events"] / (m["n_onsets"] + m["n_impacts"]))
-    real = metrics["real"]  # every real bounce clip has impacts and their sounds
+        assert 0 <= m["n_impacts_mid_air"] <= m["n_impacts"]
+    real = metrics["real"]  # every real bounce clip has impacts and their sounds, at the walls
     assert real["n_clips_without_events"] == 0 and real["n_impacts"] > 0
+    assert real["n_impacts_mid_air"] <= 0.2 * real["n_impacts"]
     assert metrics["sampler"]["modality_scale"] == DemoConfig.modality_scale
     assert set(metrics["video_seams"]) == {"real", "joint", "a2v"}
     assert 0.8 < metrics["video_seams"]["real"]["ratio"] < 1.25  # real clips have no seams

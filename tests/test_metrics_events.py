@@ -1,8 +1,8 @@
 import numpy as np
 import pytest
 
-from seedkit.metrics.events import (bounce_sync_report, detect_audio_onsets, detect_video_impacts,
-                                    event_sync_score, match_events, shift_audio)
+from seedkit.metrics.events import (bounce_sync_report, detect_audio_onsets, detect_video_impact_events,
+                                    detect_video_impacts, event_sync_score, match_events, shift_audio)
 
 SR = 16000
 
@@ -19,10 +19,10 @@ def knocks(times_s, duration_s=2.0, sr=SR):
     return y[None].astype(np.float32)
 
 
-def square_bouncing(turn_frame: float, T=24, size=32, speed_px=1.5, half=3.0):
-    """A grey square moving right at speed_px / frame that reverses at turn_frame: [T, H, W, 3]."""
+def square_bouncing(turn_frame: float, T=24, size=32, speed_px=1.5, half=3.0, x0=6.0):
+    """A red square starting at x0 and moving right at speed_px / frame that reverses at turn_frame
+    (in mid-air by default): [T, H, W, 3]."""
     t = np.arange(T)
-    x0 = 6.0
     x_turn = x0 + speed_px * turn_frame
     cx = np.where(t <= turn_frame, x0 + speed_px * t, x_turn - speed_px * (t - turn_frame))
     px = np.arange(size) + 0.5
@@ -72,6 +72,27 @@ def test_square_reversal_time_recovered_below_one_frame(turn):
     got = detect_video_impacts(square_bouncing(turn), fps=16)
     assert len(got) == 1
     assert got[0] * 16 == pytest.approx(turn, abs=0.15)
+
+
+def test_impacts_at_a_wall_are_told_from_turns_in_mid_air():
+    turn, speed, half = 9.0, 1.5, 3.0
+    (mid,) = detect_video_impact_events(square_bouncing(turn), fps=16)  # turns at x = 19.5 of 32
+    # the same motion shifted right, so the square's edge touches the right edge of the frame as it turns
+    (wall,) = detect_video_impact_events(square_bouncing(turn, x0=32 - half - speed * turn), fps=16)
+    assert (mid.axis, mid.at_wall, wall.axis, wall.at_wall) == ("x", False, "x", True)
+    assert mid.time_s * 16 == pytest.approx(turn, abs=0.15) and wall.time_s * 16 == pytest.approx(turn, abs=0.15)
+
+
+def test_real_bounce_impacts_happen_at_walls():
+    from seedkit.data.bounce import BounceGenerator
+
+    gen = BounceGenerator()
+    events = [e for i in range(8) for e in detect_video_impact_events(gen.scene(i).frames, 16)]
+    assert len(events) > 10 and sum(e.at_wall for e in events) >= 0.9 * len(events)
+    for i in range(3):  # the plain detector finds the same impacts
+        frames = gen.scene(i).frames
+        np.testing.assert_array_equal(detect_video_impacts(frames, 16),
+                                      [e.time_s for e in detect_video_impact_events(frames, 16)])
 
 
 def test_constant_or_empty_video_has_no_impacts():
