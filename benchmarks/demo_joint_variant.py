@@ -54,7 +54,8 @@ def main(argv: list[str] | None = None) -> dict:
     (out / "metrics.json").write_text(json.dumps(m, indent=2))
     j = m["joint"]
     print(f"{out.name}: fit {fit_s:.0f} s; joint F1 {j['event_f1']:.3f} (pooled {j['event_f1_pooled']:.3f}; "
-          f"{j['n_impacts']} impacts, {j['n_impacts_mid_air']} in mid-air, {j['n_matched_events']} matched), sequential {m['sequential']['event_f1']:.3f}, "
+          f"{j['n_impacts']} impacts, {j['n_impacts_mid_air']} in mid-air, {j['n_matched_events']} matched), "
+          f"sequential {m['sequential']['event_f1']:.3f}, "
           f"a2v vs given audio {m['a2v_vs_given_audio']['event_f1']:.3f}, "
           f"v2a vs given video {m['v2a_vs_given_video']['event_f1']:.3f}, "
           f"seams joint {m['video_seams']['joint']['ratio']:.2f}")

@@ -87,12 +87,18 @@ def test_real_bounce_impacts_happen_at_walls():
     from seedkit.data.bounce import BounceGenerator
 
     gen = BounceGenerator()
-    events = [e for i in range(8) for e in detect_video_impact_events(gen.scene(i).frames, 16)]
-    assert len(events) > 10 and sum(e.at_wall for e in events) >= 0.9 * len(events)
-    for i in range(3):  # the plain detector finds the same impacts
-        frames = gen.scene(i).frames
-        np.testing.assert_array_equal(detect_video_impacts(frames, 16),
-                                      [e.time_s for e in detect_video_impact_events(frames, 16)])
+    found, axes_agree, matched = 0, 0, 0
+    for i in range(8):
+        scene = gen.scene(i)
+        events = detect_video_impact_events(scene.frames, 16)
+        found += len(events)
+        assert sum(e.at_wall for e in events) >= len(events) - 1
+        for e in events:  # the axis is the true wall's: left / right walls are x, top / floor y
+            true = [t for t in scene.events if abs(t.time_s - e.time_s) <= 1 / 16]
+            if true:
+                matched += 1
+                axes_agree += e.axis == ("x" if true[0].wall in ("left", "right") else "y")
+    assert found > 10 and matched >= 0.8 * found and axes_agree >= 0.85 * matched  # 35, 34, 31 (corners: two walls)
 
 
 def test_constant_or_empty_video_has_no_impacts():
