@@ -98,7 +98,7 @@ def test_real_bounce_impacts_happen_at_walls():
             if true:
                 matched += 1
                 axes_agree += e.axis == ("x" if true[0].wall in ("left", "right") else "y")
-    assert found > 10 and matched >= 0.8 * found and axes_agree >= 0.85 * matched  # 35, 34, 31 (corners: two walls)
+    assert found > 10 and matched >= 0.8 * found and axes_agree >= 0.85 * matched  # measured: 35, 34, 31
 
 
 def test_constant_or_empty_video_has_no_impacts():
