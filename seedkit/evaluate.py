@@ -26,7 +26,8 @@ Per-clip metrics (`seedkit.metrics`; which ones depends on the data):
 Set-level: FD-kitvideo / FD-kitaudio (`frechet.py`) of generated vs real, with the split-half floor,
 when the tokenizers are known (from --ckpt, or --video-tokenizer / --audio-tokenizer); on bounce,
 the latent-frame seam ratio (`seams.py`) of the generated and the real videos when the video
-tokenizer folds frames together (1 = coherent like real clips; well above 1 = jumps at the seams).
+tokenizer folds frames together (1 = coherent like real clips; well above 1 = jumps at the seams),
+and the detected impacts that are turns in mid-air, away from every wall (`events.py`).
 
 Summary per arm and metric: mean with a bootstrap 95% CI (resampling clips), and the AUC of each
 score for real vs every other arm (how well the metric tells them apart; 0.5 = not at all).
@@ -313,6 +314,21 @@ def seam_block(video_tok, gen_frames: list, real_frames: list, cfg: EvalConfig) 
             "real": seam_report(real_frames, per_latent).as_dict()}
 
 
+def mid_air_block(gen_frames: list, real_frames: list, fps: float, cfg: EvalConfig) -> dict | None:
+    """Impacts detected in the generated and the real bounce videos, and how many of them are turns
+    in mid-air (`detect_video_impact_events`: no bounce makes one), or None in v2a mode."""
+    from .metrics.events import detect_video_impact_events
+
+    if cfg.mode == "v2a":
+        return None  # the videos are the real ones
+
+    def count(clips) -> dict:
+        events = [e for f in clips for e in detect_video_impact_events(f, fps)]
+        return {"n_impacts": len(events), "n_mid_air": sum(not e.at_wall for e in events), "n_clips": len(clips)}
+
+    return {"generated": count(gen_frames), "real": count(real_frames)}
+
+
 def plot_summary(per_arm: dict[str, list[dict]], path: Path) -> None:
     from .viz import use_headless_backend
 
@@ -440,6 +456,7 @@ def run_evaluation(cfg: EvalConfig) -> dict:
         cfg.notes.append("FD-kitvideo/FD-kitaudio skipped: no tokenizers (give --ckpt or --video-tokenizer/--audio-tokenizer)")
     if dataset == "bounce":
         result["video_seams"] = seam_block(video_tok, gen[0], frames, cfg)
+        result["impacts_mid_air"] = mid_air_block(gen[0], frames, spec.fps, cfg)
     result["notes"] = cfg.notes
     result["seconds"] = {"clips": round(t_gen, 1), "total": round(time.time() - t0, 1)}
     (out / "metrics.json").write_text(json.dumps(result, indent=1))
@@ -465,4 +482,9 @@ def format_table(result: dict) -> str:
     if seams:
         ratio = {k: "n/a" if seams[k]["ratio"] is None else f"{seams[k]['ratio']:.2f}" for k in ("generated", "real")}
         lines.append(f"latent-frame seam ratio: generated {ratio['generated']}, real {ratio['real']} (1 = no seams)")
+    mid = result.get("impacts_mid_air")
+    if mid:
+        g, r = mid["generated"], mid["real"]
+        lines.append(f"impacts in mid-air (no bounce makes one): generated {g['n_mid_air']} of {g['n_impacts']}, "
+                     f"real {r['n_mid_air']} of {r['n_impacts']}")
     return "\n".join(lines)

@@ -48,6 +48,10 @@ def test_evaluate_writes_every_arm_metric_and_plot(tiny_ckpt, tmp_path, capsys):
     seams = res["video_seams"]  # the tokenizer folds 4 frames per latent frame: seams are measured
     assert seams["frames_per_latent"] == 4 and seams["generated"]["n_clips"] == seams["real"]["n_clips"] == 4
     assert 0.5 < seams["real"]["ratio"] < 2.0  # real clips change as much at seams as inside
+    mid = res["impacts_mid_air"]  # real bounces happen at walls; an untrained model's turns can be anywhere
+    assert mid["generated"]["n_clips"] == mid["real"]["n_clips"] == 4
+    assert mid["real"]["n_impacts"] > 0 and mid["real"]["n_mid_air"] <= 0.2 * mid["real"]["n_impacts"]
+    assert 0 <= mid["generated"]["n_mid_air"] <= mid["generated"]["n_impacts"]
     lines = (out / "per_clip.jsonl").read_text().splitlines()
     assert len(lines) == 5 * 4
     assert (out / "metrics.png").stat().st_size > 10_000
@@ -88,8 +92,10 @@ def test_evaluate_reads_a_folder_of_mp4s(tmp_path):
     res = json.loads((out / "metrics.json").read_text())
     assert res["n_clips"]["generated"] == 3
     assert any("FD-kitvideo" in n for n in res["notes"])  # no tokenizers given: said, not silent
-    # these "generated" clips are real bounce scenes: in sync, like the real arm
+    # these "generated" clips are real bounce scenes: in sync, like the real arm, and bouncing at walls
     assert res["metrics"]["event_f1"]["generated"]["mean"] > 0.5
+    mid = res["impacts_mid_air"]["generated"]
+    assert mid["n_impacts"] > 0 and mid["n_mid_air"] <= 0.2 * mid["n_impacts"]
 
 
 @pytest.mark.parametrize("args, message", [
