@@ -282,8 +282,11 @@ def evaluate_demo(ckpt: Path, out: Path, cfg: DemoConfig) -> dict:
     scfg = SamplerConfig(**{**vars(jm.sampler_config), "steps": cfg.sample_steps, "seed": cfg.seed,
                             "modality_scale": cfg.modality_scale})
 
-    def score(frames_list, audio_list) -> dict:
-        impacts = [detect_video_impact_events(f, spec.fps) for f in frames_list]
+    def impacts_of(frames_list) -> list:
+        return [detect_video_impact_events(f, spec.fps) for f in frames_list]
+
+    def score(frames_list, audio_list, impacts: list) -> dict:
+        """Event sync of clips whose visual impacts (`impacts_of(frames_list)`) are already found."""
         s = [event_sync_score(f, a, spec.fps, spec.sample_rate, impacts_s=[e.time_s for e in i])
              for f, a, i in zip(frames_list, audio_list, impacts)]
         matched = sum(x.n_matched for x in s)
@@ -304,7 +307,9 @@ def evaluate_demo(ckpt: Path, out: Path, cfg: DemoConfig) -> dict:
     real_audio = [a.numpy() for a in batch["audio"]]
     shift = int(0.25 * spec.sample_rate)
     shifted = [np.roll(a, shift, axis=-1) for a in real_audio]
-    result = {"real": score(real_frames, real_audio), "real_audio_shifted_250ms": score(real_frames, shifted)}
+    real_impacts = impacts_of(real_frames)
+    result = {"real": score(real_frames, real_audio, real_impacts),
+              "real_audio_shifted_250ms": score(real_frames, shifted, real_impacts)}
     # how much more the pictures change at latent-frame seams than inside (1 = coherent, as real clips)
     per_latent = jm.video_tok.config.time_down  # frames per latent frame (1: pixel tokens, no seams)
 
@@ -323,18 +328,19 @@ def evaluate_demo(ckpt: Path, out: Path, cfg: DemoConfig) -> dict:
         v, a = jm.generate(mode, n=cfg.n_eval, config=scfg, **kw)
         frames = [video_to_frames(x).numpy() for x in v]
         audio = [x.numpy() for x in a]
-        result[mode] = score(frames, audio)
+        impacts = impacts_of(frames)
+        result[mode] = score(frames, audio, impacts)
         if mode != "v2a":  # v2a keeps the real video
             result["video_seams"][mode] = seams(frames)
         if mode == "a2v":  # does the generated video follow the given audio?
-            result["a2v_vs_given_audio"] = score(frames, real_audio)
+            result["a2v_vs_given_audio"] = score(frames, real_audio, impacts)
         if mode == "v2a":  # does the generated audio follow the given video?
-            result["v2a_vs_given_video"] = score(real_frames, audio)
+            result["v2a_vs_given_video"] = score(real_frames, audio, real_impacts)
         if mode == "joint":  # the sequential pipeline (experiments.generate_sequential) on these
             # same videos, so they are not generated twice: their soundtrack made by v2a
             _, a_seq = jm.generate("v2a", n=cfg.n_eval, config=scfg, text_ids=batch["text_ids"],
                                    text_mask=batch["text_mask"], video=v)
-            result["sequential"] = score(frames, [x.numpy() for x in a_seq])
+            result["sequential"] = score(frames, [x.numpy() for x in a_seq], impacts)
         for i in range(4):
             media.write(out / "samples" / f"{mode}_{i}.mp4", frames[i], audio[i], spec.fps, spec.sample_rate)
         sheet.append({"frames": frames[0], "waveform": audio[0], "caption": f"{mode}: {batch['caption'][0]}",

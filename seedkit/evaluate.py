@@ -199,6 +199,15 @@ class ClipScorer:
     def __init__(self, dataset: str, spec, syncnet=None):
         self.dataset, self.spec, self.syncnet = dataset, spec, syncnet
         self._video_peaks: dict = {}
+        self._impacts: dict = {}
+
+    def impacts(self, frames: np.ndarray, video_id) -> list:
+        """The clip's visual impacts (`detect_video_impact_events`, bounce), cached by video id."""
+        if video_id not in self._impacts:
+            from .metrics.events import detect_video_impact_events
+
+            self._impacts[video_id] = detect_video_impact_events(frames, self.spec.fps)
+        return self._impacts[video_id]
 
     def __call__(self, frames: np.ndarray, waveform: np.ndarray, video_id) -> dict[str, float]:
         from .metrics.av_align import audio_peaks, flow_trajectory, peak_iou, video_peaks
@@ -214,7 +223,8 @@ class ClipScorer:
         if self.dataset == "bounce":
             from .metrics.events import event_sync_score
 
-            out["event_f1"] = event_sync_score(frames, waveform, fps, sr).f1
+            impacts_s = [e.time_s for e in self.impacts(frames, video_id)]
+            out["event_f1"] = event_sync_score(frames, waveform, fps, sr, impacts_s=impacts_s).f1
         if self.dataset == "grid":
             from .metrics.mouth import estimate_mouth_offset
 
@@ -314,19 +324,18 @@ def seam_block(video_tok, gen_frames: list, real_frames: list, cfg: EvalConfig) 
             "real": seam_report(real_frames, per_latent).as_dict()}
 
 
-def mid_air_block(gen_frames: list, real_frames: list, fps: float, cfg: EvalConfig) -> dict | None:
-    """Impacts detected in the generated and the real bounce videos, and how many of them are turns
-    in mid-air (`detect_video_impact_events`: no bounce makes one), or None in v2a mode."""
-    from .metrics.events import detect_video_impact_events
-
+def mid_air_block(scorer: ClipScorer, arms: dict[str, Arm], cfg: EvalConfig) -> dict | None:
+    """Impacts detected in the generated and the real bounce videos (the scorer's, already found for
+    the event F1), and how many are turns in mid-air (no bounce makes one), or None in v2a mode."""
     if cfg.mode == "v2a":
         return None  # the videos are the real ones
 
-    def count(clips) -> dict:
-        events = [e for f in clips for e in detect_video_impact_events(f, fps)]
-        return {"n_impacts": len(events), "n_mid_air": sum(not e.at_wall for e in events), "n_clips": len(clips)}
+    def count(arm: Arm) -> dict:
+        events = [e for f, vid in zip(arm.frames, arm.video_ids) for e in scorer.impacts(f, vid)]
+        return {"n_impacts": len(events), "n_mid_air": sum(not e.at_wall for e in events),
+                "n_clips": len(arm.frames)}
 
-    return {"generated": count(gen_frames), "real": count(real_frames)}
+    return {"generated": count(arms["generated"]), "real": count(arms["real"])}
 
 
 def plot_summary(per_arm: dict[str, list[dict]], path: Path) -> None:
@@ -456,7 +465,7 @@ def run_evaluation(cfg: EvalConfig) -> dict:
         cfg.notes.append("FD-kitvideo/FD-kitaudio skipped: no tokenizers (give --ckpt or --video-tokenizer/--audio-tokenizer)")
     if dataset == "bounce":
         result["video_seams"] = seam_block(video_tok, gen[0], frames, cfg)
-        result["impacts_mid_air"] = mid_air_block(gen[0], frames, spec.fps, cfg)
+        result["impacts_mid_air"] = mid_air_block(scorer, arms, cfg)
     result["notes"] = cfg.notes
     result["seconds"] = {"clips": round(t_gen, 1), "total": round(time.time() - t0, 1)}
     (out / "metrics.json").write_text(json.dumps(result, indent=1))

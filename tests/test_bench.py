@@ -160,3 +160,10 @@ def test_demo_joint_variant_trains_the_demo_stage_with_the_options_given_and_sco
     assert m["joint"]["n_clips"] == 4 and "seams joint" in capsys.readouterr().out
     with pytest.raises(SystemExit, match="tokenizer_video_bounce.pt"):
         variant.main(["--demo", str(tmp_path / "nowhere"), "--out", str(out)])
+    # the mid-air table of docs/joint_bounce.md, on this checkpoint
+    load("impacts_mid_air_bounce").main(["--ckpt", str(out / "checkpoints" / "last.ckpt"), "--n", "4"])
+    lines = capsys.readouterr().out.splitlines()
+    assert [line.split(":")[0] for line in lines] == [
+        "real", "real through the video tokenizer", "joint", "sequential (v2a on the joint videos)"]
+    real = lines[0].split()  # "real: N impacts, W at a wall, M in mid-air ..."
+    assert int(real[1]) > 0 and int(real[3]) + int(real[7]) == int(real[1])
