@@ -114,11 +114,42 @@ def guidance_overrides(args) -> dict[str, float]:
     return given
 
 
-def cmd_sample(args) -> int:
+def _read_audio_clip(path: str, spec):
+    """Any audio (or video with sound) file -> waveform [1, N] of the model's clip: resampled to its
+    rate, mono, cut or padded to its length (with a message)."""
     import torch
 
     from . import media
-    from .data.clip import frames_to_video, video_to_frames
+
+    clip = media.read_audio(path, sample_rate=spec.sample_rate, mono=True)
+    given = media.probe(path).get("audio") or {}
+    if given.get("sample_rate") != spec.sample_rate or given.get("channels") != 1:
+        print(f"note: {path} is {given.get('sample_rate')} Hz, {given.get('channels')} channel(s); "
+              f"resampled to {spec.sample_rate} Hz mono")
+    return _fit_length(torch.from_numpy(clip.waveform), spec.num_samples, path, "s", spec.sample_rate)
+
+
+def _read_video_clip(path: str, spec):
+    """Any video file -> video [T, 3, H, W] in [-1, 1] of the model's clip: resized, resampled to its
+    frame rate, cut or padded to its length (with a message)."""
+    import torch
+
+    from . import media
+    from .data.clip import frames_to_video
+
+    clip = media.read(path, audio=False, require_audio=False, size=(spec.size, spec.size))
+    if abs(clip.fps - spec.fps) > 0.01:
+        idx = torch.arange(0, clip.num_frames, clip.fps / spec.fps).long()
+        print(f"note: {path} is {clip.fps:g} fps; resampled to {spec.fps:g} fps")
+        clip.frames = clip.frames[idx.numpy()]
+    frames = _fit_length(torch.from_numpy(clip.frames), spec.num_frames, path, "frames", spec.fps)
+    return frames_to_video(frames)
+
+
+def cmd_sample(args) -> int:
+
+    from . import media
+    from .data.clip import video_to_frames
     from .lit import load_joint
     from .sampling import SamplerConfig
 
@@ -141,34 +172,32 @@ def cmd_sample(args) -> int:
     if args.mode == "a2v":
         if not args.audio:
             raise UserError("--mode a2v needs --audio FILE (any audio or video file with sound)")
-        clip = media.read_audio(args.audio, sample_rate=spec.sample_rate, mono=True)
-        given = media.probe(args.audio).get("audio") or {}
-        if given.get("sample_rate") != spec.sample_rate or given.get("channels") != 1:
-            print(f"note: {args.audio} is {given.get('sample_rate')} Hz, {given.get('channels')} channel(s); "
-                  f"resampled to {spec.sample_rate} Hz mono")
-        wav = _fit_length(torch.from_numpy(clip.waveform), spec.num_samples, args.audio, "s",
-                          spec.sample_rate)
-        audio = wav[None].expand(args.n, -1, -1)
+        audio = _read_audio_clip(args.audio, spec)[None].expand(args.n, -1, -1)
     if args.mode == "v2a":
         if not args.video:
             raise UserError("--mode v2a needs --video FILE (any video file)")
-        clip = media.read(args.video, audio=False, require_audio=False, size=(spec.size, spec.size))
-        if abs(clip.fps - spec.fps) > 0.01:
-            idx = torch.arange(0, clip.num_frames, clip.fps / spec.fps).long()
-            print(f"note: {args.video} is {clip.fps:g} fps; resampled to {spec.fps:g} fps")
-            clip.frames = clip.frames[idx.numpy()]
-        frames = _fit_length(torch.from_numpy(clip.frames), spec.num_frames, args.video, "frames", spec.fps)
-        video = frames_to_video(frames)[None].expand(args.n, -1, -1, -1, -1)
+        video = _read_video_clip(args.video, spec)[None].expand(args.n, -1, -1, -1, -1)
+    init = {}
+    if args.start_t is not None and not 0 < args.start_t <= 1:
+        raise UserError(f"--start-t must lie in (0, 1] (1: from pure noise), got {args.start_t}")
+    if (args.init is None) != (args.start_t is None or args.start_t == 1):
+        raise UserError("--init CLIP and --start-t T < 1 go together: the clip noised to T is where sampling starts")
+    if args.init:
+        if args.mode != "v2a":  # the streams this mode generates start from the clip's
+            init["init_video"] = _read_video_clip(args.init, spec)[None].expand(args.n, -1, -1, -1, -1)
+        if args.mode != "a2v":
+            init["init_audio"] = _read_audio_clip(args.init, spec)[None].expand(args.n, -1, -1)
     cfg = SamplerConfig(**{**vars(jm.sampler_config), **guidance_overrides(args), "steps": args.steps,
-                           "seed": args.seed})
+                           "seed": args.seed, "start_t": args.start_t or 1.0})
     out_v, out_a = jm.generate(args.mode, text_ids, text_mask, video=video, audio=audio, n=args.n,
-                               config=cfg)
+                               config=cfg, **init)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     for i in range(args.n):
         media.write(out / f"{args.mode}_{i:03d}.mp4", video_to_frames(out_v[i]).numpy(),
                     out_a[i].numpy(), spec.fps, spec.sample_rate)
-    print(f"wrote {args.n} {args.mode} clips to {out}")
+    start = f", from {args.init} noised to t {args.start_t:g}" if args.init else ""
+    print(f"wrote {args.n} {args.mode} clips to {out}{start}")
     return 0
 
 
@@ -387,6 +416,9 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--text", default=None, help="caption, e.g. 'red ball' (joint mode)")
     sp.add_argument("--audio", default=None, help="audio file for a2v (resampled, cut/padded)")
     sp.add_argument("--video", default=None, help="video file for v2a (resized, cut/padded)")
+    sp.add_argument("--init", default=None, help="clip with sound to start from, noised to --start-t (SDEdit)")
+    sp.add_argument("--start-t", type=float, default=None,
+                    help="noise level in (0, 1) the --init clip is noised to: lower keeps more of it")
     sp.add_argument("--n", type=int, default=4, help="clips to generate (default 4)")
     sp.add_argument("--steps", type=int, default=25, help="sampler steps (default 25)")
     sp.add_argument("--seed", type=int, default=0, help="sampling seed (default 0)")

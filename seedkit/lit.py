@@ -179,21 +179,18 @@ class JointAV(L.LightningModule):
 
     @torch.no_grad()
     def generate(self, mode: str = "joint", text_ids=None, text_mask=None, video=None, audio=None,
-                 n: int | None = None, config: SamplerConfig | None = None):
+                 n: int | None = None, config: SamplerConfig | None = None, init_video=None, init_audio=None):
         """Generate clips with the EMA model. Returns (video [B, T, 3, H, W], audio [B, 1, N]).
 
         mode: joint (text -> both) | a2v (given audio [B, 1, N]) | v2a (given video) | unconditional.
+        init_video [B, T, 3, H, W] / init_audio [B, 1, N]: the clips a partial run starts from
+        (`config.start_t` < 1, SDEdit), one for each generated stream.
         """
         cfg = config or self.sampler_config
-        given_v = given_a = None
-        if video is not None or audio is not None:
-            zv, za = self.encode(video if video is not None else torch.zeros(
-                audio.shape[0], self.spec.num_frames, 3, self.spec.size, self.spec.size, device=self.device),
-                audio if audio is not None else torch.zeros(video.shape[0], 1, self.spec.num_samples,
-                                                            device=self.device))
-            given_v = zv if video is not None else None
-            given_a = za if audio is not None else None
-        b = n or (text_ids.shape[0] if text_ids is not None else (video if video is not None else audio).shape[0])
+        given_v, given_a = self._latents(video, audio)
+        init_v, init_a = self._latents(init_video, init_audio)
+        clips = [x for x in (video, audio, init_video, init_audio) if x is not None]
+        b = n or (text_ids.shape[0] if text_ids is not None else clips[0].shape[0])
         if text_ids is None:
             text_ids = torch.zeros(b, 1, dtype=torch.long, device=self.device)
             text_mask = torch.zeros(b, 1, dtype=torch.bool, device=self.device)
@@ -201,8 +198,19 @@ class JointAV(L.LightningModule):
         shapes = {"video": (b, c.video_frames, c.video_channels, c.video_height, c.video_width),
                   "audio": (b, c.audio_length, c.audio_channels)}
         res = sample(self.ema, mode, text_ids, text_mask, shapes, given_video=given_v,
-                     given_audio=given_a, config=cfg, video_noise_corr=self.flow.config.video_noise_corr)
+                     given_audio=given_a, config=cfg, video_noise_corr=self.flow.config.video_noise_corr,
+                     init_video=init_v, init_audio=init_a)
         return self.decode(res.video, res.audio)
+
+    def _latents(self, video, audio) -> tuple[torch.Tensor | None, torch.Tensor | None]:
+        """The latents of whichever of video [B, T, 3, H, W] / audio [B, 1, N] is given (None: none)."""
+        if video is None and audio is None:
+            return None, None
+        b = (video if video is not None else audio).shape[0]
+        zv, za = self.encode(video if video is not None else torch.zeros(
+            b, self.spec.num_frames, 3, self.spec.size, self.spec.size, device=self.device),
+            audio if audio is not None else torch.zeros(b, 1, self.spec.num_samples, device=self.device))
+        return (zv if video is not None else None), (za if audio is not None else None)
 
     def _log_samples(self, batch: dict) -> None:
         k = min(self.hparams.val_samples, batch["text_ids"].shape[0])

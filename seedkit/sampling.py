@@ -2,6 +2,8 @@
 
 Timesteps: N + 1 points t_i = 1 - i / N, then shifted, t' = s t / (1 + (s - 1) t): s > 1 spends
 more of the steps near the noise end, where the large-scale structure is decided (SD3, LTX-2).
+A partial run (`start_t` t0 < 1, SDEdit) starts from given clips noised to t0 and spaces its N
+steps over [0, t0] as a full run spaces its steps there: the clips' layout stays, the rest is redrawn.
 
 Steps (one subclass each, overriding `step`):
     Euler:  x_{i+1} = x_i + (t_{i+1} - t_i) v(x_i, t_i)                                 (1st order)
@@ -50,6 +52,9 @@ class SamplerConfig:
     text_scale_audio: float = 1.0  # text CFG scale for audio (1: no text guidance)
     modality_scale: float = 1.0  # modality guidance scale (1: off; > 1 pushes towards in-sync)
     seed: int | None = 0  # seed of the initial noise (None: torch's global generator)
+    start_t: float = 1.0  # where the generated streams start: 1 = pure noise; t0 < 1 = the clips
+    #   given as `init_video` / `init_audio` noised to t0 (SDEdit): their layout survives, the rest
+    #   is drawn again in `steps` steps from t0 to 0
     keep_trajectory: bool = False  # keep x_t of every step (on CPU) for a step scrubber
 
     def __post_init__(self):
@@ -59,6 +64,8 @@ class SamplerConfig:
             raise ValueError(f"SamplerConfig.steps={self.steps}: expected >= 1")
         if self.shift <= 0:
             raise ValueError(f"SamplerConfig.shift={self.shift}: expected > 0")
+        if not 0.0 < self.start_t <= 1.0:
+            raise ValueError(f"SamplerConfig.start_t={self.start_t}: expected a noise level in (0, 1]")
 
 
 @dataclass
@@ -102,9 +109,21 @@ def shift_timesteps(t: Tensor, shift: float) -> Tensor:
     return shift * t / (1 + (shift - 1) * t)
 
 
-def timestep_schedule(steps: int, shift: float = 1.0) -> Tensor:
-    """[steps + 1] float64 timesteps from exactly 1 to exactly 0, shifted."""
-    return shift_timesteps(torch.linspace(1.0, 0.0, steps + 1, dtype=torch.float64), shift)
+def unshift_timesteps(t: Tensor, shift: float) -> Tensor:
+    """The inverse of `shift_timesteps`: t = t' / (s - (s - 1) t')."""
+    return t / (shift - (shift - 1) * t)
+
+
+def timestep_schedule(steps: int, shift: float = 1.0, start: float = 1.0) -> Tensor:
+    """[steps + 1] float64 timesteps from exactly `start` to exactly 0, shifted.
+
+    The points are equally spaced before the shift, from the unshifted `start` to 0, so a partial
+    run (start < 1, SDEdit) takes all its `steps` inside [0, start] and spaces them as a full run
+    spaces its steps there."""
+    u0 = float(unshift_timesteps(torch.tensor(start, dtype=torch.float64), shift))
+    t = shift_timesteps(torch.linspace(u0, 0.0, steps + 1, dtype=torch.float64), shift)
+    t[0] = start  # exact, whatever the rounding of the shift and its inverse
+    return t
 
 
 class Sampler:
@@ -114,7 +133,7 @@ class Sampler:
         self.config = config or SamplerConfig()
 
     def timesteps(self) -> Tensor:
-        return timestep_schedule(self.config.steps, self.config.shift)
+        return timestep_schedule(self.config.steps, self.config.shift, self.config.start_t)
 
     def step(self, velocity: Velocity, x: tuple[Tensor, ...], t: float,
              t_next: float) -> tuple[Tensor, ...]:
@@ -242,7 +261,8 @@ def sample(model, mode: str, text_ids: Tensor | None, text_mask: Tensor | None,
            shapes: LatentShapes | Mapping, given_video: Tensor | None = None,
            given_audio: Tensor | None = None, config: SamplerConfig | None = None,
            callback: Callable[[SamplerStep], None] | None = None,
-           video_noise_corr: float = 0.0) -> SampleResult:
+           video_noise_corr: float = 0.0, init_video: Tensor | None = None,
+           init_audio: Tensor | None = None) -> SampleResult:
     """Generate latents with `model` (signature in seedkit.flow) in one of `MODES`.
 
     text_ids [B, L] long and text_mask [B, L] bool (None: no text, i.e. the null token);
@@ -252,7 +272,9 @@ def sample(model, mode: str, text_ids: Tensor | None, text_mask: Tensor | None,
     video first then audio (both are always drawn, so one seed gives the same video noise in every
     mode). `video_noise_corr` is the noise prior the model was trained with
     (`FlowConfig.video_noise_corr`: rho between consecutive latent frames, 0 for i.i.d. noise).
-    `callback(SamplerStep)` is called after every step.
+    `callback(SamplerStep)` is called after every step. With `config.start_t` t0 < 1 every
+    generated stream starts from its clip, init_video [B, T', C, H', W'] / init_audio [B, A', C_a],
+    noised to t0 with the same noise a full run starts from: x_t0 = (1 - t0) init + t0 noise.
     """
     config = config or SamplerConfig()
     if isinstance(shapes, Mapping):
@@ -282,8 +304,28 @@ def sample(model, mode: str, text_ids: Tensor | None, text_mask: Tensor | None,
     noise_video = correlate_frames(torch.randn(shapes.video, generator=generator), video_noise_corr).to(device)
     noise_audio = torch.randn(shapes.audio, generator=generator).to(device)
     video_given, audio_given = mode == "v2a", mode == "a2v"
-    x_video = given_video.to(device, torch.float32) if video_given else noise_video
-    x_audio = given_audio.to(device, torch.float32) if audio_given else noise_audio
+    t0 = config.start_t
+    for name, init, shape, given in (("init_video", init_video, shapes.video, video_given),
+                                     ("init_audio", init_audio, shapes.audio, audio_given)):
+        if t0 < 1.0 and not given:
+            if init is None:
+                raise ValueError(f"SamplerConfig.start_t={t0} starts from clips noised to that t: pass {name}, "
+                                 f"the latents {tuple(shape)} of the {name[5:]} to start from")
+            if tuple(init.shape) != tuple(shape):
+                raise ValueError(f"{name} has shape {tuple(init.shape)} but shapes says {tuple(shape)}")
+        elif init is not None:
+            raise ValueError(f"{name} is only used by a stream generated from SamplerConfig.start_t < 1 "
+                             f"(start_t={t0}, mode {mode!r})")
+
+    def start(given: Tensor | None, init: Tensor | None, noise: Tensor) -> Tensor:
+        if given is not None:  # a conditioning stream: clean, and it stays so
+            return given.to(device, torch.float32)
+        if t0 < 1.0:  # SDEdit: the clip noised to t0
+            return (1 - t0) * init.to(device, torch.float32) + t0 * noise
+        return noise
+
+    x_video = start(given_video if video_given else None, init_video, noise_video)
+    x_audio = start(given_audio if audio_given else None, init_audio, noise_audio)
 
     guidance = Guidance(config.text_scale_video, config.text_scale_audio, config.modality_scale,
                         use_text=bool(text_mask.any()))

@@ -167,3 +167,14 @@ def test_demo_joint_variant_trains_the_demo_stage_with_the_options_given_and_sco
         "real", "real through the video tokenizer", "joint", "sequential (v2a on the joint videos)"]
     real = lines[0].split()  # "real: N impacts, W at a wall, M in mid-air ..."
     assert int(real[1]) > 0 and int(real[3]) + int(real[7]) == int(real[1])
+    # the renoise table: from a tiny t0 the clips come back as they went in; t0 = 1 is a joint run
+    renoise = load("renoise_bounce")
+    rows = renoise.main(["--ckpt", str(out / "checkpoints" / "last.ckpt"), "--n", "4", "--t0", "0.001", "1"])
+    lines = capsys.readouterr().out.splitlines()
+    assert [r["t0"] for r in rows] == [0.001, 1.0] and len(lines) == 1 + 2 + 1 + len(renoise.LOSS_TIMES)
+    apart = float(lines[3].split(", ")[1].split()[0])  # "source clips: latent norm X, Y from the nearest other"
+    assert rows[0]["distance"] < 0.05 * apart  # t0 = 0.001 barely moves the source clips
+    assert rows[1]["distance"] > rows[0]["distance"] and all(0 <= r["f1"] <= 1 for r in rows)
+    with pytest.raises(SystemExit):
+        renoise.main(["--ckpt", str(out / "checkpoints" / "last.ckpt"), "--t0", "0"])
+    assert "--t0 values must lie in (0, 1]" in capsys.readouterr().err

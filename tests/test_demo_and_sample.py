@@ -53,7 +53,7 @@ def test_rerunning_the_demo_skips_finished_stages(demo_out, capsys):
 
 
 @pytest.mark.slow
-def test_sample_in_every_mode_from_the_demo_checkpoint(demo_out, tmp_path):
+def test_sample_in_every_mode_from_the_demo_checkpoint(demo_out, tmp_path, capsys):
     ckpt = demo_out / "joint" / "checkpoints" / "last.ckpt"
     assert main(["sample", "--ckpt", str(ckpt), "--mode", "joint", "--text", "red ball", "--n", "2",
                  "--steps", "2", "--out", str(tmp_path / "j")]) == 0
@@ -68,12 +68,23 @@ def test_sample_in_every_mode_from_the_demo_checkpoint(demo_out, tmp_path):
     assert main(["sample", "--ckpt", str(ckpt), "--mode", "v2a", "--video", str(tmp_path / "j" / "joint_000.mp4"),
                  "--n", "1", "--steps", "2", "--modality-scale", "3", "--out", str(tmp_path / "v")]) == 0
     assert (tmp_path / "a" / "a2v_000.mp4").exists() and (tmp_path / "v" / "v2a_000.mp4").exists()
+    # SDEdit from the joint clip (the numbers: tests/test_sampling.py, tests/test_lit_validation.py)
+    joint = tmp_path / "j" / "joint_000.mp4"
+    capsys.readouterr()
+    assert main(["sample", "--ckpt", str(ckpt), "--mode", "joint", "--text", "red ball", "--init", str(joint),
+                 "--start-t", "0.3", "--n", "1", "--steps", "2", "--out", str(tmp_path / "s")]) == 0
+    assert f"from {joint} noised to t 0.3" in capsys.readouterr().out
+    assert media.read(tmp_path / "s" / "joint_000.mp4").frames.shape == clip.frames.shape
+    assert main(["sample", "--ckpt", str(ckpt), "--mode", "v2a", "--video", str(joint), "--init", str(joint),
+                 "--start-t", "0.5", "--n", "1", "--steps", "2", "--out", str(tmp_path / "s")]) == 0
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("args, message", [
     (["--text", ""], "--text is empty"),
     (["--text", "purple ball"], "'purple' is not in the vocabulary"),
+    (["--text", "red ball", "--start-t", "0.5"], "--init CLIP and --start-t T < 1 go together"),
+    (["--text", "red ball", "--start-t", "0"], "--start-t must lie in (0, 1]"),
 ])
 def test_bad_prompts_are_user_errors(demo_out, tmp_path, capsys, args, message):
     ckpt = demo_out / "joint" / "checkpoints" / "last.ckpt"

@@ -40,3 +40,30 @@ def test_generation_draws_the_noise_prior_the_model_was_trained_with(tiny_tokeni
                             "audio_depth": 1, "audio_heads": 2, "text_dim": 16})
         jm.generate("joint", torch.tensor([[2, 3]]), torch.ones(1, 2, dtype=torch.bool))
     assert seen == [0.0, 0.8]
+
+
+def test_generation_from_start_t_starts_from_the_given_clips_latents(tiny_tokenizer_paths, monkeypatch):
+    """`generate(init_video=, init_audio=)` with `start_t` < 1 hands the clips' latents to the sampler;
+    a2v keeps its given audio and needs only the video to start from."""
+    import seedkit.lit as lit
+    from seedkit.sampling import SamplerConfig
+
+    seen = []
+    real_sample = lit.sample
+    monkeypatch.setattr(lit, "sample", lambda *a, **kw: seen.append(kw) or real_sample(*a, **kw))
+    jm = JointAV(*tiny_tokenizer_paths, ["red", "ball"], clip="bounce", sampler={"steps": 1},
+                 model={"video_dim": 32, "video_depth": 1, "video_heads": 2, "audio_dim": 32,
+                        "audio_depth": 1, "audio_heads": 2, "text_dim": 16})
+    spec = jm.spec
+    video = torch.rand(1, spec.num_frames, 3, spec.size, spec.size) * 2 - 1
+    audio = torch.randn(1, 1, spec.num_samples) * 0.1
+    ids, mask = torch.tensor([[2, 3]]), torch.ones(1, 2, dtype=torch.bool)
+    part = SamplerConfig(steps=2, start_t=0.4)
+    v, a = jm.generate("joint", ids, mask, config=part, init_video=video, init_audio=audio)
+    zv, za = jm.encode(video, audio)
+    assert torch.equal(seen[0]["init_video"], zv) and torch.equal(seen[0]["init_audio"], za)
+    assert v.shape == video.shape and a.shape == audio.shape
+    jm.generate("a2v", ids, mask, audio=audio, config=part, init_video=video)
+    assert torch.equal(seen[1]["given_audio"], za) and seen[1]["init_audio"] is None
+    with pytest.raises(ValueError, match="pass init_audio"):
+        jm.generate("joint", ids, mask, config=part, init_video=video)

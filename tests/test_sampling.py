@@ -273,3 +273,68 @@ def test_sampling_starts_from_the_models_video_noise_prior():
     corr = sample(TinyJointModel(), "joint", ids, mask, shapes, config=cfg, video_noise_corr=0.7)
     torch.testing.assert_close(corr.trajectory_video[0], correlate_frames(plain.trajectory_video[0], 0.7))
     assert torch.equal(corr.trajectory_audio[0], plain.trajectory_audio[0])
+
+
+def test_a_partial_schedule_spaces_its_steps_over_zero_to_start_like_a_full_run():
+    full = timestep_schedule(10, 3.0)
+    assert torch.equal(full, shift_timesteps(torch.linspace(1.0, 0.0, 11, dtype=torch.float64), 3.0))
+    part = timestep_schedule(10, 3.0, start=0.6)
+    assert part[0] == 0.6 and part[-1] == 0.0 and len(part) == 11 and bool((part.diff() < 0).all())
+    torch.testing.assert_close(timestep_schedule(10, 1.0, start=0.6),
+                               torch.linspace(0.6, 0.0, 11, dtype=torch.float64))
+    # equally spaced before the shift: the unshifted partial grid is a linspace from unshift(0.6)
+    u0 = 0.6 / (3.0 - 2.0 * 0.6)
+    torch.testing.assert_close(part, shift_timesteps(torch.linspace(u0, 0.0, 11, dtype=torch.float64), 3.0))
+
+
+def test_sdedit_starts_from_the_clip_noised_to_start_t_and_ends_on_the_exact_flow():
+    """From x_t0 = (1 - t0) init + t0 noise (the full run's noise), the exact Gaussian flow ends at
+    mu + sigma (x_t0 - (1 - t0) mu) / s_t0: the clip's place in the distribution is kept."""
+    mu, sigma, t0 = 1.0, 0.5, 0.4
+    field = GaussianVelocity(mu, sigma)
+    init_v, init_a = torch.randn(SHAPES.video) + 3.0, torch.randn(SHAPES.audio) - 2.0
+    full = sample(field, "unconditional", None, None, SHAPES, config=SamplerConfig(steps=1, keep_trajectory=True))
+    cfg = SamplerConfig(steps=40, method="heun", start_t=t0, keep_trajectory=True)
+    res = sample(field, "unconditional", None, None, SHAPES, config=cfg, init_video=init_v, init_audio=init_a)
+    assert res.timesteps[0] == t0 and res.trajectory_video.shape == (41, *SHAPES.video)
+    torch.testing.assert_close(res.trajectory_video[0], (1 - t0) * init_v + t0 * full.trajectory_video[0])
+    torch.testing.assert_close(res.trajectory_audio[0], (1 - t0) * init_a + t0 * full.trajectory_audio[0])
+    s_t0 = ((1 - t0) ** 2 * sigma**2 + t0**2) ** 0.5
+    for x_t0, out in ((res.trajectory_video[0], res.video), (res.trajectory_audio[0], res.audio)):
+        torch.testing.assert_close(out, mu + sigma * (x_t0 - (1 - t0) * mu) / s_t0, atol=1e-3, rtol=0)
+
+
+def test_sdedit_evaluates_the_model_from_start_t_and_keeps_a_given_stream_clean():
+    seen = []
+
+    class Recorder(TinyJointModel):
+        def forward(self, v, a, t_video, t_audio, *args, **kw):
+            seen.append((t_video[0].item(), t_audio[0].item()))
+            return super().forward(v, a, t_video, t_audio, *args, **kw)
+
+    ids, mask = _text()
+    given = torch.randn(SHAPES.audio)
+    res = sample(Recorder(), "a2v", ids, mask, SHAPES, given_audio=given, init_video=torch.randn(SHAPES.video),
+                 config=SamplerConfig(steps=4, start_t=0.3))
+    assert [round(tv, 6) for tv, _ in seen] == [round(t, 6) for t in timestep_schedule(4, 1.0, 0.3)[:-1].tolist()]
+    assert all(ta == 0 for _, ta in seen) and torch.equal(res.audio, given)
+
+
+def test_sdedit_errors_name_the_missing_or_unused_clip():
+    ids, mask = _text()
+    with pytest.raises(ValueError, match="start_t"):
+        SamplerConfig(start_t=0.0)
+    with pytest.raises(ValueError, match="start_t"):
+        SamplerConfig(start_t=1.5)
+    part = SamplerConfig(steps=2, start_t=0.5)
+    with pytest.raises(ValueError, match="pass init_audio"):
+        sample(TinyJointModel(), "joint", ids, mask, SHAPES, config=part, init_video=torch.zeros(SHAPES.video))
+    with pytest.raises(ValueError, match="init_video has shape"):
+        sample(TinyJointModel(), "joint", ids, mask, SHAPES, config=part, init_video=torch.zeros(2, 2),
+               init_audio=torch.zeros(SHAPES.audio))
+    with pytest.raises(ValueError, match="init_video is only used"):  # v2a keeps the given video
+        sample(TinyJointModel(), "v2a", ids, mask, SHAPES, config=part, given_video=torch.zeros(SHAPES.video),
+               init_audio=torch.zeros(SHAPES.audio), init_video=torch.zeros(SHAPES.video))
+    with pytest.raises(ValueError, match="init_video is only used"):
+        sample(TinyJointModel(), "joint", ids, mask, SHAPES, config=SamplerConfig(steps=2),
+               init_video=torch.zeros(SHAPES.video))

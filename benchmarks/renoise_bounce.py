@@ -1,0 +1,110 @@
+"""Where in the noise range a joint bounce model loses the scene: real clips noised to t0 and drawn
+again from there (SDEdit, `SamplerConfig.start_t`), scored like the demo's joint clips, and the
+held-out flow loss at fixed noise levels (the renoise table of docs/joint_bounce.md).
+
+    .venv/bin/python benchmarks/renoise_bounce.py --ckpt C [--t0 0.5 0.7 0.9 1] [--scenes train]
+
+On the demo's 32 held-out test scenes (`--scenes train`: the first training scenes, the
+memorisation probe of a model trained on a few scenes), with the checkpoint's sampler and the
+demo's steps and seed: both streams of each real clip are noised to t0 with the noise a full run
+starts from, x_t0 = (1 - t0) x + t0 eps, and integrated to 0 in the demo's number of steps. Printed per
+t0: the joint event F1 of the results (their audio onsets against their own visual impacts, as the
+demo scores joint clips), the impacts found and how many of them turn in mid-air, and the distance
+of the results' video latents to the source clips' (t0 = 1, a plain joint run: to the nearest
+of the clips). Then the video and audio flow loss of the EMA model on the same
+clips at fixed t (one noise draw), the loss the training objective averages over t.
+"""
+from __future__ import annotations
+
+import argparse
+from dataclasses import replace
+
+import numpy as np
+import torch
+
+from seedkit.data import AVDataModule, video_to_frames
+from seedkit.demo import DemoConfig, held_out_data_settings
+from seedkit.flow import correlate_frames
+from seedkit.lit import load_joint
+from seedkit.metrics.events import detect_video_impact_events, event_sync_score
+from seedkit.sampling import SamplerConfig, sample
+
+LOSS_TIMES = (0.05, 0.1, 0.2, 0.35, 0.5, 0.7, 0.8, 0.9, 0.95, 0.98)
+
+
+def scenes(jm, n: int, which: str) -> dict:
+    """A batch of n bounce clips: the held-out test scenes, or the first n training scenes."""
+    settings = held_out_data_settings(jm.data_settings)
+    if which == "train":  # the test split starts after train + val: with both empty, at scene 0
+        settings = {**settings, "num_train": 0, "num_val": 0}
+    return next(iter(AVDataModule(**settings, batch_size=n, num_test=n).test_dataloader()))
+
+
+def joint_score(jm, video: torch.Tensor, audio: torch.Tensor) -> dict:
+    """Event sync of generated clips (their onsets vs their own impacts), with the impacts' places."""
+    fps, sr = jm.spec.fps, jm.spec.sample_rate
+    frames = [video_to_frames(v).numpy() for v in video]
+    impacts = [detect_video_impact_events(f, fps) for f in frames]
+    s = [event_sync_score(f, a.numpy(), fps, sr, impacts_s=[e.time_s for e in i])
+         for f, a, i in zip(frames, audio, impacts)]
+    matched = sum(x.n_matched for x in s)
+    off = sum(x.mean_abs_offset_s * x.n_matched for x in s) / matched if matched else float("nan")
+    return {"f1": float(np.mean([x.f1 for x in s])), "offset_ms": 1000 * off,
+            "impacts": sum(map(len, impacts)), "mid_air": sum(not e.at_wall for i in impacts for e in i)}
+
+
+@torch.no_grad()
+def loss_by_t(jm, zv: torch.Tensor, za: torch.Tensor, text_ids, text_mask, seed: int = 0) -> list[tuple]:
+    """(t, video loss, audio loss) of the EMA model at each of LOSS_TIMES, both streams at that t."""
+    g = torch.Generator().manual_seed(seed)
+    eps_v = correlate_frames(torch.randn(zv.shape, generator=g), jm.flow.config.video_noise_corr)
+    eps_a = torch.randn(za.shape, generator=g)
+    rows = []
+    for t in LOSS_TIMES:
+        tt = torch.full((zv.shape[0],), t)
+        out = jm.ema((1 - t) * zv + t * eps_v, (1 - t) * za + t * eps_a, tt, tt, text_ids, text_mask)
+        rows.append((t, (out.video - (eps_v - zv)).pow(2).mean().item(), (out.audio - (eps_a - za)).pow(2).mean().item()))
+    return rows
+
+
+def main(argv: list[str] | None = None) -> list[dict]:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--ckpt", required=True, help="a JointAV checkpoint trained on bounce")
+    ap.add_argument("--n", type=int, default=DemoConfig.n_eval, help="clips (default: the demo's 32)")
+    ap.add_argument("--t0", type=float, nargs="+", default=[0.5, 0.7, 0.8, 0.9, 0.95, 1.0],
+                    help="noise levels to start from, in (0, 1] (1: a plain joint run)")
+    ap.add_argument("--scenes", choices=("test", "train"), default="test",
+                    help="held-out test scenes (default) or the first training scenes")
+    args = ap.parse_args(argv)
+    if any(not 0 < t <= 1 for t in args.t0):
+        ap.error(f"--t0 values must lie in (0, 1], got {args.t0}")
+
+    jm = load_joint(args.ckpt)
+    batch = scenes(jm, args.n, args.scenes)
+    zv, za = jm.encode(batch["video"], batch["audio"])
+    ids, mask = batch["text_ids"], batch["text_mask"]
+    base = SamplerConfig(**{**vars(jm.sampler_config), "steps": DemoConfig.sample_steps, "seed": DemoConfig.seed,
+                            "modality_scale": DemoConfig.modality_scale})
+    print(f"{args.n} {args.scenes} scenes, {base.steps} steps from t0, video text scale {base.text_scale_video}")
+    rows = []
+    for t0 in args.t0:
+        init = {} if t0 == 1.0 else {"init_video": zv, "init_audio": za}
+        res = sample(jm.ema, "joint", ids, mask, {"video": zv.shape, "audio": za.shape}, config=replace(base, start_t=t0),
+                     video_noise_corr=jm.flow.config.video_noise_corr, **init)
+        dist = torch.cdist(res.video.flatten(1), zv.flatten(1))  # [generated, source]
+        d = dist.diagonal() if t0 < 1.0 else dist.min(1).values  # t0 = 1: no source, the nearest clip
+        row = {"t0": t0, "distance": d.mean().item(), **joint_score(jm, *jm.decode(res.video, res.audio))}
+        rows.append(row)
+        print(f"t0 {t0:g}: joint F1 {row['f1']:.3f}, {row['offset_ms']:.1f} ms; {row['impacts']} impacts, "
+              f"{row['mid_air']} in mid-air ({row['mid_air'] / max(1, row['impacts']):.0%}); video latents "
+              f"{row['distance']:.1f} from the {'source clips' if t0 < 1 else 'nearest clip'}",
+              flush=True)
+    apart = torch.cdist(zv.flatten(1), zv.flatten(1)).fill_diagonal_(float("inf")).min(1).values
+    print(f"source clips: latent norm {zv.flatten(1).norm(dim=1).mean():.1f}, {apart.mean():.1f} from the nearest other")
+    for t, lv, la in loss_by_t(jm, zv, za, ids, mask):
+        print(f"flow loss at t {t:g}: video {lv:.4f}, audio {la:.4f}")
+    return rows
+
+
+if __name__ == "__main__":
+    main()
