@@ -18,6 +18,7 @@ import re
 from pathlib import Path
 
 CKPT_KEYWORDS = ("last", "best", "hpc")  # --ckpt_path values Lightning resolves itself
+OPTIMIZER_STATE_KEYS = ("lr", "weight_decay")  # module settings a resumed optimiser/scheduler state overrides
 _NOISE = ("Does not validate against any", "Subtypes:", "Errors:", "Given value type:", "Given value:",
           "Expected a <class 'NoneType'>", "tip:", "Parser key", "Problem with given class_path", "[--",
           "usage:")  # jsonargparse lines that name no problem
@@ -134,6 +135,34 @@ def _make_cli_class():
                                       "weights_only=True only (no pickled code runs)")
                 model = cfg.get("model")
                 check_checkpoint(cfg.get("ckpt_path"), getattr(model, "class_path", None) or "a LightningModule")
+
+        def _parse_ckpt_path(self) -> None:
+            """Lightning 2.6 reads the hyperparameters saved in an explicit `--ckpt_path FILE` into the
+            config over the config file and the command line (those of `--ckpt_path last` it leaves
+            alone), so a run resumed from a file would drop a changed option without a word. seedkit
+            resumes with the settings the config and the command line give, whichever form the path
+            takes (weights, optimiser, EMA and step come from the checkpoint as always; weights that do
+            not fit the configured model fail loudly), and says which settings differ from the file's."""
+            sub = self.config.get("subcommand")
+            cfg = self.config.get(sub) if sub else None
+            path = cfg.get("ckpt_path") if cfg is not None else None
+            model = cfg.get("model") if cfg is not None else None
+            if not path or not Path(path).is_file() or getattr(model, "init_args", None) is None:
+                return
+            import torch
+
+            saved = torch.load(path, map_location="cpu", weights_only=True).get("hyper_parameters") or {}
+            given = model.init_args.as_dict() if hasattr(model.init_args, "as_dict") else dict(model.init_args)
+            differ = sorted(k for k, v in saved.items() if not k.startswith("_") and k in given and given[k] != v)
+            kept = [k for k in differ if k in OPTIMIZER_STATE_KEYS]  # restored with the optimiser's state
+            differ = [k for k in differ if k not in kept]
+            if differ:
+                print(f"note: {path} was trained with " + ", ".join(f"{k}={saved[k]!r}" for k in differ)
+                      + "; this run goes on with " + ", ".join(f"{k}={given[k]!r}" for k in differ)
+                      + " (from the config and the command line)")
+            if kept:
+                print(f"note: {', '.join(kept)} of {path} come back with its optimiser state: "
+                      + ", ".join(f"{k}={saved[k]!r}" for k in kept) + " stay(s), whatever the config says")
 
         def instantiate_classes(self) -> None:
             try:

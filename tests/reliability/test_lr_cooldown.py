@@ -38,3 +38,22 @@ def test_a_cooldown_without_max_steps_is_refused(tiny_tokenizers, tmp_path):
     args = tiny_joint_args(tiny_tokenizers, tmp_path / "run", max_steps=-1, every=2)
     with pytest.raises(ValueError, match="decay_steps=4.*--trainer.max_steps"):
         fit_in_process([*args, "--trainer.max_epochs=1", "--model.decay_steps=4"])
+
+
+def test_a_run_resumed_from_a_checkpoint_file_keeps_the_command_lines_settings(tiny_tokenizers, tmp_path, capsys):
+    """Lightning 2.6 would put the file's saved hyperparameters over the command line (not last's):
+    seedkit resumes from `--ckpt_path FILE` with the settings given, and names what changed."""
+    root = tmp_path / "run"
+    args = tiny_joint_args(tiny_tokenizers, root, max_steps=2, every=2) + ["--trainer.callbacks.init_args.save_top_k=-1"]
+    fit_in_process(args)
+    (first,) = (root / "checkpoints").glob("*-step=2.ckpt")
+    capsys.readouterr()
+    fit_in_process([*args, "--trainer.max_steps=4", "--model.lr=0.002", "--model.flow={logit_mean: 0.5}",
+                    f"--ckpt_path={first}"])
+    note = capsys.readouterr().out
+    assert f"note: {first} was trained with" in note and "'logit_mean': 0.5" in note
+    assert "lr of" in note and "optimiser state: lr=0.001 stay" in note  # the rate lives in that state
+    (resumed,) = (root / "checkpoints").glob("*-step=4.ckpt")
+    hp = torch.load(resumed, map_location="cpu", weights_only=True)["hyper_parameters"]
+    assert hp["lr"] == 0.002 and hp["flow"] == {"logit_mean": 0.5}
+    assert lr_at(root, 4) == pytest.approx(1e-3)
