@@ -147,7 +147,6 @@ def _read_video_clip(path: str, spec):
 
 
 def cmd_sample(args) -> int:
-
     from . import media
     from .data.clip import video_to_frames
     from .lit import load_joint
