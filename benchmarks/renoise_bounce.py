@@ -12,21 +12,22 @@ t0: the joint event F1 of the results (their audio onsets against their own visu
 demo scores joint clips), the impacts found and how many of them turn in mid-air, and the distance
 of the results' video latents to the source clips' (t0 = 1, a plain joint run: to the nearest
 of the clips). Then the video and audio flow loss of the EMA model on the same
-clips at fixed t (one noise draw), the loss the training objective averages over t.
+clips at fixed t (one noise draw), the loss the training objective averages over t, next to the
+video loss of the exact flow of these clips taken as the whole data set (each given its caption):
+the loss of a model that has memorised them, the bar of the memorisation probe.
 """
 from __future__ import annotations
 
 import argparse
 from dataclasses import replace
 
-import numpy as np
 import torch
 
 from seedkit.data import AVDataModule, video_to_frames
-from seedkit.demo import DemoConfig, held_out_data_settings
+from seedkit.demo import DemoConfig, held_out_data_settings, sync_score
 from seedkit.flow import correlate_frames
 from seedkit.lit import load_joint
-from seedkit.metrics.events import detect_video_impact_events, event_sync_score
+from seedkit.metrics.events import detect_video_impact_events
 from seedkit.sampling import SamplerConfig, sample
 
 LOSS_TIMES = (0.05, 0.1, 0.2, 0.35, 0.5, 0.7, 0.8, 0.9, 0.95, 0.98)
@@ -41,29 +42,49 @@ def scenes(jm, n: int, which: str) -> dict:
 
 
 def joint_score(jm, video: torch.Tensor, audio: torch.Tensor) -> dict:
-    """Event sync of generated clips (their onsets vs their own impacts), with the impacts' places."""
-    fps, sr = jm.spec.fps, jm.spec.sample_rate
+    """The demo's event sync of generated clips: their onsets against their own impacts."""
     frames = [video_to_frames(v).numpy() for v in video]
-    impacts = [detect_video_impact_events(f, fps) for f in frames]
-    s = [event_sync_score(f, a.numpy(), fps, sr, impacts_s=[e.time_s for e in i])
-         for f, a, i in zip(frames, audio, impacts)]
-    matched = sum(x.n_matched for x in s)
-    off = sum(x.mean_abs_offset_s * x.n_matched for x in s) / matched if matched else float("nan")
-    return {"f1": float(np.mean([x.f1 for x in s])), "offset_ms": 1000 * off,
-            "impacts": sum(map(len, impacts)), "mid_air": sum(not e.at_wall for i in impacts for e in i)}
+    impacts = [detect_video_impact_events(f, jm.spec.fps) for f in frames]
+    return sync_score(frames, [a.numpy() for a in audio], impacts, jm.spec.fps, jm.spec.sample_rate)
+
+
+def whiten_frames(e: torch.Tensor, rho: float) -> torch.Tensor:
+    """The inverse of `correlate_frames` along dim 1: correlated noise [B, T', ...] -> i.i.d."""
+    if rho == 0.0:
+        return e
+    rest = (e[:, 1:] - rho * e[:, :-1]) / (1.0 - rho * rho) ** 0.5
+    return torch.cat([e[:, :1], rest], dim=1)
+
+
+def exact_video_loss(zv: torch.Tensor, x_t: torch.Tensor, target: torch.Tensor, t: float, rho: float,
+                     same: torch.Tensor) -> float:
+    """Video flow loss of the exact velocity when the data are these clips zv [n, ...], each drawn
+    given its caption (`same` [n, n]: caption i == caption j): v = (x_t - E[x0 | x_t]) / t, with the
+    posterior over the clips of the same caption from the (frame-correlated) Gaussian noise."""
+    n = zv.shape[0]
+    d = (x_t[:, None] - (1 - t) * zv[None]).reshape(n * n, *zv.shape[1:])
+    logp = -whiten_frames(d, rho).reshape(n, n, -1).pow(2).sum(-1) / (2 * t * t)
+    w = torch.softmax(logp.masked_fill(~same, float("-inf")), dim=1)
+    mean_x0 = torch.einsum("ij,jd->id", w.double(), zv.flatten(1).double()).reshape(zv.shape).float()
+    return ((x_t - mean_x0) / t - target).pow(2).mean().item()
 
 
 @torch.no_grad()
-def loss_by_t(jm, zv: torch.Tensor, za: torch.Tensor, text_ids, text_mask, seed: int = 0) -> list[tuple]:
-    """(t, video loss, audio loss) of the EMA model at each of LOSS_TIMES, both streams at that t."""
+def loss_by_t(jm, zv: torch.Tensor, za: torch.Tensor, text_ids, text_mask, same: torch.Tensor,
+              seed: int = 0) -> list[tuple]:
+    """(t, video loss, audio loss, exact video loss of these clips as the data) of the EMA model at
+    each of LOSS_TIMES, both streams at that t."""
+    rho = jm.flow.config.video_noise_corr
     g = torch.Generator().manual_seed(seed)
-    eps_v = correlate_frames(torch.randn(zv.shape, generator=g), jm.flow.config.video_noise_corr)
+    eps_v = correlate_frames(torch.randn(zv.shape, generator=g), rho)
     eps_a = torch.randn(za.shape, generator=g)
     rows = []
     for t in LOSS_TIMES:
         tt = torch.full((zv.shape[0],), t)
-        out = jm.ema((1 - t) * zv + t * eps_v, (1 - t) * za + t * eps_a, tt, tt, text_ids, text_mask)
-        rows.append((t, (out.video - (eps_v - zv)).pow(2).mean().item(), (out.audio - (eps_a - za)).pow(2).mean().item()))
+        x_v, target_v = (1 - t) * zv + t * eps_v, eps_v - zv
+        out = jm.ema(x_v, (1 - t) * za + t * eps_a, tt, tt, text_ids, text_mask)
+        rows.append((t, (out.video - target_v).pow(2).mean().item(), (out.audio - (eps_a - za)).pow(2).mean().item(),
+                     exact_video_loss(zv, x_v, target_v, t, rho, same)))
     return rows
 
 
@@ -95,14 +116,18 @@ def main(argv: list[str] | None = None) -> list[dict]:
         d = dist.diagonal() if t0 < 1.0 else dist.min(1).values  # t0 = 1: no source, the nearest clip
         row = {"t0": t0, "distance": d.mean().item(), **joint_score(jm, *jm.decode(res.video, res.audio))}
         rows.append(row)
-        print(f"t0 {t0:g}: joint F1 {row['f1']:.3f}, {row['offset_ms']:.1f} ms; {row['impacts']} impacts, "
-              f"{row['mid_air']} in mid-air ({row['mid_air'] / max(1, row['impacts']):.0%}); video latents "
+        off = "-" if row["mean_abs_offset_ms"] is None else f"{row['mean_abs_offset_ms']:.1f}"
+        print(f"t0 {t0:g}: joint F1 {row['event_f1']:.3f}, {off} ms; {row['n_impacts']} impacts, "
+              f"{row['n_impacts_mid_air']} in mid-air ({row['n_impacts_mid_air'] / max(1, row['n_impacts']):.0%}); "
+              f"video latents "
               f"{row['distance']:.1f} from the {'source clips' if t0 < 1 else 'nearest clip'}",
               flush=True)
     apart = torch.cdist(zv.flatten(1), zv.flatten(1)).fill_diagonal_(float("inf")).min(1).values
     print(f"source clips: latent norm {zv.flatten(1).norm(dim=1).mean():.1f}, {apart.mean():.1f} from the nearest other")
-    for t, lv, la in loss_by_t(jm, zv, za, ids, mask):
-        print(f"flow loss at t {t:g}: video {lv:.4f}, audio {la:.4f}")
+    same = torch.tensor([[a == b for b in batch["caption"]] for a in batch["caption"]])
+    for t, lv, la, exact in loss_by_t(jm, zv, za, ids, mask, same):
+        print(f"flow loss at t {t:g}: video {lv:.4f}, audio {la:.4f}; video of the exact flow of these "
+              f"{args.n} clips {exact:.4f}")
     return rows
 
 

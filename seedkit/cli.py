@@ -179,7 +179,8 @@ def cmd_sample(args) -> int:
     init = {}
     if args.start_t is not None and not 0 < args.start_t <= 1:
         raise UserError(f"--start-t must lie in (0, 1] (1: from pure noise), got {args.start_t}")
-    if (args.init is None) != (args.start_t is None or args.start_t == 1):
+    partial = args.start_t is not None and args.start_t < 1
+    if partial != (args.init is not None):
         raise UserError("--init CLIP and --start-t T < 1 go together: the clip noised to T is where sampling starts")
     if args.init:
         if args.mode != "v2a":  # the streams this mode generates start from the clip's

@@ -264,12 +264,35 @@ def held_out_data_settings(trained: dict) -> dict:
     return {**world, "num_train": start - 64, "num_val": 64}
 
 
+def sync_score(frames_list, audio_list, impacts: list, fps: float, sample_rate: int) -> dict:
+    """Event sync of clips (frames [T, H, W, 3], waveform) whose visual impacts are already found
+    (`detect_video_impact_events` of each clip's frames): F1 averaged over clips, pooled F1, mean
+    |offset| of matched events, counts, and the impacts that turn in mid-air."""
+    from .metrics.events import event_sync_score
+
+    s = [event_sync_score(f, a, fps, sample_rate, impacts_s=[e.time_s for e in i])
+         for f, a, i in zip(frames_list, audio_list, impacts)]
+    matched = sum(x.n_matched for x in s)
+    # offsets are averaged over matched events (a clip with no match has no offset)
+    off = sum(x.mean_abs_offset_s * x.n_matched for x in s) / matched if matched else None
+    n_pred, n_true = sum(x.n_pred for x in s), sum(x.n_true for x in s)
+    return {"event_f1": float(np.mean([x.f1 for x in s])),
+            # every event of every clip in one count: a clip with no impact and no onset (scored
+            # F1 1 on its own) adds nothing here
+            "event_f1_pooled": 2 * matched / (n_pred + n_true) if n_pred + n_true else None,
+            "mean_abs_offset_ms": None if off is None else float(1000 * off),
+            "n_matched_events": matched, "n_onsets": n_pred, "n_impacts": n_true,
+            # impacts away from every wall: turns in mid-air, no bounce makes one (real clips: 7 of 132)
+            "n_impacts_mid_air": sum(not e.at_wall for i in impacts for e in i),
+            "n_clips_without_events": sum(x.n_pred == 0 and x.n_true == 0 for x in s), "n_clips": len(s)}
+
+
 def evaluate_demo(ckpt: Path, out: Path, cfg: DemoConfig) -> dict:
     """Generate `n_eval` clips per mode from test captions/clips and score event sync."""
     from . import media
     from .data import AVDataModule, video_to_frames
     from .lit import load_joint
-    from .metrics.events import detect_video_impact_events, event_sync_score
+    from .metrics.events import detect_video_impact_events
     from .metrics.seams import seam_report
     from .sampling import SamplerConfig
     from .viz import contact_sheet, use_headless_backend
@@ -286,22 +309,7 @@ def evaluate_demo(ckpt: Path, out: Path, cfg: DemoConfig) -> dict:
         return [detect_video_impact_events(f, spec.fps) for f in frames_list]
 
     def score(frames_list, audio_list, impacts: list) -> dict:
-        """Event sync of clips whose visual impacts (`impacts_of(frames_list)`) are already found."""
-        s = [event_sync_score(f, a, spec.fps, spec.sample_rate, impacts_s=[e.time_s for e in i])
-             for f, a, i in zip(frames_list, audio_list, impacts)]
-        matched = sum(x.n_matched for x in s)
-        # offsets are averaged over matched events (a clip with no match has no offset)
-        off = sum(x.mean_abs_offset_s * x.n_matched for x in s) / matched if matched else None
-        n_pred, n_true = sum(x.n_pred for x in s), sum(x.n_true for x in s)
-        return {"event_f1": float(np.mean([x.f1 for x in s])),
-                # every event of every clip in one count: a clip with no impact and no onset (scored
-                # F1 1 on its own) adds nothing here
-                "event_f1_pooled": 2 * matched / (n_pred + n_true) if n_pred + n_true else None,
-                "mean_abs_offset_ms": None if off is None else float(1000 * off),
-                "n_matched_events": matched, "n_onsets": n_pred, "n_impacts": n_true,
-                # impacts away from every wall: turns in mid-air, no bounce makes one (real clips: 7 of 132)
-                "n_impacts_mid_air": sum(not e.at_wall for i in impacts for e in i),
-                "n_clips_without_events": sum(x.n_pred == 0 and x.n_true == 0 for x in s), "n_clips": len(s)}
+        return sync_score(frames_list, audio_list, impacts, spec.fps, spec.sample_rate)
 
     real_frames = [video_to_frames(v).numpy() for v in batch["video"]]
     real_audio = [a.numpy() for a in batch["audio"]]

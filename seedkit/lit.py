@@ -202,15 +202,13 @@ class JointAV(L.LightningModule):
                      init_video=init_v, init_audio=init_a)
         return self.decode(res.video, res.audio)
 
+    @torch.no_grad()
     def _latents(self, video, audio) -> tuple[torch.Tensor | None, torch.Tensor | None]:
-        """The latents of whichever of video [B, T, 3, H, W] / audio [B, 1, N] is given (None: none)."""
-        if video is None and audio is None:
-            return None, None
-        b = (video if video is not None else audio).shape[0]
-        zv, za = self.encode(video if video is not None else torch.zeros(
-            b, self.spec.num_frames, 3, self.spec.size, self.spec.size, device=self.device),
-            audio if audio is not None else torch.zeros(b, 1, self.spec.num_samples, device=self.device))
-        return (zv if video is not None else None), (za if audio is not None else None)
+        """The latents of whichever of video [B, T, 3, H, W] / audio [B, 1, N] is given (None: none),
+        in fp32 as `encode` makes them."""
+        with torch.autocast(self.device.type, enabled=False):
+            return (None if video is None else self.video_tok.encode(video.float()),
+                    None if audio is None else self.audio_tok.encode(audio.float()))
 
     def _log_samples(self, batch: dict) -> None:
         k = min(self.hparams.val_samples, batch["text_ids"].shape[0])

@@ -84,11 +84,12 @@ def config_error_message(text: str, subcommand: str = "fit", problem: str = "con
     return f"{problem} {where or 'the config'}: {detail}"
 
 
-def check_checkpoint(ckpt_path: str | None, expected: str) -> None:
+def check_checkpoint(ckpt_path: str | None, expected: str) -> dict | None:
     """Refuse, before any work, a --ckpt_path that is missing, unsafe to unpickle, or holds another
-    kind of model than `expected` (the config's model class path)."""
+    kind of model than `expected` (the config's model class path). Returns the file's saved
+    hyperparameters (None for no path or one Lightning resolves itself, such as 'last')."""
     if not ckpt_path or str(ckpt_path) in CKPT_KEYWORDS or "://" in str(ckpt_path):
-        return
+        return None
     import torch
 
     path = Path(ckpt_path)
@@ -104,10 +105,12 @@ def check_checkpoint(ckpt_path: str | None, expected: str) -> None:
         kind = ckpt.get("kind", "non-Lightning") if isinstance(ckpt, dict) else type(ckpt).__name__
         raise ConfigError(f"--ckpt_path {path}: is a {kind} checkpoint, expected a {expected} training "
                           "checkpoint written by `seedkit fit` (e.g. .../checkpoints/last.ckpt)")
-    saved = (ckpt.get("hyper_parameters") or {}).get("_class_path")
+    hparams = dict(ckpt.get("hyper_parameters") or {})
+    saved = hparams.get("_class_path")
     if saved and "." in expected and saved != expected:
         raise ConfigError(f"--ckpt_path {path}: holds a {saved} checkpoint, but the config trains "
                           f"{expected}")
+    return hparams
 
 
 def _make_cli_class():
@@ -128,13 +131,15 @@ def _make_cli_class():
                 sub = next((a for a in (args or []) if a in ("fit", "validate", "test", "predict")), "fit")
                 raise ConfigError(config_error_message(str(e), sub)) from None
             # Checked here, before LightningCLI reads the checkpoint's hyperparameters into the config.
+            self._ckpt_hparams = None
             cfg = self.config.get(self.config.get("subcommand") or "", None)
             if cfg is not None:
                 if cfg.get("weights_only") is False:
                     raise ConfigError("--weights_only false is refused: seedkit loads checkpoints with "
                                       "weights_only=True only (no pickled code runs)")
                 model = cfg.get("model")
-                check_checkpoint(cfg.get("ckpt_path"), getattr(model, "class_path", None) or "a LightningModule")
+                self._ckpt_hparams = check_checkpoint(cfg.get("ckpt_path"),
+                                                      getattr(model, "class_path", None) or "a LightningModule")
 
         def _parse_ckpt_path(self) -> None:
             """Lightning 2.6 reads the hyperparameters saved in an explicit `--ckpt_path FILE` into the
@@ -145,13 +150,11 @@ def _make_cli_class():
             not fit the configured model fail loudly), and says which settings differ from the file's."""
             sub = self.config.get("subcommand")
             cfg = self.config.get(sub) if sub else None
-            path = cfg.get("ckpt_path") if cfg is not None else None
             model = cfg.get("model") if cfg is not None else None
-            if not path or not Path(path).is_file() or getattr(model, "init_args", None) is None:
+            saved = getattr(self, "_ckpt_hparams", None)  # read once, by check_checkpoint
+            if not saved or getattr(model, "init_args", None) is None:
                 return
-            import torch
-
-            saved = torch.load(path, map_location="cpu", weights_only=True).get("hyper_parameters") or {}
+            path = cfg.get("ckpt_path")
             given = model.init_args.as_dict() if hasattr(model.init_args, "as_dict") else dict(model.init_args)
             differ = sorted(k for k, v in saved.items() if not k.startswith("_") and k in given and given[k] != v)
             kept = [k for k in differ if k in OPTIMIZER_STATE_KEYS]  # restored with the optimiser's state
