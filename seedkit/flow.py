@@ -19,6 +19,19 @@ the model's learned null token) with probability `p_drop_text`, and whole batche
 bridge off with probability `p_bridge_off`: both give the unconditional predictions that guidance
 needs at sampling time.
 
+Clock ramp (`clock_ramp` w > 0; Rolling Diffusion, Ruhe et al. 2024; Diffusion Forcing, Chen et al.
+2024): in a share `p_clock_ramp` of the samples the noise level is not one number but rises along
+the clip's own clock. With the generation's progress s in [0, 1] and a token's time tau in [0, 1]
+(its span's middle over the clip's length, the bridge's clock),
+
+    p(s, tau) = clamp(s (1 + w) - w tau, 0, 1),     t = shift(1 - p)
+
+so the start of the clip is cleaner than its end, and video and audio of the same instant share
+their noise level. A sampler that walks s from 0 to 1 (`SamplerConfig.clock_ramp`) then draws the
+clip from its start onwards: each latent frame is drawn while the frames before it are already
+mostly decided, a continuation rather than a whole layout at once. Tokens at t = 0 are context
+and leave the loss.
+
 The model is any callable
     model(video_latents [B, T', C, H', W'], audio_latents [B, A', C_a], t_video [B], t_audio [B],
           text_ids [B, L] long, text_mask [B, L] bool, bridge: bool = True) -> out
@@ -51,6 +64,10 @@ class FlowConfig:
     weight_audio: float = 1.0  # weight of the audio MSE in the total loss
     video_noise_corr: float = 0.0  # correlation rho of the video noise between consecutive latent
     #   frames (0: i.i.d. noise; PYoCo's progressive noise prior); the sampler draws the same prior
+    clock_ramp: float = 0.0  # w: noise rising along the clip's clock in ramped samples (0: never;
+    #   1: the clip's end starts when its start is half done); see the module docstring
+    p_clock_ramp: float = 0.5  # share of the samples drawn with the ramp when clock_ramp > 0
+    ramp_shift: float = 3.0  # timestep shift of the ramp's noise levels (match the sampler's shift)
 
     def __post_init__(self):
         if self.timestep_sampling not in TIMESTEP_SAMPLINGS:
@@ -69,6 +86,12 @@ class FlowConfig:
                              "(a sample never has both modalities clean)")
         if self.logit_std <= 0:
             raise ValueError(f"FlowConfig.logit_std={self.logit_std}: expected > 0")
+        if self.clock_ramp < 0:
+            raise ValueError(f"FlowConfig.clock_ramp={self.clock_ramp}: expected >= 0 (0: no ramp)")
+        if not 0.0 <= self.p_clock_ramp <= 1.0:
+            raise ValueError(f"FlowConfig.p_clock_ramp={self.p_clock_ramp}: expected a probability in [0, 1]")
+        if self.ramp_shift <= 0:
+            raise ValueError(f"FlowConfig.ramp_shift={self.ramp_shift}: expected > 0")
         if not 0.0 <= self.video_noise_corr < 1.0:
             raise ValueError(f"FlowConfig.video_noise_corr={self.video_noise_corr}: expected a "
                              "correlation in [0, 1)")
@@ -87,8 +110,9 @@ class FlowLoss:
     """Result of `RectifiedFlow.loss`.
 
     total: scalar, weighted sum of the two modality losses (the thing to backpropagate).
-    video, audio: scalar MSE of each modality over the samples where it was noised (0 if none).
-    t_video, t_audio: [B] timesteps used (0 where the modality was given clean).
+    video, audio: scalar MSE of each modality over the samples (frames) where it was noised (0 if none).
+    t_video, t_audio: [B] timesteps used (0 where the modality was given clean); with a clock
+        ramp one per latent frame / audio latent, [B, T'] and [B, A'].
     clean_video, clean_audio: [B] bool, which samples had that modality as a clean condition.
     text_dropped: [B] bool, which samples had their text replaced by the null token.
     bridge: whether the bridge was on for this batch.
@@ -140,14 +164,30 @@ def _randn(n: int, generator: torch.Generator | None, device) -> Tensor:
     return torch.randn(n, generator=generator, device=gen_device).to(device)
 
 
+def clip_times(frames: int, device=None) -> Tensor:
+    """tau [frames] in (0, 1): the middle of each latent frame's span over the clip's length."""
+    return (torch.arange(frames, dtype=torch.float32, device=device) + 0.5) / frames
+
+
+def clock_noise_levels(progress: Tensor, tau: Tensor, ramp: float, shift: float = 1.0) -> Tensor:
+    """Noise level t [B, F] of tokens at clip times tau [F] when the generation has progressed
+    `progress` [B] in [0, 1] (0: all noise, 1: all clean) along a clock ramp of width `ramp` w:
+    p = clamp(s (1 + w) - w tau, 0, 1), t = shift(1 - p) with shift(t) = k t / (1 + (k - 1) t),
+    the sampler's timestep shift. w = 0 gives every token the same level."""
+    p = (progress[:, None] * (1 + ramp) - ramp * tau[None, :]).clamp(0.0, 1.0)
+    t = 1.0 - p
+    return shift * t / (1 + (shift - 1) * t)
+
+
 def broadcast_time(t: Tensor | float, x: Tensor) -> Tensor:
-    """t (scalar or [B]) reshaped to [B, 1, ..., 1] so that it broadcasts over x [B, ...]."""
+    """t (scalar, [B], or [B, F] per frame) reshaped to [B, 1, ..., 1] / [B, F, 1, ..., 1] so that
+    it broadcasts over x [B, F, ...]."""
     t = torch.as_tensor(t, dtype=x.dtype, device=x.device)
     if t.dim() == 0:
         return t
-    if t.shape[0] != x.shape[0]:
-        raise ValueError(f"timesteps have batch {t.shape[0]} but the latents have batch {x.shape[0]}")
-    return t.reshape(t.shape[0], *([1] * (x.dim() - 1)))
+    if t.shape[0] != x.shape[0] or (t.dim() == 2 and t.shape[1] != x.shape[1]):
+        raise ValueError(f"timesteps of shape {tuple(t.shape)} do not fit latents of shape {tuple(x.shape)}")
+    return t.reshape(*t.shape, *([1] * (x.dim() - t.dim())))
 
 
 class RectifiedFlow:
@@ -209,26 +249,50 @@ class RectifiedFlow:
 
         t_video = torch.where(clean_video, torch.zeros_like(ts.video), ts.video)
         t_audio = torch.where(clean_audio, torch.zeros_like(ts.audio), ts.audio)
+        keep_video, keep_audio = ~clean_video, ~clean_audio
+        if c.clock_ramp > 0:  # one level per latent frame / audio latent: [B, T'], [B, A']
+            t_video, t_audio = self._ramp(t_video, t_audio, video_latents.shape[1], audio_latents.shape[1],
+                                          generator)
+            # a token at t = 0 (a given stream, or the ramp's finished start) is context, not a target
+            keep_video, keep_audio = t_video > 0, t_audio > 0
         x_video = self.noise(video_latents, eps_v, t_video)
         x_audio = self.noise(audio_latents, eps_a, t_audio)
         mask = text_mask & ~text_dropped[:, None]
 
         out = model(x_video, x_audio, t_video.to(video_latents.dtype), t_audio.to(audio_latents.dtype),
                     text_ids, mask, bridge=bridge)
-        loss_v = _masked_mse(out.video, self.target(video_latents, eps_v), ~clean_video)
-        loss_a = _masked_mse(out.audio, self.target(audio_latents, eps_a), ~clean_audio)
+        loss_v = _masked_mse(out.video, self.target(video_latents, eps_v), keep_video)
+        loss_a = _masked_mse(out.audio, self.target(audio_latents, eps_a), keep_audio)
         total = c.weight_video * loss_v + c.weight_audio * loss_a
         return FlowLoss(total=total, video=loss_v, audio=loss_a, t_video=t_video, t_audio=t_audio,
                         clean_video=clean_video, clean_audio=clean_audio, text_dropped=text_dropped,
                         bridge=bridge)
 
 
-def _masked_mse(pred: Tensor, target: Tensor, keep: Tensor) -> Tensor:
-    """Mean squared error over the samples where `keep` [B] is True; 0 (still in the graph) if none.
+    def _ramp(self, t_video: Tensor, t_audio: Tensor, video_frames: int, audio_frames: int,
+              generator: torch.Generator | None) -> tuple[Tensor, Tensor]:
+        """Per-frame levels [B, T'], [B, A']: the drawn t for every frame, or in a share
+        `p_clock_ramp` of the samples (a stream given clean stays clean) the clock ramp at a
+        uniformly drawn progress."""
+        c, B, device = self.config, t_video.shape[0], t_video.device
+        ramped = _rand(B, generator, device) < c.p_clock_ramp
+        progress = _rand(B, generator, device)
+        levels = []
+        for t, frames in ((t_video, video_frames), (t_audio, audio_frames)):
+            ramp = clock_noise_levels(progress, clip_times(frames, device), c.clock_ramp, c.ramp_shift)
+            flat = t[:, None].expand(B, frames)
+            levels.append(torch.where(ramped[:, None] & (t[:, None] > 0), ramp.to(t.dtype), flat))
+        return levels[0], levels[1]
 
-    Masked samples are removed with `where`, not multiplied by 0, so a non-finite prediction for a
+
+def _masked_mse(pred: Tensor, target: Tensor, keep: Tensor) -> Tensor:
+    """Mean squared error over the samples where `keep` [B] is True, or over the frames where
+    `keep` [B, F] is True (F: the second axis of pred); 0 (still in the graph) if none.
+
+    Masked entries are removed with `where`, not multiplied by 0, so a non-finite prediction for a
     clean stream cannot leak into the loss as NaN.
     """
-    per_sample = (pred.float() - target.float()).pow(2).flatten(1).mean(dim=1)
-    per_sample = torch.where(keep, per_sample, torch.zeros_like(per_sample))
-    return per_sample.sum() / keep.sum().clamp(min=1)
+    err = (pred.float() - target.float()).pow(2)
+    per_item = err.flatten(1).mean(dim=1) if keep.dim() == 1 else err.flatten(2).mean(dim=2)
+    per_item = torch.where(keep, per_item, torch.zeros_like(per_item))
+    return per_item.sum() / keep.sum().clamp(min=1)

@@ -4,6 +4,10 @@ Timesteps: N + 1 points t_i = 1 - i / N, then shifted, t' = s t / (1 + (s - 1) t
 more of the steps near the noise end, where the large-scale structure is decided (SD3, LTX-2).
 A partial run (`start_t` t0 < 1, SDEdit) starts from given clips noised to t0 and spaces its N
 steps over [0, t0] as a full run spaces its steps there: the clips' layout stays, the rest is redrawn.
+With a clock ramp (`clock_ramp` w > 0, for a model trained with `FlowConfig.clock_ramp`) every
+latent frame and audio latent has its own noise level: at step i of N the progress is s = i / N and
+a token at clip time tau has t = shift(1 - clamp(s (1 + w) - w tau, 0, 1)) (`flow.clock_noise_levels`),
+so the clip is drawn from its start onwards, each token in about N / (1 + w) steps of its own.
 
 Steps (one subclass each, overriding `step`):
     Euler:  x_{i+1} = x_i + (t_{i+1} - t_i) v(x_i, t_i)                                 (1st order)
@@ -33,12 +37,15 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor
 
-from .flow import correlate_frames
+from .flow import clip_times, clock_noise_levels, correlate_frames
 
 MODES = ("joint", "a2v", "v2a", "unconditional")
 METHODS = ("euler", "heun")
 
 Velocity = Callable[[tuple[Tensor, ...], float], tuple[Tensor, ...]]
+# A time on the integration grid: one float for the whole state, or one tensor per state element
+# that broadcasts over it (a noise level per latent frame with a clock ramp).
+Time = float | tuple[Tensor, ...]
 
 
 @dataclass
@@ -56,6 +63,8 @@ class SamplerConfig:
     #   given as `init_video` / `init_audio` noised to t0 (SDEdit): their layout survives, the rest
     #   is drawn again in `steps` steps from t0 to 0
     keep_trajectory: bool = False  # keep x_t of every step (on CPU) for a step scrubber
+    clock_ramp: float = 0.0  # w > 0: noise levels ramp along the clip's clock, start drawn first
+    #   (needs a model trained with FlowConfig.clock_ramp; 0: one level for every token)
 
     def __post_init__(self):
         if self.method not in METHODS:
@@ -66,6 +75,11 @@ class SamplerConfig:
             raise ValueError(f"SamplerConfig.shift={self.shift}: expected > 0")
         if not 0.0 < self.start_t <= 1.0:
             raise ValueError(f"SamplerConfig.start_t={self.start_t}: expected a noise level in (0, 1]")
+        if self.clock_ramp < 0:
+            raise ValueError(f"SamplerConfig.clock_ramp={self.clock_ramp}: expected >= 0 (0: no ramp)")
+        if self.clock_ramp > 0 and self.start_t < 1.0:
+            raise ValueError("SamplerConfig.clock_ramp and start_t < 1 do not combine: a ramped run starts "
+                             "from pure noise")
 
 
 @dataclass
@@ -126,6 +140,26 @@ def timestep_schedule(steps: int, shift: float = 1.0, start: float = 1.0) -> Ten
     return t
 
 
+def clock_schedule(steps: int, shift: float, ramp: float,
+                   shapes: Sequence[Sequence[int]]) -> list[tuple[Tensor, ...]]:
+    """Per-frame noise levels of a clock-ramped run: [steps + 1] entries, each a tuple with one
+    tensor per state element of `shapes` (B, F, ...) shaped [1, F, 1, ...], from all 1 to all 0."""
+    taus = [clip_times(shape[1]) for shape in shapes]
+    times = []
+    for i in range(steps + 1):
+        s = torch.tensor([i / steps])
+        times.append(tuple(clock_noise_levels(s, tau, ramp, shift).reshape(1, -1, *([1] * (len(shape) - 2)))
+                           for tau, shape in zip(taus, shapes)))
+    return times
+
+
+def time_deltas(t: Time, t_next: Time, n: int) -> tuple:
+    """t_next - t for each of the n state elements (a float, or a tensor per element)."""
+    if isinstance(t, tuple):
+        return tuple(b - a for a, b in zip(t, t_next))
+    return (t_next - t,) * n
+
+
 class Sampler:
     """Base sampler: the time grid and the loop. Subclasses override `step` only."""
 
@@ -133,28 +167,36 @@ class Sampler:
         self.config = config or SamplerConfig()
 
     def timesteps(self) -> Tensor:
+        """[N + 1] from 1 to 0: the noise level of every token, or with a clock ramp 1 - progress."""
+        if self.config.clock_ramp > 0:
+            return torch.linspace(1.0, 0.0, self.config.steps + 1, dtype=torch.float64)
         return timestep_schedule(self.config.steps, self.config.shift, self.config.start_t)
 
-    def step(self, velocity: Velocity, x: tuple[Tensor, ...], t: float,
-             t_next: float) -> tuple[Tensor, ...]:
+    def step(self, velocity: Velocity, x: tuple[Tensor, ...], t: Time,
+             t_next: Time) -> tuple[Tensor, ...]:
         """Advance the state x (a tuple of tensors) from t to t_next."""
         raise NotImplementedError
 
     def integrate(self, velocity: Velocity, x: Tensor | tuple[Tensor, ...],
                   callback: Callable[[int, float, float, tuple[Tensor, ...]], None] | None = None,
-                  keep_trajectory: bool = False):
+                  keep_trajectory: bool = False, times: Sequence[Time] | None = None):
         """Integrate dx/dt = velocity(x, t) over `timesteps()`, from x at t = 1.
 
-        `velocity(x: tuple, t: float) -> tuple` shaped like x. Works for any state: a single tensor
-        (the 2-D toy) or the (video, audio) pair. Returns the final state (same kind as `x`) and,
-        if `keep_trajectory`, a list with the state at every timestep (on CPU).
+        `velocity(x: tuple, t) -> tuple` shaped like x. Works for any state: a single tensor
+        (the 2-D toy) or the (video, audio) pair. `times` ([N + 1], e.g. `clock_schedule`) replaces
+        the float grid with per-element times, which `velocity` then receives; the callback still
+        gets `timesteps()`. Returns the final state (same kind as `x`) and, if `keep_trajectory`,
+        a list with the state at every timestep (on CPU).
         """
         single = isinstance(x, Tensor)
         state = (x,) if single else tuple(x)
         ts = self.timesteps().tolist()
+        grid = ts if times is None else list(times)
+        if len(grid) != len(ts):
+            raise ValueError(f"times has {len(grid)} entries; the sampler takes {len(ts)} (steps + 1)")
         trajectory = [tuple(s.detach().cpu() for s in state)] if keep_trajectory else None
         for i in range(len(ts) - 1):
-            state = self.step(velocity, state, ts[i], ts[i + 1])
+            state = self.step(velocity, state, grid[i], grid[i + 1])
             if callback is not None:
                 callback(i, ts[i], ts[i + 1], state)
             if keep_trajectory:
@@ -169,20 +211,20 @@ class EulerSampler(Sampler):
     """First order: one velocity evaluation per step."""
 
     def step(self, velocity, x, t, t_next):
-        dt = t_next - t
+        dts = time_deltas(t, t_next, len(x))
         v = velocity(x, t)
-        return tuple(xi + dt * vi for xi, vi in zip(x, v))
+        return tuple(xi + dt * vi for xi, dt, vi in zip(x, dts, v))
 
 
 class HeunSampler(Sampler):
     """Second order (trapezoid with an Euler predictor): two velocity evaluations per step."""
 
     def step(self, velocity, x, t, t_next):
-        dt = t_next - t
+        dts = time_deltas(t, t_next, len(x))
         v = velocity(x, t)
-        x_euler = tuple(xi + dt * vi for xi, vi in zip(x, v))
+        x_euler = tuple(xi + dt * vi for xi, dt, vi in zip(x, dts, v))
         v_next = velocity(x_euler, t_next)
-        return tuple(xi + dt * 0.5 * (vi + wi) for xi, vi, wi in zip(x, v, v_next))
+        return tuple(xi + dt * 0.5 * (vi + wi) for xi, dt, vi, wi in zip(x, dts, v, v_next))
 
 
 SAMPLERS: dict[str, type[Sampler]] = {"euler": EulerSampler, "heun": HeunSampler}
@@ -331,11 +373,14 @@ def sample(model, mode: str, text_ids: Tensor | None, text_mask: Tensor | None,
                         use_text=bool(text_mask.any()))
     zeros = torch.zeros(B, device=device)
 
-    def velocity(x: tuple[Tensor, ...], t: float) -> tuple[Tensor, ...]:
+    def velocity(x: tuple[Tensor, ...], t: Time) -> tuple[Tensor, ...]:
         xv, xa = x
-        t_full = torch.full((B,), t, device=device)
-        v_video, v_audio = guided_velocity(model, xv, xa, zeros if video_given else t_full,
-                                           zeros if audio_given else t_full, text_ids, text_mask,
+        if isinstance(t, tuple):  # clock ramp: a level per latent frame / audio latent, [B, T'] / [B, A']
+            tv, ta = (ti.reshape(1, -1).expand(B, -1).to(device) for ti in t)
+        else:
+            tv = ta = torch.full((B,), t, device=device)
+        v_video, v_audio = guided_velocity(model, xv, xa, zeros if video_given else tv,
+                                           zeros if audio_given else ta, text_ids, text_mask,
                                            guidance)
         # A given stream does not move: its velocity is exactly 0, so it stays bit-identical.
         if video_given:
@@ -350,8 +395,10 @@ def sample(model, mode: str, text_ids: Tensor | None, text_mask: Tensor | None,
             callback(SamplerStep(index=i, t=t, t_next=t_next, video=state[0], audio=state[1]))
 
     sampler = make_sampler(config)
+    times = (clock_schedule(config.steps, config.shift, config.clock_ramp, (shapes.video, shapes.audio))
+             if config.clock_ramp > 0 else None)
     (video, audio), trajectory = sampler.integrate(velocity, (x_video, x_audio), step_callback,
-                                                   keep_trajectory=config.keep_trajectory)
+                                                   keep_trajectory=config.keep_trajectory, times=times)
     result = SampleResult(video=video, audio=audio, timesteps=sampler.timesteps(), mode=mode)
     if trajectory is not None:
         result.trajectory_video = torch.stack([s[0] for s in trajectory])

@@ -7,7 +7,7 @@ import pytest
 import torch
 from torch import nn
 
-from seedkit.flow import FlowConfig, RectifiedFlow
+from seedkit.flow import FlowConfig, RectifiedFlow, broadcast_time, clip_times, clock_noise_levels
 
 B = 64
 VIDEO = (B, 2, 3, 2, 2)  # [B, T', C, H', W']
@@ -34,7 +34,7 @@ class Oracle(nn.Module):
 
     @staticmethod
     def _velocity(x, x0, t):
-        t = t.reshape(-1, *([1] * (x.dim() - 1)))
+        t = broadcast_time(t, x)
         return torch.where(t > 0, (x - x0) / t.clamp(min=1e-30), torch.full_like(x, float("nan")))
 
     def forward(self, video_latents, audio_latents, t_video, t_audio, text_ids, text_mask,
@@ -188,6 +188,10 @@ def test_bad_config_values_are_rejected_with_the_option_name():
         FlowConfig(p_clean_audio=0.6, p_clean_video=0.6)
     with pytest.raises(ValueError, match="p_drop_text"):
         FlowConfig(p_drop_text=1.5)
+    with pytest.raises(ValueError, match="clock_ramp"):
+        FlowConfig(clock_ramp=-1.0)
+    with pytest.raises(ValueError, match="p_clock_ramp"):
+        FlowConfig(p_clock_ramp=2.0)
 
 
 def test_noise_ignores_memory_layout():
@@ -239,3 +243,51 @@ def test_training_noise_follows_the_configured_video_prior():
         eps = (seen["xv"] - (1 - t) * video) / t  # the noise the loss used, [B, 2, C, H', W']
         r = torch.corrcoef(eps.transpose(0, 1).reshape(2, -1))[0, 1].item()
         assert abs(r - rho) < 0.1, (rho, r)
+
+
+def test_clock_ramp_levels_run_from_noise_to_clean_with_the_clip_start_ahead():
+    tau = clip_times(8)
+    assert torch.allclose(tau, (torch.arange(8) + 0.5) / 8)
+    s = torch.tensor([0.0, 0.3, 0.5, 0.7, 1.0])
+    levels = clock_noise_levels(s, tau, ramp=1.0, shift=3.0)
+    assert levels.shape == (5, 8)
+    assert torch.all(levels[0] == 1) and torch.all(levels[-1] == 0)
+    assert torch.all(levels[:, 1:] >= levels[:, :-1])  # later in the clip: noisier
+    assert torch.all(levels[1:] <= levels[:-1])  # further on: cleaner, every frame
+    assert levels[2, 0] < levels[2, -1]  # half-way the start is ahead of the end
+    flat = clock_noise_levels(s, tau, ramp=0.0, shift=1.0)
+    assert torch.allclose(flat, (1 - s)[:, None].expand(5, 8))  # w = 0: one level, the plain path
+
+
+def test_ramped_samples_give_each_frame_its_level_and_leave_clean_frames_out_of_the_loss():
+    video, audio, ids, mask = _batch()
+    flow = RectifiedFlow(FlowConfig(clock_ramp=1.0, p_clock_ramp=0.5, p_clean_audio=0.2, p_clean_video=0.2))
+    oracle = Oracle(video, audio)
+    out = flow.loss(oracle, video, audio, ids, mask, generator=torch.Generator().manual_seed(0))
+    # the oracle answers NaN at t = 0: a finite loss of 0 (to rounding) means every clean frame was left out
+    assert torch.isfinite(out.total) and out.total.item() < 1e-10
+    assert out.t_video.shape == (B, VIDEO[1]) and out.t_audio.shape == (B, AUDIO[1])
+    ramped = (out.t_video[:, 0] != out.t_video[:, -1]) | (out.t_audio[:, 0] != out.t_audio[:, -1])
+    assert 10 < int(ramped.sum()) < 54  # about half of the samples
+    for i in torch.nonzero(ramped).flatten().tolist():
+        if out.clean_video[i] or out.clean_audio[i]:
+            continue
+        # video and audio on one clock: sorted by clip time, the levels never fall
+        times = torch.cat([clip_times(VIDEO[1]), clip_times(AUDIO[1])])
+        levels = torch.cat([out.t_video[i], out.t_audio[i]])
+        assert torch.all(levels[times.argsort()].diff() >= 0)
+    assert torch.all(out.t_video[out.clean_video] == 0) and torch.all(out.t_audio[out.clean_audio] == 0)
+
+
+def test_a_ramp_never_drawn_leaves_the_loss_as_it_was():
+    video, audio, ids, mask = _batch()
+    def velocity(v, a, tv, ta, *args, **kw):  # depends on the input and the level
+
+        return SimpleNamespace(video=v * broadcast_time(tv, v), audio=a * broadcast_time(ta, a))
+    plain = RectifiedFlow(FlowConfig()).loss(velocity, video, audio, ids, mask,
+                                             generator=torch.Generator().manual_seed(3))
+    never = RectifiedFlow(FlowConfig(clock_ramp=1.0, p_clock_ramp=0.0)).loss(
+        velocity, video, audio, ids, mask, generator=torch.Generator().manual_seed(3))
+    assert never.t_video.shape == (B, VIDEO[1])
+    torch.testing.assert_close(never.total, plain.total)
+    torch.testing.assert_close(never.t_video[:, 0], plain.t_video)

@@ -423,3 +423,28 @@ def test_fused_attention_upcasts_half_inputs_on_cpu_only():
     assert out.dtype == torch.bfloat16 and torch.equal(out, want.bfloat16())
     qf, kf, vf = q.float(), k.float(), v.float()
     assert torch.equal(fused_attention(qf, kf, vf), torch.nn.functional.scaled_dot_product_attention(qf, kf, vf))
+
+
+def test_a_timestep_per_frame_equal_to_the_samples_timestep_gives_the_same_velocity():
+    cfg = tiny(video_grid_conv=3)
+    model = wake_up(DualTowerDiT(cfg), open_gates=True)
+    video, audio, tv, ta, ids, mask = inputs(cfg)
+    base = model(video, audio, tv, ta, ids, mask)
+    per_frame = model(video, audio, tv[:, None].expand(-1, cfg.video_frames),
+                      ta[:, None].expand(-1, cfg.audio_length), ids, mask)
+    torch.testing.assert_close(per_frame.video, base.video)
+    torch.testing.assert_close(per_frame.audio, base.audio)
+
+
+def test_a_frames_timestep_conditions_that_frames_tokens():
+    cfg = tiny()
+    model = wake_up(DualTowerDiT(cfg))  # gates closed: the audio level cannot reach the video
+    video, audio, tv, ta, ids, mask = inputs(cfg)
+    t_video = tv[:, None].repeat(1, cfg.video_frames)
+    moved = t_video.clone()
+    moved[:, -1] = 0.9
+    a, b = model(video, audio, t_video, ta, ids, mask), model(video, audio, moved, ta, ids, mask)
+    assert not torch.equal(a.video[:, -1], b.video[:, -1])
+    assert torch.equal(a.audio, b.audio)
+    with pytest.raises(ValueError, match="t_video has 3 timesteps"):
+        model(video, audio, t_video[:, :3], ta, ids, mask)

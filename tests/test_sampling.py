@@ -7,12 +7,14 @@ import pytest
 import torch
 from torch import nn
 
+from seedkit.flow import broadcast_time, clip_times, clock_noise_levels
 from seedkit.sampling import (
     EulerSampler,
     Guidance,
     HeunSampler,
     LatentShapes,
     SamplerConfig,
+    clock_schedule,
     guided_velocity,
     sample,
     shift_timesteps,
@@ -71,7 +73,7 @@ class GaussianVelocity(nn.Module):
         self.mu, self.sigma = torch.as_tensor(mu), torch.as_tensor(sigma)
 
     def field(self, x, t):
-        t = t.reshape(-1, *([1] * (x.dim() - 1)))
+        t = broadcast_time(t, x)
         s2 = (1 - t) ** 2 * self.sigma**2 + t**2
         return -self.mu + (t - (1 - t) * self.sigma**2) * (x - (1 - t) * self.mu) / s2
 
@@ -338,3 +340,49 @@ def test_sdedit_errors_name_the_missing_or_unused_clip():
     with pytest.raises(ValueError, match="init_video is only used"):
         sample(TinyJointModel(), "joint", ids, mask, SHAPES, config=SamplerConfig(steps=2),
                init_video=torch.zeros(SHAPES.video))
+
+
+def test_clock_schedule_takes_every_frame_from_noise_to_clean_start_first():
+    times = clock_schedule(10, 3.0, 1.0, (SHAPES.video, SHAPES.audio))
+    assert len(times) == 11
+    tv, ta = times[5]
+    assert tv.shape == (1, 2, 1, 1, 1) and ta.shape == (1, 4, 1)
+    assert all(torch.all(t == 1) for t in times[0]) and all(torch.all(t == 0) for t in times[-1])
+    assert tv.flatten()[0] < tv.flatten()[1]  # half-way the clip's start is cleaner than its end
+    torch.testing.assert_close(ta.flatten(), clock_noise_levels(torch.tensor([0.5]), clip_times(4), 1.0, 3.0)[0])
+
+
+def test_ramped_sampling_of_the_analytic_model_ends_at_the_exact_endpoint():
+    """The Gaussian field acts on each number alone, so any path of levels from 1 to 0 ends at
+    mu + sigma z: the per-frame steps integrate each frame over its own whole path."""
+    field = GaussianVelocity(1.0, 0.5)
+    res = sample(field, "unconditional", None, None, SHAPES,
+                 config=SamplerConfig(steps=80, method="heun", shift=3.0, clock_ramp=1.0, keep_trajectory=True))
+    z_video, z_audio = res.trajectory_video[0], res.trajectory_audio[0]
+    torch.testing.assert_close(res.video, 1.0 + 0.5 * z_video, atol=1e-3, rtol=0)
+    torch.testing.assert_close(res.audio, 1.0 + 0.5 * z_audio, atol=1e-3, rtol=0)
+    # half-way the start of the clip is further along than its end
+    mid_v = res.trajectory_video[40]
+    exact_v = 1.0 + 0.5 * z_video
+    assert (mid_v[:, 0] - exact_v[:, 0]).abs().mean() < (mid_v[:, 1] - exact_v[:, 1]).abs().mean()
+
+
+def test_ramped_a2v_feeds_per_frame_levels_and_keeps_the_given_audio():
+    seen = []
+
+    class Recorder(TinyJointModel):
+        def forward(self, v, a, t_video, t_audio, *args, **kw):
+            seen.append((t_video.clone(), t_audio.clone()))
+            tv = t_video.mean(1) if t_video.dim() == 2 else t_video
+            ta = t_audio.mean(1) if t_audio.dim() == 2 else t_audio
+            return super().forward(v, a, tv, ta, *args, **kw)
+
+    ids, mask = _text()
+    given = torch.randn(SHAPES.audio)
+    res = sample(Recorder(), "a2v", ids, mask, SHAPES, given_audio=given,
+                 config=SamplerConfig(steps=4, clock_ramp=1.0))
+    assert len(seen) == 4 and torch.equal(res.audio, given)
+    assert all(tv.shape == (3, 2) and torch.all(ta == 0) for tv, ta in seen)
+    assert seen[1][0][0, 0] < seen[1][0][0, 1]
+    with pytest.raises(ValueError, match="clock_ramp"):
+        SamplerConfig(clock_ramp=1.0, start_t=0.5)

@@ -224,8 +224,14 @@ class DualTowerDiT(nn.Module):
     def forward(self, video_latents: torch.Tensor, audio_latents: torch.Tensor, t_video: torch.Tensor,
                 t_audio: torch.Tensor, text_ids: torch.Tensor, text_mask: torch.Tensor,
                 bridge: bool = True, capture_attention: bool = False) -> DualOutput:
-        """video_latents [B, T', C, H', W']; audio_latents [B, A', C_a]; t_video, t_audio [B] in [0, 1];
-        text_ids [B, L] long; text_mask [B, L] bool (True = real token). Returns velocities."""
+        """video_latents [B, T', C, H', W']; audio_latents [B, A', C_a]; t_video, t_audio [B] in [0, 1],
+        or one timestep per latent frame / audio latent, t_video [B, T'] and t_audio [B, A'] (the
+        clock ramp of `FlowConfig.clock_ramp`); text_ids [B, L] long; text_mask [B, L] bool
+        (True = real token). Returns velocities."""
+        for name, t, frames in (("t_video", t_video, video_latents.shape[1]), ("t_audio", t_audio, audio_latents.shape[1])):
+            if t.dim() == 2 and t.shape[1] != frames:
+                raise ValueError(f"{name} has {t.shape[1]} timesteps per sample; the latents have {frames} frames "
+                                 "(expected one timestep per sample, [B], or one per frame)")
         text, mask = self.encode_text(text_ids, text_mask)
         v, a = self.video.tokens(video_latents), self.audio.tokens(audio_latents)
         cv, ca = self.video.time_embed(t_video), self.audio.time_embed(t_audio)

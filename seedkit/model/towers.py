@@ -30,15 +30,17 @@ from .rope import RopeTable, angles_1d, angles_3d, video_grid_positions
 
 
 def timestep_embedding(t: torch.Tensor, dim: int, max_period: float = 10000.0) -> torch.Tensor:
-    """t [B] in [0, 1] -> sinusoidal features [B, dim] (t scaled by 1000 like integer DDPM steps)."""
+    """t [B] (or [B, F], a timestep per frame) in [0, 1] -> sinusoidal features [..., dim]
+    (t scaled by 1000 like integer DDPM steps)."""
     half = dim // 2
     freqs = torch.exp(-math.log(max_period) * torch.arange(half, device=t.device, dtype=torch.float32) / half)
-    args = 1000.0 * t.float()[:, None] * freqs[None]
+    args = 1000.0 * t.float()[..., None] * freqs
     return torch.cat([args.cos(), args.sin()], dim=-1)
 
 
 class TimestepEmbedder(nn.Module):
-    """t [B] -> conditioning vector c [B, dim] through sinusoids and a small MLP."""
+    """t [B] -> conditioning vector c [B, dim] through sinusoids and a small MLP; t [B, F] (one
+    timestep per frame of tokens, `FlowConfig.clock_ramp`) -> c [B, F, dim]."""
 
     def __init__(self, dim: int, freq_dim: int = 256):
         super().__init__()
@@ -49,9 +51,20 @@ class TimestepEmbedder(nn.Module):
         return self.mlp(timestep_embedding(t, self.freq_dim))
 
 
+def per_token(m: torch.Tensor, n: int) -> torch.Tensor:
+    """A modulation for tokens [B, N, D]: m [B, D] (per sample) -> [B, 1, D]; m [B, F, D] (per
+    frame, the N tokens in F equal frame-major groups) -> [B, N, D]."""
+    if m.dim() == 2:
+        return m[:, None]
+    if n % m.shape[1]:
+        raise ValueError(f"{n} tokens do not split into {m.shape[1]} frames of timesteps")
+    return m.repeat_interleave(n // m.shape[1], dim=1) if m.shape[1] != n else m
+
+
 def modulate(x: torch.Tensor, shift: torch.Tensor, scale: torch.Tensor) -> torch.Tensor:
-    """x [B, N, D] with per-sample shift, scale [B, D]."""
-    return x * (1 + scale[:, None]) + shift[:, None]
+    """x [B, N, D] with shift, scale [B, D] per sample or [B, F, D] per frame (see `per_token`)."""
+    n = x.shape[1]
+    return x * (1 + per_token(scale, n)) + per_token(shift, n)
 
 
 class DepthwiseConv3dFunction(torch.autograd.Function):
@@ -159,7 +172,8 @@ class GridPosition(nn.Module):
 
 
 class DiTBlock(nn.Module):
-    """One transformer block on tokens [B, N, dim], conditioned on c [B, dim] and text [B, L, text_dim].
+    """One transformer block on tokens [B, N, dim], conditioned on c [B, dim] (or [B, F, dim], a
+    timestep per frame of tokens) and text [B, L, text_dim].
 
     With `grid_conv` > 0 (video towers) a `GridConv` of that kernel runs first, on the token grid."""
 
@@ -179,7 +193,7 @@ class DiTBlock(nn.Module):
 
     def forward(self, x: torch.Tensor, c: torch.Tensor, text: torch.Tensor, text_mask: torch.Tensor,
                 angles: torch.Tensor | RopeTable, grid: tuple[int, int, int] | None = None) -> torch.Tensor:
-        """x [B, N, dim]; c [B, dim]; text [B, L, text_dim]; text_mask [B, L] bool;
+        """x [B, N, dim]; c [B, dim] or [B, F, dim]; text [B, L, text_dim]; text_mask [B, L] bool;
         angles [N, hd/2] of the self-attention RoPE (or their `RopeTable`, built once per forward);
         grid (T', H', W') of the tokens, needed with a grid convolution."""
         if self.grid_conv is not None:
@@ -188,10 +202,11 @@ class DiTBlock(nn.Module):
             x = self.grid_conv(x, grid)
         shift1, scale1, gate1, shift2, scale2, gate2 = self.adaLN_modulation(c).chunk(6, dim=-1)
         h, _ = self.attn(modulate(self.norm1(x), shift1, scale1), q_angles=angles, k_angles=angles)
-        x = x + gate1[:, None] * h
+        n = x.shape[1]
+        x = x + per_token(gate1, n) * h
         h, _ = self.text_attn(self.norm_text(x), text, key_mask=text_mask)
         x = x + h
-        return x + gate2[:, None] * self.mlp(modulate(self.norm2(x), shift2, scale2))
+        return x + per_token(gate2, n) * self.mlp(modulate(self.norm2(x), shift2, scale2))
 
 
 class FinalLayer(nn.Module):
