@@ -85,12 +85,12 @@ def _fit_length(x, n: int, what: str, unit: str, rate: float):
     return torch.cat([x, pad])[:n]
 
 
-GUIDANCE_OPTIONS = ("text_scale_video", "text_scale_audio", "modality_scale", "time_shift")
+GUIDANCE_OPTIONS = ("text_scale_video", "text_scale_audio", "modality_scale", "time_shift", "clock_ramp")
 
 
 def add_guidance_options(parser: argparse.ArgumentParser) -> None:
-    """--text-scale-video, --text-scale-audio, --modality-scale, --time-shift: override the
-    checkpoint's sampler."""
+    """--text-scale-video, --text-scale-audio, --modality-scale, --time-shift, --clock-ramp: override
+    the checkpoint's sampler."""
     parser.add_argument("--text-scale-video", type=float, default=None,
                         help="text guidance scale for video (default: the checkpoint's sampler setting)")
     parser.add_argument("--text-scale-audio", type=float, default=None,
@@ -100,6 +100,10 @@ def add_guidance_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--time-shift", type=float, default=None,
                         help="timestep shift of the sampler, > 0; 1 = uniform steps, larger spends more "
                              "steps near the noise end (default: the checkpoint's)")
+    parser.add_argument("--clock-ramp", type=float, default=None,
+                        help="w >= 0: draw the clip from its start onwards, noise rising along its clock "
+                             "(for a model trained with FlowConfig.clock_ramp); 0 = one noise level for "
+                             "every frame (default: the checkpoint's)")
 
 
 def guidance_overrides(args) -> dict[str, float]:
