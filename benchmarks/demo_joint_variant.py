@@ -13,7 +13,9 @@ config's whole dict: repeat its `p_bridge_off` and `video_noise_corr`). Validati
 (`--model.val_samples=0`), which leaves training as it is: the demo validates once, after the last
 step. Then `evaluate_demo` scores the final checkpoint on the demo's 32 held-out clips and writes
 `metrics.json` under `--out`; the printed line holds those tables' columns. Two variants side by side
-on a 2-core machine: prefix each with `OMP_NUM_THREADS=1`.
+on a 2-core machine: prefix each with `OMP_NUM_THREADS=1`. `--ckpt C` scores a checkpoint trained
+elsewhere (a longer run) the same way, without training; `--sample-steps` and `--clock-ramp` set the
+sampler for either.
 """
 from __future__ import annotations
 
@@ -34,8 +36,14 @@ def main(argv: list[str] | None = None) -> dict:
     p.add_argument("--precision", default=DemoConfig.precision, help="default: the demo's (auto)")
     p.add_argument("--n-eval", type=int, default=DemoConfig.n_eval, help="clips scored per mode (default 32)")
     p.add_argument("--sample-steps", type=int, default=DemoConfig.sample_steps, help="default: the demo's")
+    p.add_argument("--clock-ramp", type=float, default=None,
+                   help="the sampler's clock ramp when scoring (default: the trained model's)")
+    p.add_argument("--ckpt", default=None,
+                   help="score this joint checkpoint like the demo instead of training one (no fit options)")
     p.add_argument("fit_options", nargs="*", help="more `seedkit fit` options, after --")
     args = p.parse_args(argv)
+    if args.ckpt and args.fit_options:
+        p.error("--ckpt scores a trained checkpoint: it takes no `seedkit fit` options")
 
     tokenizers = Path(args.demo) / "checkpoints"
     for kind in ("video", "audio"):
@@ -43,17 +51,19 @@ def main(argv: list[str] | None = None) -> dict:
             raise SystemExit(f"--demo {args.demo}: no {tokenizers / f'tokenizer_{kind}_bounce.pt'} (run `seedkit demo` first)")
     out = Path(args.out)
     cfg = DemoConfig(out=str(out), joint_steps=args.steps, joint_batch_size=args.batch_size, precision=args.precision,
-                     n_eval=args.n_eval, sample_steps=args.sample_steps)
+                     n_eval=args.n_eval, sample_steps=args.sample_steps, clock_ramp=args.clock_ramp)
     t = time.time()
-    _fit("joint_bounce.yaml", [*joint_options(cfg, tokenizers, out), "--model.val_samples=0", *args.fit_options])
+    if args.ckpt is None:
+        _fit("joint_bounce.yaml", [*joint_options(cfg, tokenizers, out), "--model.val_samples=0", *args.fit_options])
     fit_s = time.time() - t
     t = time.time()
-    m = evaluate_demo(out / "checkpoints" / "last.ckpt", out, cfg)
+    m = evaluate_demo(Path(args.ckpt) if args.ckpt else out / "checkpoints" / "last.ckpt", out, cfg)
     m["times_s"] = {"fit": fit_s, "sample_and_score": time.time() - t}
     m["fit_options"] = args.fit_options
     (out / "metrics.json").write_text(json.dumps(m, indent=2))
     j = m["joint"]
-    print(f"{out.name}: fit {fit_s:.0f} s; joint F1 {j['event_f1']:.3f} (pooled {j['event_f1_pooled']:.3f}; "
+    how = f"scored {args.ckpt}" if args.ckpt else f"fit {fit_s:.0f} s"
+    print(f"{out.name}: {how}; joint F1 {j['event_f1']:.3f} (pooled {j['event_f1_pooled']:.3f}; "
           f"{j['n_impacts']} impacts, {j['n_impacts_mid_air']} in mid-air, {j['n_matched_events']} matched), "
           f"sequential {m['sequential']['event_f1']:.3f}, "
           f"a2v vs given audio {m['a2v_vs_given_audio']['event_f1']:.3f}, "

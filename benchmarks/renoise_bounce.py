@@ -110,7 +110,9 @@ def main(argv: list[str] | None = None) -> list[dict]:
     rows = []
     for t0 in args.t0:
         init = {} if t0 == 1.0 else {"init_video": zv, "init_audio": za}
-        res = sample(jm.ema, "joint", ids, mask, {"video": zv.shape, "audio": za.shape}, config=replace(base, start_t=t0),
+        # a partial run starts every frame at t0: a clock-ramped checkpoint redraws without its ramp
+        cfg = replace(base, start_t=t0, clock_ramp=0.0) if t0 < 1.0 else base
+        res = sample(jm.ema, "joint", ids, mask, {"video": zv.shape, "audio": za.shape}, config=cfg,
                      video_noise_corr=jm.flow.config.video_noise_corr, **init)
         dist = torch.cdist(res.video.flatten(1), zv.flatten(1))  # [generated, source]
         d = dist.diagonal() if t0 < 1.0 else dist.min(1).values  # t0 = 1: no source, the nearest clip

@@ -288,6 +288,7 @@ DEMO_OPTIONS: dict[str, tuple[type, str]] = {
     "n_eval": (int, "clips generated and scored per mode (default 32)"),
     "sample_steps": (int, "sampler steps per clip (default 25)"),
     "modality_scale": (float, "modality guidance scale when sampling (default 1: off)"),
+    "clock_ramp": (float, "clock ramp w of the sampler (default: the joint model's; 0: one noise level per clip)"),
     "seed": (int, "sampling seed (default 0)"),
 }
 
@@ -300,6 +301,8 @@ def demo_config(args):
     if args.tiny:  # a smoke run of every stage (tests): seconds, not minutes; no quality expected
         cfg = DemoConfig.tiny(args.out)
     given = {name: getattr(args, name) for name in DEMO_OPTIONS if getattr(args, name) is not None}
+    if given.get("clock_ramp", 0.0) < 0:  # checked before hours of training, not at sampling
+        raise UserError(f"--clock-ramp must be >= 0, got {given['clock_ramp']}")
     return dataclasses.replace(cfg, **given)
 
 

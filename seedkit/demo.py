@@ -40,6 +40,9 @@ class DemoConfig:
     # 300-step demo model has learned too little (32 clips: joint event F1 0.270 at 1, 0.243 at 2;
     # v2a 0.266 at 1, 0.265 at 2). A v2a model that follows the video gains (docs/joint_bounce.md).
     modality_scale: float = 1.0
+    # the sampler's clock ramp w (None: the joint model's own; 0: one noise level per clip); a model
+    # trained with FlowConfig.clock_ramp samples along it (docs/joint_bounce.md, "A clock ramp")
+    clock_ramp: float | None = None
     seed: int = 0  # sampling seed
     # train the two tokenizers at the same time, in two processes with half the threads each: a
     # tokenizer step gains only x1.5-1.7 from a second thread and its data are drawn on one, so on
@@ -303,7 +306,8 @@ def evaluate_demo(ckpt: Path, out: Path, cfg: DemoConfig) -> dict:
     batch = next(iter(dm.test_dataloader()))
     spec = jm.spec
     scfg = SamplerConfig(**{**vars(jm.sampler_config), "steps": cfg.sample_steps, "seed": cfg.seed,
-                            "modality_scale": cfg.modality_scale})
+                            "modality_scale": cfg.modality_scale,
+                            **({} if cfg.clock_ramp is None else {"clock_ramp": cfg.clock_ramp})})
 
     def impacts_of(frames_list) -> list:
         return [detect_video_impact_events(f, spec.fps) for f in frames_list]

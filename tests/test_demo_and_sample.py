@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from seedkit import media
-from seedkit.cli import main
+from seedkit.cli import UserError, main
 from seedkit.demo import DemoConfig
 
 
@@ -165,8 +165,14 @@ def test_demo_options_set_the_budget_of_each_stage(tmp_path):
     assert tiny == dataclasses.replace(DemoConfig.tiny(str(tmp_path)), joint_steps=6)
     for name, (kind, what) in DEMO_OPTIONS.items():  # the defaults the help states are DemoConfig's
         default = getattr(DemoConfig(), name)
-        if kind is not str:
+        if default is None:  # taken from the trained model: the help says whose
+            assert "(default: the joint model's" in what, name
+        elif kind is not str:
             assert kind(re.search(r"\(default ([0-9.]+)", what).group(1)) == default, name
+    ramp = demo_config(build_parser().parse_args(["demo", "--out", str(tmp_path), "--clock-ramp", "1"]))
+    assert ramp.clock_ramp == 1.0 and DemoConfig().clock_ramp is None
+    with pytest.raises(UserError, match="--clock-ramp must be >= 0"):
+        demo_config(build_parser().parse_args(["demo", "--out", str(tmp_path), "--clock-ramp", "-1"]))
 
 
 def test_demo_precision_and_workers_reach_the_joint_fit(tmp_path, monkeypatch):
