@@ -35,7 +35,8 @@ and leave the loss.
 The model is any callable
     model(video_latents [B, T', C, H', W'], audio_latents [B, A', C_a], t_video [B], t_audio [B],
           text_ids [B, L] long, text_mask [B, L] bool, bridge: bool = True) -> out
-with `out.video` and `out.audio` velocities shaped like the latents.
+with `out.video` and `out.audio` velocities shaped like the latents; with a clock ramp it gets
+t_video [B, T'] and t_audio [B, A'], a level per latent frame / audio latent.
 """
 from __future__ import annotations
 
@@ -267,7 +268,6 @@ class RectifiedFlow:
         return FlowLoss(total=total, video=loss_v, audio=loss_a, t_video=t_video, t_audio=t_audio,
                         clean_video=clean_video, clean_audio=clean_audio, text_dropped=text_dropped,
                         bridge=bridge)
-
 
     def _ramp(self, t_video: Tensor, t_audio: Tensor, video_frames: int, audio_frames: int,
               generator: torch.Generator | None) -> tuple[Tensor, Tensor]:

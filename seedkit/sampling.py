@@ -42,10 +42,10 @@ from .flow import clip_times, clock_noise_levels, correlate_frames
 MODES = ("joint", "a2v", "v2a", "unconditional")
 METHODS = ("euler", "heun")
 
-Velocity = Callable[[tuple[Tensor, ...], float], tuple[Tensor, ...]]
 # A time on the integration grid: one float for the whole state, or one tensor per state element
 # that broadcasts over it (a noise level per latent frame with a clock ramp).
 Time = float | tuple[Tensor, ...]
+Velocity = Callable[[tuple[Tensor, ...], Time], tuple[Tensor, ...]]
 
 
 @dataclass
@@ -376,7 +376,7 @@ def sample(model, mode: str, text_ids: Tensor | None, text_mask: Tensor | None,
     def velocity(x: tuple[Tensor, ...], t: Time) -> tuple[Tensor, ...]:
         xv, xa = x
         if isinstance(t, tuple):  # clock ramp: a level per latent frame / audio latent, [B, T'] / [B, A']
-            tv, ta = (ti.reshape(1, -1).expand(B, -1).to(device) for ti in t)
+            tv, ta = (ti.reshape(1, -1).expand(B, -1) for ti in t)
         else:
             tv = ta = torch.full((B,), t, device=device)
         v_video, v_audio = guided_velocity(model, xv, xa, zeros if video_given else tv,
@@ -395,8 +395,10 @@ def sample(model, mode: str, text_ids: Tensor | None, text_mask: Tensor | None,
             callback(SamplerStep(index=i, t=t, t_next=t_next, video=state[0], audio=state[1]))
 
     sampler = make_sampler(config)
-    times = (clock_schedule(config.steps, config.shift, config.clock_ramp, (shapes.video, shapes.audio))
-             if config.clock_ramp > 0 else None)
+    times = None
+    if config.clock_ramp > 0:  # per-frame levels, on the latents' device (the Euler update mixes them in)
+        times = [tuple(ti.to(device) for ti in step)
+                 for step in clock_schedule(config.steps, config.shift, config.clock_ramp, (shapes.video, shapes.audio))]
     (video, audio), trajectory = sampler.integrate(velocity, (x_video, x_audio), step_callback,
                                                    keep_trajectory=config.keep_trajectory, times=times)
     result = SampleResult(video=video, audio=audio, timesteps=sampler.timesteps(), mode=mode)
