@@ -7,8 +7,9 @@ held-out flow loss at fixed noise levels (the renoise table of docs/joint_bounce
 On the demo's 32 held-out test scenes (`--scenes train`: the first training scenes, the
 memorisation probe of a model trained on a few scenes), with the checkpoint's sampler and the
 demo's steps and seed: both streams of each real clip are noised to t0 with the noise a full run
-starts from, x_t0 = (1 - t0) x + t0 eps, and integrated to 0 in the demo's number of steps. Printed per
-t0: the joint event F1 of the results (their audio onsets against their own visual impacts, as the
+starts from, x_t0 = (1 - t0) x + t0 eps, and integrated to 0 in the demo's number of steps
+(`--steps`; a partial run has no clock ramp, a plain one keeps the checkpoint's). Printed per t0:
+the joint event F1 of the results (their audio onsets against their own visual impacts, as the
 demo scores joint clips), the impacts found and how many of them turn in mid-air, and the distance
 of the results' video latents to the source clips' (t0 = 1, a plain joint run: to the nearest
 of the clips). Then the video and audio flow loss of the EMA model on the same
@@ -96,6 +97,8 @@ def main(argv: list[str] | None = None) -> list[dict]:
                     help="noise levels to start from, in (0, 1] (1: a plain joint run)")
     ap.add_argument("--scenes", choices=("test", "train"), default="test",
                     help="held-out test scenes (default) or the first training scenes")
+    ap.add_argument("--steps", type=int, default=DemoConfig.sample_steps,
+                    help="sampler steps (default: the demo's 25; a clock-ramped model wants about 2x)")
     args = ap.parse_args(argv)
     if any(not 0 < t <= 1 for t in args.t0):
         ap.error(f"--t0 values must lie in (0, 1], got {args.t0}")
@@ -104,7 +107,7 @@ def main(argv: list[str] | None = None) -> list[dict]:
     batch = scenes(jm, args.n, args.scenes)
     zv, za = jm.encode(batch["video"], batch["audio"])
     ids, mask = batch["text_ids"], batch["text_mask"]
-    base = SamplerConfig(**{**vars(jm.sampler_config), "steps": DemoConfig.sample_steps, "seed": DemoConfig.seed,
+    base = SamplerConfig(**{**vars(jm.sampler_config), "steps": args.steps, "seed": DemoConfig.seed,
                             "modality_scale": DemoConfig.modality_scale})
     print(f"{args.n} {args.scenes} scenes, {base.steps} steps from t0, video text scale {base.text_scale_video}")
     rows = []

@@ -178,7 +178,8 @@ def test_demo_joint_variant_trains_the_demo_stage_with_the_options_given_and_sco
     assert int(real[1]) > 0 and int(real[3]) + int(real[7]) == int(real[1])
     # the renoise table: from a tiny t0 the clips come back as they went in; t0 = 1 is a joint run
     renoise = load("renoise_bounce")
-    rows = renoise.main(["--ckpt", str(out / "checkpoints" / "last.ckpt"), "--n", "4", "--t0", "0.001", "1"])
+    rows = renoise.main(["--ckpt", str(out / "checkpoints" / "last.ckpt"), "--n", "4", "--t0", "0.001", "1",
+                         "--steps", "4"])
     lines = capsys.readouterr().out.splitlines()
     assert [r["t0"] for r in rows] == [0.001, 1.0] and len(lines) == 1 + 2 + 1 + len(renoise.LOSS_TIMES)
     apart = float(lines[3].split(", ")[1].split()[0])  # "source clips: latent norm X, Y from the nearest other"
