@@ -29,7 +29,7 @@ from seedkit.demo import DemoConfig, _fit, evaluate_demo, joint_options
 
 def main(argv: list[str] | None = None) -> dict:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--demo", required=True, help="a finished `seedkit demo` folder (its checkpoints/ tokenizers)")
+    p.add_argument("--demo", help="a finished `seedkit demo` folder (its checkpoints/ tokenizers); not needed with --ckpt")
     p.add_argument("--out", required=True, help="folder of this variant (joint run, samples, metrics.json)")
     p.add_argument("--steps", type=int, default=DemoConfig.joint_steps, help="joint steps (default: the demo's)")
     p.add_argument("--batch-size", type=int, default=DemoConfig.joint_batch_size, help="default: the demo's")
@@ -44,10 +44,12 @@ def main(argv: list[str] | None = None) -> dict:
     args = p.parse_args(argv)
     if args.ckpt and args.fit_options:
         p.error("--ckpt scores a trained checkpoint: it takes no `seedkit fit` options")
+    if not args.ckpt and not args.demo:
+        p.error("--demo is needed to train a variant (the tokenizers of a finished demo); or --ckpt to score one")
 
-    tokenizers = Path(args.demo) / "checkpoints"
+    tokenizers = Path(args.demo or ".") / "checkpoints"  # the checkpoint of --ckpt names its own tokenizers
     for kind in ("video", "audio"):
-        if not (tokenizers / f"tokenizer_{kind}_bounce.pt").exists():
+        if not args.ckpt and not (tokenizers / f"tokenizer_{kind}_bounce.pt").exists():
             raise SystemExit(f"--demo {args.demo}: no {tokenizers / f'tokenizer_{kind}_bounce.pt'} (run `seedkit demo` first)")
     out = Path(args.out)
     cfg = DemoConfig(out=str(out), joint_steps=args.steps, joint_batch_size=args.batch_size, precision=args.precision,

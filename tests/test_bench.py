@@ -162,13 +162,16 @@ def test_demo_joint_variant_trains_the_demo_stage_with_the_options_given_and_sco
         variant.main(["--demo", str(tmp_path / "nowhere"), "--out", str(out)])
     # --ckpt scores a checkpoint trained elsewhere, here along a clock ramp, and trains nothing
     scored = tmp_path / "scored"
-    m = variant.main(["--demo", str(demo), "--out", str(scored), "--ckpt", str(out / "checkpoints" / "last.ckpt"),
+    m = variant.main(["--out", str(scored), "--ckpt", str(out / "checkpoints" / "last.ckpt"),
                       "--n-eval", "4", "--sample-steps", "2", "--clock-ramp", "1"])
     assert m["sampler"]["clock_ramp"] == 1.0 and m["joint"]["n_clips"] == 4
     assert not (scored / "checkpoints").exists()
     with pytest.raises(SystemExit):
         variant.main(["--demo", str(demo), "--out", str(scored), "--ckpt", "x.ckpt", "--", "--model.lr=0.002"])
     assert "takes no `seedkit fit` options" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        variant.main(["--out", str(scored)])
+    assert "--demo is needed to train a variant" in capsys.readouterr().err
     # the mid-air table of docs/joint_bounce.md, on this checkpoint
     load("impacts_mid_air_bounce").main(["--ckpt", str(out / "checkpoints" / "last.ckpt"), "--n", "4"])
     lines = capsys.readouterr().out.splitlines()
