@@ -45,6 +45,8 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor
 
+from .model.rope import token_times_s
+
 TIMESTEP_SAMPLINGS = ("logit_normal", "uniform")
 TIMESTEP_MODES = ("shared", "independent")
 
@@ -165,19 +167,25 @@ def _randn(n: int, generator: torch.Generator | None, device) -> Tensor:
     return torch.randn(n, generator=generator, device=gen_device).to(device)
 
 
-def clip_times(frames: int, device=None) -> Tensor:
-    """tau [frames] in (0, 1): the middle of each latent frame's span over the clip's length."""
-    return (torch.arange(frames, dtype=torch.float32, device=device) + 0.5) / frames
+def shift_timesteps(t: Tensor, shift: float) -> Tensor:
+    """t' = s t / (1 + (s - 1) t); keeps 0 and 1 fixed, s > 1 bends the schedule towards 1.
+    The sampler's timestep shift (seedkit.sampling), and the shape of a clock ramp's levels."""
+    return shift * t / (1 + (shift - 1) * t)
+
+
+def clip_fraction_times(frames: int, device=None) -> Tensor:
+    """tau [frames] in (0, 1): each latent frame's time on the bridge's clock (`token_times_s`, the
+    middle of its span) in units of the clip's length."""
+    return token_times_s(frames, float(frames)).to(device)
 
 
 def clock_noise_levels(progress: Tensor, tau: Tensor, ramp: float, shift: float = 1.0) -> Tensor:
     """Noise level t [B, F] of tokens at clip times tau [F] when the generation has progressed
     `progress` [B] in [0, 1] (0: all noise, 1: all clean) along a clock ramp of width `ramp` w:
-    p = clamp(s (1 + w) - w tau, 0, 1), t = shift(1 - p) with shift(t) = k t / (1 + (k - 1) t),
-    the sampler's timestep shift. w = 0 gives every token the same level."""
+    p = clamp(s (1 + w) - w tau, 0, 1), t = shift_timesteps(1 - p, shift). w = 0 gives every
+    token the same level."""
     p = (progress[:, None] * (1 + ramp) - ramp * tau[None, :]).clamp(0.0, 1.0)
-    t = 1.0 - p
-    return shift * t / (1 + (shift - 1) * t)
+    return shift_timesteps(1.0 - p, shift)
 
 
 def broadcast_time(t: Tensor | float, x: Tensor) -> Tensor:
@@ -279,7 +287,7 @@ class RectifiedFlow:
         progress = _rand(B, generator, device)
         levels = []
         for t, frames in ((t_video, video_frames), (t_audio, audio_frames)):
-            ramp = clock_noise_levels(progress, clip_times(frames, device), c.clock_ramp, c.ramp_shift)
+            ramp = clock_noise_levels(progress, clip_fraction_times(frames, device), c.clock_ramp, c.ramp_shift)
             flat = t[:, None].expand(B, frames)
             levels.append(torch.where(ramped[:, None] & (t[:, None] > 0), ramp.to(t.dtype), flat))
         return levels[0], levels[1]

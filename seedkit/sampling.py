@@ -37,7 +37,7 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor
 
-from .flow import clip_times, clock_noise_levels, correlate_frames
+from .flow import clip_fraction_times, clock_noise_levels, correlate_frames, shift_timesteps
 
 MODES = ("joint", "a2v", "v2a", "unconditional")
 METHODS = ("euler", "heun")
@@ -118,11 +118,6 @@ class SampleResult:
     trajectory_audio: Tensor | None = None
 
 
-def shift_timesteps(t: Tensor, shift: float) -> Tensor:
-    """t' = s t / (1 + (s - 1) t); keeps 0 and 1 fixed, s > 1 bends the schedule towards 1."""
-    return shift * t / (1 + (shift - 1) * t)
-
-
 def unshift_timesteps(t: Tensor, shift: float) -> Tensor:
     """The inverse of `shift_timesteps`: t = t' / (s - (s - 1) t')."""
     return t / (shift - (shift - 1) * t)
@@ -144,7 +139,7 @@ def clock_schedule(steps: int, shift: float, ramp: float,
                    shapes: Sequence[Sequence[int]]) -> list[tuple[Tensor, ...]]:
     """Per-frame noise levels of a clock-ramped run: [steps + 1] entries, each a tuple with one
     tensor per state element of `shapes` (B, F, ...) shaped [1, F, 1, ...], from all 1 to all 0."""
-    taus = [clip_times(shape[1]) for shape in shapes]
+    taus = [clip_fraction_times(shape[1]) for shape in shapes]
     times = []
     for i in range(steps + 1):
         s = torch.tensor([i / steps])

@@ -7,7 +7,7 @@ import pytest
 import torch
 from torch import nn
 
-from seedkit.flow import FlowConfig, RectifiedFlow, broadcast_time, clip_times, clock_noise_levels
+from seedkit.flow import FlowConfig, RectifiedFlow, broadcast_time, clip_fraction_times, clock_noise_levels
 
 B = 64
 VIDEO = (B, 2, 3, 2, 2)  # [B, T', C, H', W']
@@ -246,7 +246,7 @@ def test_training_noise_follows_the_configured_video_prior():
 
 
 def test_clock_ramp_levels_run_from_noise_to_clean_with_the_clip_start_ahead():
-    tau = clip_times(8)
+    tau = clip_fraction_times(8)
     assert torch.allclose(tau, (torch.arange(8) + 0.5) / 8)
     s = torch.tensor([0.0, 0.3, 0.5, 0.7, 1.0])
     levels = clock_noise_levels(s, tau, ramp=1.0, shift=3.0)
@@ -273,7 +273,7 @@ def test_ramped_samples_give_each_frame_its_level_and_leave_clean_frames_out_of_
         if out.clean_video[i] or out.clean_audio[i]:
             continue
         # video and audio on one clock: sorted by clip time, the levels never fall
-        times = torch.cat([clip_times(VIDEO[1]), clip_times(AUDIO[1])])
+        times = torch.cat([clip_fraction_times(VIDEO[1]), clip_fraction_times(AUDIO[1])])
         levels = torch.cat([out.t_video[i], out.t_audio[i]])
         assert torch.all(levels[times.argsort()].diff() >= 0)
     assert torch.all(out.t_video[out.clean_video] == 0) and torch.all(out.t_audio[out.clean_audio] == 0)

@@ -7,7 +7,7 @@ import pytest
 import torch
 from torch import nn
 
-from seedkit.flow import broadcast_time, clip_times, clock_noise_levels
+from seedkit.flow import broadcast_time, clip_fraction_times, clock_noise_levels
 from seedkit.sampling import (
     EulerSampler,
     Guidance,
@@ -349,7 +349,7 @@ def test_clock_schedule_takes_every_frame_from_noise_to_clean_start_first():
     assert tv.shape == (1, 2, 1, 1, 1) and ta.shape == (1, 4, 1)
     assert all(torch.all(t == 1) for t in times[0]) and all(torch.all(t == 0) for t in times[-1])
     assert tv.flatten()[0] < tv.flatten()[1]  # half-way the clip's start is cleaner than its end
-    torch.testing.assert_close(ta.flatten(), clock_noise_levels(torch.tensor([0.5]), clip_times(4), 1.0, 3.0)[0])
+    torch.testing.assert_close(ta.flatten(), clock_noise_levels(torch.tensor([0.5]), clip_fraction_times(4), 1.0, 3.0)[0])
 
 
 def test_ramped_sampling_of_the_analytic_model_ends_at_the_exact_endpoint():
