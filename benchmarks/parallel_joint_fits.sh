@@ -1,0 +1,67 @@
+#!/usr/bin/env bash
+# Several joint bounce runs side by side for one wall-clock budget: the GPU run of
+# docs/joint_bounce.md ("A GPU run"). The model is small, so one training process leaves a GPU
+# mostly idle (each step is a few hundred small kernels); variants that share it cost little more.
+#
+#   benchmarks/parallel_joint_fits.sh VIDEO_TOK AUDIO_TOK OUT SECONDS NAME="fit options" [NAME="..."]
+#   e.g. ... base="" ramp="--model.flow='{p_bridge_off: 0.1, video_noise_corr: 0.9, clock_ramp: 1.0}'"
+#
+# 1. Encodes the 20000 training scenes once (`--data.cache_latents`, into OUT/latents) with a
+#    one-step fit, so the variants load the same latents instead of racing to write them.
+# 2. Starts one `seedkit fit --config seedkit/configs/joint_bounce.yaml` per NAME="options" at once,
+#    each stopped by `--trainer.max_time` when SECONDS (counted from this script's start) run out,
+#    checkpointing every 500 steps (EVERY) (OUT/NAME/checkpoints, all kept), log in OUT/NAME.log.
+# 3. Writes OUT/NAME/ema-step-S.pt: the newest checkpoint's EMA weights alone, a fifth of its size
+#    (what sampling uses; `seedkit sample`, `seedkit evaluate` and `demo_joint_variant.py --ckpt`
+#    read it like a checkpoint).
+# PYTHON (default python3) runs seedkit; OMP_NUM_THREADS per run defaults to 2; NUM_TRAIN 20000.
+set -euo pipefail
+if [ $# -lt 5 ]; then sed -n 2,16p "$0"; exit 2; fi
+V=$1; A=$2; OUT=$3; BUDGET=$4; shift 4
+PY=${PYTHON:-python3}
+N=${NUM_TRAIN:-20000}  # cached training scenes (a smoke test: fewer)
+START=$(date +%s)
+mkdir -p "$OUT"
+fit() {  # fit OUTDIR [options...]
+  local dir=$1; shift
+  "$PY" -m seedkit.cli fit --config seedkit/configs/joint_bounce.yaml \
+    --model.video_tokenizer "$V" --model.audio_tokenizer "$A" --model.val_samples=0 \
+    --trainer.precision bf16-mixed --trainer.default_root_dir "$dir" \
+    --trainer.logger.init_args.save_dir "$dir" \
+    --data.num_train "$N" --data.cache_latents true --data.latent_dir "$OUT/latents" \
+    --trainer.val_check_interval 1000 --trainer.limit_val_batches 1 \
+    --trainer.callbacks.init_args.dirpath "$dir/checkpoints" \
+    --trainer.callbacks.init_args.save_top_k -1 --trainer.callbacks.init_args.every_n_train_steps "${EVERY:-500}" \
+    "$@"
+}
+echo "encoding the latents once: $(date)"
+fit "$OUT/encode" --trainer.max_steps 1 --data.num_workers 8 > "$OUT/encode.log" 2>&1 \
+  || { tail -30 "$OUT/encode.log"; exit 1; }
+left=$(( BUDGET - ($(date +%s) - START) ))
+echo "encoded in $(( $(date +%s) - START )) s; training ${left} s"
+pids=()
+for spec in "$@"; do
+  name=${spec%%=*}
+  eval "opts=(${spec#*=})"  # the options as the shell would split them (quotes keep a dict whole)
+  OMP_NUM_THREADS=${OMP_NUM_THREADS:-2} fit "$OUT/$name" --trainer.max_steps 1000000 \
+    --trainer.max_time "00:00:00:$left" --data.num_workers 1 "${opts[@]}" > "$OUT/$name.log" 2>&1 &
+  pids+=($!)
+done
+status=0
+for pid in "${pids[@]}"; do wait "$pid" || status=1; done
+for spec in "$@"; do
+  name=${spec%%=*}
+  "$PY" - "$OUT/$name" <<'EOF' || status=1
+import pathlib, re, sys, torch
+d = pathlib.Path(sys.argv[1])
+ckpts = sorted(d.glob("checkpoints/*step=*.ckpt"), key=lambda p: int(re.search(r"step=(\d+)", p.name)[1]))
+c = torch.load(ckpts[-1], map_location="cpu", weights_only=True)
+ema = {k[len("ema."):]: v for k, v in c["state_dict"].items() if k.startswith("ema.")}
+keep = {k: c[k] for k in ("hyper_parameters", "datamodule_hyper_parameters", "global_step") if k in c}
+torch.save({"ema_state_dict": ema, **keep}, d / f"ema-step-{c['global_step']}.pt")
+print(d.name, ckpts[-1].name, "->", f"ema-step-{c['global_step']}.pt")
+EOF
+  grep -E "Error|error" "$OUT/$name.log" | tail -3 || true
+done
+echo "done in $(( $(date +%s) - START )) s"
+exit $status
