@@ -14,7 +14,7 @@ config's whole dict: repeat its `p_bridge_off` and `video_noise_corr`). Validati
 step. Then `evaluate_demo` scores the final checkpoint on the demo's 32 held-out clips and writes
 `metrics.json` under `--out`; the printed line holds those tables' columns. Two variants side by side
 on a 2-core machine: prefix each with `OMP_NUM_THREADS=1`. `--ckpt C` scores a checkpoint trained
-elsewhere (a longer run) the same way, without training; `--sample-steps` and `--clock-ramp` set the
+elsewhere (a longer run) the same way, without training; `--sample-steps`, `--clock-ramp` and `--seed` set the
 sampler for either.
 """
 from __future__ import annotations
@@ -36,6 +36,8 @@ def main(argv: list[str] | None = None) -> dict:
     p.add_argument("--precision", default=DemoConfig.precision, help="default: the demo's (auto)")
     p.add_argument("--n-eval", type=int, default=DemoConfig.n_eval, help="clips scored per mode (default 32)")
     p.add_argument("--sample-steps", type=int, default=DemoConfig.sample_steps, help="default: the demo's")
+    p.add_argument("--seed", type=int, default=DemoConfig.seed,
+                   help="sampling seed (default: the demo's); other seeds give the spread of the scores")
     p.add_argument("--clock-ramp", type=float, default=None,
                    help="the sampler's clock ramp when scoring (default: the trained model's)")
     p.add_argument("--ckpt", default=None,
@@ -53,7 +55,8 @@ def main(argv: list[str] | None = None) -> dict:
             raise SystemExit(f"--demo {args.demo}: no {tokenizers / f'tokenizer_{kind}_bounce.pt'} (run `seedkit demo` first)")
     out = Path(args.out)
     cfg = DemoConfig(out=str(out), joint_steps=args.steps, joint_batch_size=args.batch_size, precision=args.precision,
-                     n_eval=args.n_eval, sample_steps=args.sample_steps, clock_ramp=args.clock_ramp)
+                     n_eval=args.n_eval, sample_steps=args.sample_steps, clock_ramp=args.clock_ramp,
+                     seed=args.seed)
     t = time.time()
     if args.ckpt is None:
         _fit("joint_bounce.yaml", [*joint_options(cfg, tokenizers, out), "--model.val_samples=0", *args.fit_options])

@@ -266,6 +266,10 @@ class JointAV(L.LightningModule):
 def load_joint(path: str, map_location: str = "cpu") -> JointAV:
     """Load a JointAV Lightning checkpoint with `weights_only=True` (no pickled code runs).
 
+    Also reads a sampling file: the EMA weights alone (`ema_state_dict`, with the checkpoint's
+    `hyper_parameters`; `benchmarks/parallel_joint_fits.sh` writes them, a fifth of a checkpoint's
+    size). Sampling uses only the EMA, so both the model and its EMA get those weights; the frozen
+    tokenizers come from the paths in the hyperparameters, as for a checkpoint.
     Raises FileNotFoundError for a missing path and ValueError for a checkpoint of another kind.
     """
     from pathlib import Path
@@ -277,7 +281,7 @@ def load_joint(path: str, map_location: str = "cpu") -> JointAV:
     except Exception as e:  # noqa: BLE001 - any unpickling failure means "not our checkpoint"
         raise ValueError(f"{path}: not a loadable checkpoint ({e.__class__.__name__})") from e
     hp = ckpt.get("hyper_parameters", {}) if isinstance(ckpt, dict) else {}
-    if "video_tokenizer" not in hp or "state_dict" not in ckpt:
+    if "video_tokenizer" not in hp or not ("state_dict" in ckpt or "ema_state_dict" in ckpt):
         kind = ckpt.get("kind", "unknown") if isinstance(ckpt, dict) else type(ckpt).__name__
         raise ValueError(f"{path}: is a {kind} checkpoint, expected a JointAV training checkpoint "
                          "(written by `seedkit fit --config seedkit/configs/joint_*.yaml`)")
@@ -285,7 +289,11 @@ def load_joint(path: str, map_location: str = "cpu") -> JointAV:
 
     accepted = inspect.signature(JointAV.__init__).parameters
     model = JointAV(**{k: v for k, v in hp.items() if k in accepted})  # LightningCLI adds _class_path
-    model.load_state_dict(ckpt["state_dict"])
+    if "state_dict" in ckpt:
+        model.load_state_dict(ckpt["state_dict"])
+    else:  # a sampling file: the EMA weights, for the trained model too
+        model.ema.load_state_dict(ckpt["ema_state_dict"])
+        model.model.load_state_dict(ckpt["ema_state_dict"])
     # the datamodule's settings it was trained with (LightningCLI saves them): what world to test in
     model.data_settings = dict(ckpt.get("datamodule_hyper_parameters") or {})
     return model.eval()

@@ -59,6 +59,23 @@ def test_evaluate_writes_every_arm_metric_and_plot(tiny_ckpt, tmp_path, capsys):
     assert "av_align" in capsys.readouterr().out
 
 
+def test_a_sampling_file_of_ema_weights_loads_like_its_checkpoint(tiny_ckpt, tmp_path):
+    from seedkit.lit import load_joint
+
+    full = load_joint(str(tiny_ckpt))
+    with torch.no_grad():  # an EMA that differs from the trained weights, as after training
+        for p in full.ema.parameters():
+            p.add_(0.01 * torch.randn_like(p))
+    ema_only = tmp_path / "ema.pt"
+    torch.save({"ema_state_dict": full.ema.state_dict(), "hyper_parameters": dict(full.hparams)}, ema_only)
+    jm = load_joint(str(ema_only))
+    for a, b, m in zip(jm.ema.parameters(), full.ema.parameters(), jm.model.parameters()):
+        assert torch.equal(a, b) and torch.equal(m, b)  # both copies hold the EMA
+    with pytest.raises(ValueError, match="expected a JointAV"):
+        torch.save({"hyper_parameters": dict(full.hparams)}, tmp_path / "bare.pt")
+        load_joint(str(tmp_path / "bare.pt"))
+
+
 @pytest.mark.parametrize("mode", ["a2v", "v2a"])
 def test_conditional_modes_pair_the_generated_stream_with_the_given_one(tiny_ckpt, mode):
     from seedkit.data.clip import BOUNCE_SPEC
