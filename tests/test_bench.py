@@ -6,6 +6,7 @@ import dataclasses
 import importlib.util
 import json
 import math
+import os
 import sys
 from pathlib import Path
 
@@ -191,3 +192,29 @@ def test_demo_joint_variant_trains_the_demo_stage_with_the_options_given_and_sco
     with pytest.raises(SystemExit):
         renoise.main(["--ckpt", str(out / "checkpoints" / "last.ckpt"), "--t0", "0"])
     assert "--t0 values must lie in (0, 1]" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_parallel_joint_fits_trains_each_variant_for_the_budget_and_leaves_a_sampling_file(
+        tiny_tokenizer_paths, tmp_path):
+    import subprocess
+
+    from seedkit.lit import load_joint
+
+    out = tmp_path / "runs"
+    tiny = "--data.batch_size 2 --model.model='{video_dim: 32, video_depth: 1, video_heads: 2, audio_dim: 32, " \
+           "audio_depth: 1, audio_heads: 2, text_dim: 16}'"
+    env = {**os.environ, "PYTHON": sys.executable, "NUM_TRAIN": "8", "EVERY": "2", "OMP_NUM_THREADS": "1"}
+    script = Path(__file__).resolve().parents[1] / "benchmarks" / "parallel_joint_fits.sh"
+    run = subprocess.run(["bash", str(script), *tiny_tokenizer_paths, str(out), "600",
+                          f"a=--trainer.max_steps 4 {tiny}", f"b=--trainer.max_steps 2 --model.lr 0.002 {tiny}"],
+                         env=env, capture_output=True, text=True, timeout=600)
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert "encoded in" in run.stdout and (out / "latents").is_dir()  # once, for both variants
+    for name, steps, lr in (("a", 4, 0.001), ("b", 2, 0.002)):
+        jm = load_joint(str(out / name / f"ema-step-{steps}.pt"))  # the newest checkpoint's EMA
+        assert jm.hparams.lr == lr and jm.hparams.model["video_dim"] == 32  # each variant's own options
+        full = load_joint(str(out / name / "checkpoints" / "last.ckpt"))
+        assert all(torch.equal(a, b) for a, b in zip(jm.ema.parameters(), full.ema.parameters()))
+    bad = subprocess.run(["bash", str(script), "v.pt", "a.pt", str(out)], capture_output=True, text=True)
+    assert bad.returncode == 2 and "NAME=" in bad.stdout  # too few arguments: the usage
