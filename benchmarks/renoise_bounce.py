@@ -2,7 +2,7 @@
 again from there (SDEdit, `SamplerConfig.start_t`), scored like the demo's joint clips, and the
 held-out flow loss at fixed noise levels (the renoise table of docs/joint_bounce.md).
 
-    .venv/bin/python benchmarks/renoise_bounce.py --ckpt C [--t0 0.5 0.7 0.9 1] [--scenes train]
+    .venv/bin/python benchmarks/renoise_bounce.py --ckpt C [--t0 0.5 0.7 0.9 1] [--scenes train] [--text-scale 1 1]
 
 On the demo's 32 held-out test scenes (`--scenes train`: the first training scenes, the
 memorisation probe of a model trained on a few scenes), with the checkpoint's sampler and the
@@ -99,6 +99,8 @@ def main(argv: list[str] | None = None) -> list[dict]:
                     help="held-out test scenes (default) or the first training scenes")
     ap.add_argument("--steps", type=int, default=DemoConfig.sample_steps,
                     help="sampler steps (default: the demo's 25; a clock-ramped model wants about 2x)")
+    ap.add_argument("--text-scale", type=float, nargs=2, metavar=("VIDEO", "AUDIO"), default=None,
+                    help="text guidance scales of the sampler (default: the checkpoint's)")
     args = ap.parse_args(argv)
     if any(not 0 < t <= 1 for t in args.t0):
         ap.error(f"--t0 values must lie in (0, 1], got {args.t0}")
@@ -109,6 +111,8 @@ def main(argv: list[str] | None = None) -> list[dict]:
     ids, mask = batch["text_ids"], batch["text_mask"]
     base = SamplerConfig(**{**vars(jm.sampler_config), "steps": args.steps, "seed": DemoConfig.seed,
                             "modality_scale": DemoConfig.modality_scale})
+    if args.text_scale is not None:
+        base = replace(base, text_scale_video=args.text_scale[0], text_scale_audio=args.text_scale[1])
     print(f"{args.n} {args.scenes} scenes, {base.steps} steps from t0, video text scale {base.text_scale_video}")
     rows = []
     for t0 in args.t0:

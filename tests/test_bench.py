@@ -189,6 +189,10 @@ def test_demo_joint_variant_trains_the_demo_stage_with_the_options_given_and_sco
     apart = float(lines[3].split(", ")[1].split()[0])  # "source clips: latent norm X, Y from the nearest other"
     assert rows[0]["distance"] < 0.05 * apart  # t0 = 0.001 barely moves the source clips
     assert rows[1]["distance"] > rows[0]["distance"] and all(0 <= r["event_f1"] <= 1 for r in rows)
+    # the sampler's text guidance from the command line instead of the checkpoint's
+    renoise.main(["--ckpt", str(out / "checkpoints" / "last.ckpt"), "--n", "4", "--t0", "0.001", "--steps", "2",
+                  "--text-scale", "1.5", "1"])
+    assert "video text scale 1.5" in capsys.readouterr().out.splitlines()[0]
     with pytest.raises(SystemExit):
         renoise.main(["--ckpt", str(out / "checkpoints" / "last.ckpt"), "--t0", "0"])
     assert "--t0 values must lie in (0, 1]" in capsys.readouterr().err
