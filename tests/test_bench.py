@@ -222,3 +222,8 @@ def test_parallel_joint_fits_trains_each_variant_for_the_budget_and_leaves_a_sam
         assert all(torch.equal(a, b) for a, b in zip(jm.ema.parameters(), full.ema.parameters()))
     bad = subprocess.run(["bash", str(script), "v.pt", "a.pt", str(out)], capture_output=True, text=True)
     assert bad.returncode == 2 and "NAME=" in bad.stdout  # too few arguments: the usage
+    bad = subprocess.run(["bash", str(script), "v.pt", "a.pt", str(out), "5m", "a="], capture_output=True, text=True)
+    assert bad.returncode == 2 and "SECONDS must be a whole number of seconds, got 5m" in bad.stderr
+    short = subprocess.run(["bash", str(script), *tiny_tokenizer_paths, str(out), "1", f"a={tiny}"],
+                           env=env, capture_output=True, text=True, timeout=600)
+    assert short.returncode == 1 and "nothing left to train" in short.stderr
