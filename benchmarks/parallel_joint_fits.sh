@@ -13,9 +13,9 @@
 #    each stopped by `--trainer.max_time` when SECONDS (counted from this script's start) run out,
 #    checkpointing every 500 steps (EVERY) (OUT/NAME/checkpoints, all kept), log in OUT/NAME.log;
 #    the steps after the last checkpoint are lost when the time runs out.
-# 3. Writes OUT/NAME/ema-step-S.pt: the newest checkpoint's EMA weights alone, a fifth of its size
-#    (what sampling uses; `seedkit sample`, `seedkit evaluate` and `demo_joint_variant.py --ckpt`
-#    read it like a checkpoint).
+# 3. Writes OUT/NAME/ema-step-S.pt: the newest checkpoint's EMA weights alone
+#    (`seedkit.lit.export_ema`, a fifth of its size, what sampling uses; `seedkit sample`,
+#    `seedkit evaluate` and `demo_joint_variant.py --ckpt` read it like a checkpoint).
 # PYTHON (default python3) runs seedkit; OMP_NUM_THREADS per run defaults to 2; NUM_TRAIN 20000.
 set -euo pipefail
 if [ $# -lt 5 ]; then sed -n 2,19p "$0"; exit 2; fi
@@ -56,14 +56,12 @@ for pid in "${pids[@]}"; do wait "$pid" || status=1; done
 for spec in "$@"; do
   name=${spec%%=*}
   "$PY" - "$OUT/$name" <<'EOF' || status=1
-import pathlib, re, sys, torch
+import pathlib, re, sys
+from seedkit.lit import export_ema
 d = pathlib.Path(sys.argv[1])
-ckpts = sorted(d.glob("checkpoints/*step=*.ckpt"), key=lambda p: int(re.search(r"step=(\d+)", p.name)[1]))
-c = torch.load(ckpts[-1], map_location="cpu", weights_only=True)
-ema = {k[len("ema."):]: v for k, v in c["state_dict"].items() if k.startswith("ema.")}
-keep = {k: c[k] for k in ("hyper_parameters", "datamodule_hyper_parameters", "global_step") if k in c}
-torch.save({"ema_state_dict": ema, **keep}, d / f"ema-step-{c['global_step']}.pt")
-print(d.name, ckpts[-1].name, "->", f"ema-step-{c['global_step']}.pt")
+step = {int(re.search(r"step=(\d+)", p.name)[1]): p for p in d.glob("checkpoints/*step=*.ckpt")}
+export_ema(step[max(step)], d / f"ema-step-{max(step)}.pt")
+print(d.name, step[max(step)].name, "->", f"ema-step-{max(step)}.pt")
 EOF
   grep -E "Error|error" "$OUT/$name.log" | tail -3 || true
 done

@@ -12,6 +12,7 @@ score, on GRID the weight-free lip estimator.
 from __future__ import annotations
 
 import copy
+from pathlib import Path
 
 import lightning as L
 import torch
@@ -263,17 +264,23 @@ class JointAV(L.LightningModule):
                     logger.experiment.log({"val/samples": vids, "trainer/global_step": self.global_step})
 
 
+def export_ema(ckpt: str | Path, out: str | Path) -> None:
+    """Write a JointAV checkpoint's EMA weights alone, with its hyperparameters, data settings and
+    step: the sampling file `load_joint` reads (a fifth of a checkpoint's size; no resuming from it)."""
+    c = torch.load(ckpt, map_location="cpu", weights_only=True)
+    ema = {k.removeprefix("ema."): v for k, v in c["state_dict"].items() if k.startswith("ema.")}
+    keep = {k: c[k] for k in ("hyper_parameters", "datamodule_hyper_parameters", "global_step") if k in c}
+    torch.save({"ema_state_dict": ema, **keep}, out)
+
+
 def load_joint(path: str, map_location: str = "cpu") -> JointAV:
     """Load a JointAV Lightning checkpoint with `weights_only=True` (no pickled code runs).
 
     Also reads a sampling file: the EMA weights alone (`ema_state_dict`, with the checkpoint's
-    `hyper_parameters`; `benchmarks/parallel_joint_fits.sh` writes them, a fifth of a checkpoint's
-    size). Sampling uses only the EMA, so both the model and its EMA get those weights; the frozen
+    `hyper_parameters`; `export_ema` writes them). Sampling uses only the EMA, so both the model and its EMA get those weights; the frozen
     tokenizers come from the paths in the hyperparameters, as for a checkpoint.
     Raises FileNotFoundError for a missing path and ValueError for a checkpoint of another kind.
     """
-    from pathlib import Path
-
     if not Path(path).is_file():
         raise FileNotFoundError(f"checkpoint {path} does not exist (expected a JointAV .ckpt file)")
     try:

@@ -60,14 +60,18 @@ def test_evaluate_writes_every_arm_metric_and_plot(tiny_ckpt, tmp_path, capsys):
 
 
 def test_a_sampling_file_of_ema_weights_loads_like_its_checkpoint(tiny_ckpt, tmp_path):
-    from seedkit.lit import load_joint
+    from seedkit.lit import export_ema, load_joint
 
     full = load_joint(str(tiny_ckpt))
     with torch.no_grad():  # an EMA that differs from the trained weights, as after training
         for p in full.ema.parameters():
             p.add_(0.01 * torch.randn_like(p))
+    ckpt = tmp_path / "trained.ckpt"
+    torch.save({"hyper_parameters": dict(full.hparams), "state_dict": full.state_dict(), "global_step": 7}, ckpt)
     ema_only = tmp_path / "ema.pt"
-    torch.save({"ema_state_dict": full.ema.state_dict(), "hyper_parameters": dict(full.hparams)}, ema_only)
+    export_ema(ckpt, ema_only)
+    assert ema_only.stat().st_size < ckpt.stat().st_size
+    assert torch.load(ema_only, weights_only=True)["global_step"] == 7
     jm = load_joint(str(ema_only))
     for a, b, m in zip(jm.ema.parameters(), full.ema.parameters(), jm.model.parameters()):
         assert torch.equal(a, b) and torch.equal(m, b)  # both copies hold the EMA
