@@ -50,9 +50,10 @@ def lr_factor(step: int, warmup_steps: int, decay_steps: int = 0, max_steps: int
 
 @torch.no_grad()
 def ema_update(ema: torch.nn.Module, model: torch.nn.Module, decay: float) -> None:
-    """ema <- decay * ema + (1 - decay) * model, parameter by parameter, in place."""
-    for e, p in zip(ema.parameters(), model.parameters()):
-        e.lerp_(p.detach(), 1 - decay)
+    """ema <- decay * ema + (1 - decay) * model, in place: one multi-tensor lerp over all
+    parameters (a GPU step of a small model is bound by kernel launches: one per tensor would be
+    hundreds)."""
+    torch._foreach_lerp_(list(ema.parameters()), [p.detach() for p in model.parameters()], 1 - decay)
 
 
 class JointAV(L.LightningModule):
@@ -295,7 +296,9 @@ def load_joint(path: str, map_location: str = "cpu") -> JointAV:
     import inspect
 
     accepted = inspect.signature(JointAV.__init__).parameters
-    model = JointAV(**{k: v for k, v in hp.items() if k in accepted})  # LightningCLI adds _class_path
+    # LightningCLI adds _class_path. `compile` is a training option: sampling runs the model
+    # uncompiled (a compiled one would rebuild its kernels for every new batch shape).
+    model = JointAV(**{k: v for k, v in hp.items() if k in accepted and k != "compile"})
     if "state_dict" in ckpt:
         model.load_state_dict(ckpt["state_dict"])
     else:  # a sampling file: the EMA weights, for the trained model too

@@ -80,6 +80,32 @@ def test_a_sampling_file_of_ema_weights_loads_like_its_checkpoint(tiny_ckpt, tmp
         load_joint(str(tmp_path / "bare.pt"))
 
 
+def test_a_model_trained_compiled_loads_uncompiled_for_sampling(tiny_ckpt, tmp_path):
+    """`compile` is a training option: a compiled model would rebuild its kernels for each batch
+    shape the sampler and the guidance passes give it."""
+    from seedkit.lit import load_joint
+
+    c = torch.load(tiny_ckpt, weights_only=True)
+    c["hyper_parameters"]["compile"] = True
+    torch.save(c, tmp_path / "compiled.ckpt")
+    jm = load_joint(str(tmp_path / "compiled.ckpt"))
+    assert not jm.hparams.compile and jm.model._compiled_call_impl is None
+    for a, b in zip(jm.model.parameters(), load_joint(str(tiny_ckpt)).model.parameters()):
+        assert torch.equal(a, b)
+
+
+def test_ema_update_is_the_lerp_of_every_parameter():
+    from seedkit.lit import ema_update
+
+    torch.manual_seed(0)
+    model, ema = torch.nn.Sequential(torch.nn.Linear(3, 4), torch.nn.Linear(4, 2)), \
+        torch.nn.Sequential(torch.nn.Linear(3, 4), torch.nn.Linear(4, 2))
+    before = [p.clone() for p in ema.parameters()]
+    ema_update(ema, model, 0.9)
+    for e, b, p in zip(ema.parameters(), before, model.parameters()):
+        torch.testing.assert_close(e, 0.9 * b + 0.1 * p)
+
+
 @pytest.mark.parametrize("mode", ["a2v", "v2a"])
 def test_conditional_modes_pair_the_generated_stream_with_the_given_one(tiny_ckpt, mode):
     from seedkit.data.clip import BOUNCE_SPEC

@@ -10,6 +10,7 @@ from seedkit.model import (
     token_times_s,
 )
 from seedkit.model.attention import RMSNorm, RMSNormFunction
+from seedkit.model.dual import data_to_velocity
 from seedkit.model.rope import RopeTable, angles_1d, apply_rope
 
 
@@ -448,3 +449,35 @@ def test_a_frames_timestep_conditions_that_frames_tokens():
     assert torch.equal(a.audio, b.audio)
     with pytest.raises(ValueError, match="t_video has 3 timesteps"):
         model(video, audio, t_video[:, :3], ta, ids, mask)
+
+
+def test_data_to_velocity_is_the_path_velocity_per_sample_and_per_frame():
+    g = torch.Generator().manual_seed(3)
+    x0, eps = torch.randn(3, 8, 16, 8, 8, generator=g), torch.randn(3, 8, 16, 8, 8, generator=g)
+    for t in (torch.tensor([0.05, 0.5, 1.0]), torch.rand(3, 8, generator=g) * 0.9 + 0.1):
+        tb = t.reshape(*t.shape, *([1] * (x0.dim() - t.dim())))
+        x_t = (1 - tb) * x0 + tb * eps
+        torch.testing.assert_close(data_to_velocity(x_t, x0, t, 0.05), eps - x0, atol=1e-5, rtol=1e-5)
+    # below t_min the division stops at t_min: bounded, not the exact velocity
+    x_t = 0.99 * x0 + 0.01 * eps
+    torch.testing.assert_close(data_to_velocity(x_t, x0, torch.full((3,), 0.01), 0.05), 0.01 * (eps - x0) / 0.05)
+
+
+@pytest.mark.parametrize("per_frame", [False, True])
+def test_data_prediction_returns_the_velocity_of_the_predicted_clean_latents(per_frame):
+    """The same weights with prediction "data": the heads' raw output is read as x0, so the
+    returned velocity is (x_t - head) / t, where the velocity model returns the head itself."""
+    velocity = wake_up(DualTowerDiT(tiny()))
+    data = DualTowerDiT(tiny(prediction="data"))
+    data.load_state_dict(velocity.state_dict())
+    video, audio, t_video, t_audio, ids, mask = inputs(velocity.config)
+    if per_frame:
+        t_video, t_audio = torch.rand(2, video.shape[1]) + 0.1, torch.rand(2, audio.shape[1]) + 0.1
+    head, out = velocity(video, audio, t_video, t_audio, ids, mask), data(video, audio, t_video, t_audio, ids, mask)
+    torch.testing.assert_close(out.video, data_to_velocity(video, head.video, t_video, 0.05))
+    torch.testing.assert_close(out.audio, data_to_velocity(audio, head.audio, t_audio, 0.05))
+
+
+def test_unknown_prediction_is_a_clear_error():
+    with pytest.raises(ValueError, match="prediction must be 'velocity' or 'data'"):
+        DualTowerDiT(tiny(prediction="eps"))

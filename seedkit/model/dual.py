@@ -52,6 +52,11 @@ class DualTowerConfig:
     rope_theta: float = 10000.0  # RoPE base: frequencies theta^(-k / pairs)
     bridge_time_scale: float | None = None  # bridge positions = time_s * this (None: audio_latent_rate)
     attention: str = "sdpa"  # attention kernel: sdpa (fused) | math (explicit softmax, the naive baseline)
+    # What the towers' heads predict: "velocity" (eps - x0, directly) or "data" (the clean latents
+    # x0, turned into the velocity (x_t - x0) / max(t, t_min) before returning: x-prediction, JiT);
+    # the loss and the sampler see velocities either way
+    prediction: str = "velocity"
+    data_t_min: float = 0.05  # with prediction "data": the smallest t dividing x_t - x0 (bounds 1 / t)
 
     @classmethod
     def bounce(cls, video_channels: int = 16, audio_channels: int = 16, **overrides) -> DualTowerConfig:
@@ -139,6 +144,16 @@ class DualTowerConfig:
         return self.video_frames / self.video_latent_fps
 
 
+def data_to_velocity(x_t: torch.Tensor, x0: torch.Tensor, t: torch.Tensor, t_min: float) -> torch.Tensor:
+    """The velocity of the straight path through x_t that ends at x0: (x_t - x0) / max(t, t_min).
+
+    x_t, x0 [B, F, ...]; t [B] (one level per sample) or [B, F] (one per frame / audio latent).
+    On x_t = (1 - t) x0 + t eps it is exactly eps - x0 wherever t >= t_min.
+    """
+    t = t.reshape(*t.shape, *([1] * (x_t.dim() - t.dim()))).clamp(min=t_min)
+    return (x_t - x0) / t
+
+
 def bridge_layers(placement: str, num_slots: int) -> list[int]:
     """Which bridge slots (0-based, one after each paired block) carry a bridge.
 
@@ -172,6 +187,8 @@ class DualTowerDiT(nn.Module):
     def __init__(self, config: DualTowerConfig | None = None, verbose: bool = False):
         super().__init__()
         cfg = self.config = config or DualTowerConfig()
+        if cfg.prediction not in ("velocity", "data"):
+            raise ValueError(f"model option prediction must be 'velocity' or 'data', got {cfg.prediction!r}")
         self.video = VideoTower(cfg.video_channels, cfg.video_patch, cfg.video_dim, cfg.video_depth,
                                 cfg.video_heads, cfg.text_dim, cfg.mlp_ratio, cfg.rope_theta, cfg.video_grid_conv,
                                 (cfg.video_frames, cfg.video_height // cfg.video_patch,
@@ -253,8 +270,11 @@ class DualTowerDiT(nn.Module):
             if bridge and str(slot) in self.bridges:
                 v, a, m = self.bridges[str(slot)](v, a, pos_v, pos_a, capture=capture_attention, rope=rope_bridge)
                 maps.update({f"bridge{slot}/{k}": w for k, w in m.items()})
-        return DualOutput(video=self.video.output(v, cv, video_latents),
-                          audio=self.audio.output(a, ca, audio_latents), attention=maps)
+        out_v, out_a = self.video.output(v, cv, video_latents), self.audio.output(a, ca, audio_latents)
+        if self.config.prediction == "data":
+            out_v = data_to_velocity(video_latents, out_v, t_video, self.config.data_t_min)
+            out_a = data_to_velocity(audio_latents, out_a, t_audio, self.config.data_t_min)
+        return DualOutput(video=out_v, audio=out_a, attention=maps)
 
     # ------------------------------------------------------------------------------------------
     def parameter_counts(self) -> dict[str, int]:
