@@ -45,6 +45,7 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor
 
+from .model.dual import velocity_to_data
 from .model.rope import token_times_s
 
 TIMESTEP_SAMPLINGS = ("logit_normal", "uniform")
@@ -71,6 +72,8 @@ class FlowConfig:
     #   1: the clip's end starts when its start is half done); see the module docstring
     p_clock_ramp: float = 0.5  # share of the samples drawn with the ramp when clock_ramp > 0
     ramp_shift: float = 3.0  # timestep shift of the ramp's noise levels (match the sampler's shift)
+    p_self_cond: float = 0.5  # with a self-conditioning model (`DualTowerConfig.self_condition`): share
+    #   of the samples fed a first pass's estimate of the clean latents (the rest read zeros)
 
     def __post_init__(self):
         if self.timestep_sampling not in TIMESTEP_SAMPLINGS:
@@ -79,7 +82,7 @@ class FlowConfig:
         if self.timestep_mode not in TIMESTEP_MODES:
             raise ValueError(f"FlowConfig.timestep_mode={self.timestep_mode!r}: "
                              f"expected one of {TIMESTEP_MODES}")
-        for name in ("p_clean_audio", "p_clean_video", "p_drop_text", "p_bridge_off"):
+        for name in ("p_clean_audio", "p_clean_video", "p_drop_text", "p_bridge_off", "p_self_cond"):
             p = getattr(self, name)
             if not 0.0 <= p <= 1.0:
                 raise ValueError(f"FlowConfig.{name}={p}: expected a probability in [0, 1]")
@@ -268,14 +271,33 @@ class RectifiedFlow:
         x_audio = self.noise(audio_latents, eps_a, t_audio)
         mask = text_mask & ~text_dropped[:, None]
 
-        out = model(x_video, x_audio, t_video.to(video_latents.dtype), t_audio.to(audio_latents.dtype),
-                    text_ids, mask, bridge=bridge)
+        tv, ta = t_video.to(video_latents.dtype), t_audio.to(audio_latents.dtype)
+        cond = self._self_condition(model, x_video, x_audio, tv, ta, text_ids, mask, bridge, generator)
+        out = model(x_video, x_audio, tv, ta, text_ids, mask, bridge=bridge, **cond)
         loss_v = _masked_mse(out.video, self.target(video_latents, eps_v), keep_video)
         loss_a = _masked_mse(out.audio, self.target(audio_latents, eps_a), keep_audio)
         total = c.weight_video * loss_v + c.weight_audio * loss_a
         return FlowLoss(total=total, video=loss_v, audio=loss_a, t_video=t_video, t_audio=t_audio,
                         clean_video=clean_video, clean_audio=clean_audio, text_dropped=text_dropped,
                         bridge=bridge)
+
+    def _self_condition(self, model, x_video: Tensor, x_audio: Tensor, t_video: Tensor, t_audio: Tensor,
+                        text_ids: Tensor, mask: Tensor, bridge: bool, generator) -> dict:
+        """The estimates a self-conditioning model reads (`video_cond`, `audio_cond`; {} for any other
+        model, with no random draw, so its losses stay as they were): for a share `p_self_cond` of
+        the samples the clean latents x_t - t v of a first pass without gradients, zeros for the
+        rest, as the sampler's first step sees."""
+        if not getattr(getattr(model, "config", None), "self_condition", False):
+            return {}
+        chosen = _rand(x_video.shape[0], generator, x_video.device) < self.config.p_self_cond
+        if not chosen.any():
+            return {}
+        with torch.no_grad():
+            first = model(x_video, x_audio, t_video, t_audio, text_ids, mask, bridge=bridge)
+        est_v = velocity_to_data(x_video, first.video.to(x_video.dtype), t_video)
+        est_a = velocity_to_data(x_audio, first.audio.to(x_audio.dtype), t_audio)
+        return {"video_cond": est_v * broadcast_time(chosen.to(est_v.dtype), est_v),
+                "audio_cond": est_a * broadcast_time(chosen.to(est_a.dtype), est_a)}
 
     def _ramp(self, t_video: Tensor, t_audio: Tensor, video_frames: int, audio_frames: int,
               generator: torch.Generator | None) -> tuple[Tensor, Tensor]:

@@ -38,6 +38,7 @@ import torch
 from torch import Tensor
 
 from .flow import clip_fraction_times, clock_noise_levels, correlate_frames, shift_timesteps
+from .model.dual import velocity_to_data
 
 MODES = ("joint", "a2v", "v2a", "unconditional")
 METHODS = ("euler", "heun")
@@ -248,28 +249,32 @@ class Guidance:
 
 
 def guided_velocity(model, x_video: Tensor, x_audio: Tensor, t_video: Tensor, t_audio: Tensor,
-                    text_ids: Tensor, text_mask: Tensor, guidance: Guidance) -> tuple[Tensor, Tensor]:
+                    text_ids: Tensor, text_mask: Tensor, guidance: Guidance,
+                    cond: dict | None = None) -> tuple[Tensor, Tensor]:
     """Guided velocities (video, audio) at one point; see the module docstring for the formula.
 
     x_video [B, T', C, H', W'], x_audio [B, A', C_a], t_video/t_audio [B], text_ids [B, L],
     text_mask [B, L] bool. The conditional and text-dropped passes run as one forward on 2B.
+    `cond`: the self-conditioning estimates every pass reads (`video_cond`, `audio_cond`), if any.
     """
     B = x_video.shape[0]
+    cond = cond or {}
     if guidance.needs_text_pass:
         out = model(torch.cat([x_video, x_video]), torch.cat([x_audio, x_audio]),
                     torch.cat([t_video, t_video]), torch.cat([t_audio, t_audio]),
                     torch.cat([text_ids, text_ids]),
-                    torch.cat([text_mask, torch.zeros_like(text_mask)]), bridge=True)
+                    torch.cat([text_mask, torch.zeros_like(text_mask)]), bridge=True,
+                    **{k: torch.cat([c, c]) for k, c in cond.items()})
         vc_video, vu_video = out.video[:B], out.video[B:]
         vc_audio, vu_audio = out.audio[:B], out.audio[B:]
         v_video = vc_video + (guidance.text_scale_video - 1) * (vc_video - vu_video)
         v_audio = vc_audio + (guidance.text_scale_audio - 1) * (vc_audio - vu_audio)
     else:
-        out = model(x_video, x_audio, t_video, t_audio, text_ids, text_mask, bridge=True)
+        out = model(x_video, x_audio, t_video, t_audio, text_ids, text_mask, bridge=True, **cond)
         vc_video, vc_audio = out.video, out.audio
         v_video, v_audio = vc_video, vc_audio
     if guidance.needs_bridge_off_pass:
-        off = model(x_video, x_audio, t_video, t_audio, text_ids, text_mask, bridge=False)
+        off = model(x_video, x_audio, t_video, t_audio, text_ids, text_mask, bridge=False, **cond)
         v_video = v_video + (guidance.modality_scale - 1) * (vc_video - off.video)
         v_audio = v_audio + (guidance.modality_scale - 1) * (vc_audio - off.audio)
     return v_video, v_audio
@@ -367,6 +372,9 @@ def sample(model, mode: str, text_ids: Tensor | None, text_mask: Tensor | None,
     guidance = Guidance(config.text_scale_video, config.text_scale_audio, config.modality_scale,
                         use_text=bool(text_mask.any()))
     zeros = torch.zeros(B, device=device)
+    # A self-conditioning model reads its previous estimate of the clean latents (none at the start).
+    self_cond = getattr(getattr(model, "config", None), "self_condition", False)
+    estimate: dict = {}
 
     def velocity(x: tuple[Tensor, ...], t: Time) -> tuple[Tensor, ...]:
         xv, xa = x
@@ -374,9 +382,10 @@ def sample(model, mode: str, text_ids: Tensor | None, text_mask: Tensor | None,
             tv, ta = (ti.reshape(1, -1).expand(B, -1) for ti in t)
         else:
             tv = ta = torch.full((B,), t, device=device)
-        v_video, v_audio = guided_velocity(model, xv, xa, zeros if video_given else tv,
-                                           zeros if audio_given else ta, text_ids, text_mask,
-                                           guidance)
+        tv, ta = zeros if video_given else tv, zeros if audio_given else ta
+        v_video, v_audio = guided_velocity(model, xv, xa, tv, ta, text_ids, text_mask, guidance, estimate)
+        if self_cond:  # the guided estimate, as the next step will read it
+            estimate.update(video_cond=velocity_to_data(xv, v_video, tv), audio_cond=velocity_to_data(xa, v_audio, ta))
         # A given stream does not move: its velocity is exactly 0, so it stays bit-identical.
         if video_given:
             v_video = torch.zeros_like(xv)

@@ -481,3 +481,23 @@ def test_data_prediction_returns_the_velocity_of_the_predicted_clean_latents(per
 def test_unknown_prediction_is_a_clear_error():
     with pytest.raises(ValueError, match="prediction must be 'velocity' or 'data'"):
         DualTowerDiT(tiny(prediction="eps"))
+
+
+def test_a_fresh_self_conditioning_model_equals_the_plain_one_and_then_reads_the_estimate():
+    plain = wake_up(DualTowerDiT(tiny()))
+    sc = DualTowerDiT(tiny(self_condition=True))
+    missing, unexpected = sc.load_state_dict(plain.state_dict(), strict=False)
+    assert sorted(missing) == ["audio_self_cond.weight", "video_self_cond.weight"] and not unexpected
+    video, audio, *rest = inputs(plain.config)
+    cond = {"video_cond": torch.randn_like(video), "audio_cond": torch.randn_like(audio)}
+    base = plain(video, audio, *rest)
+    for out in (sc(video, audio, *rest), sc(video, audio, *rest, **cond)):  # zero projections: no effect yet
+        torch.testing.assert_close(out.video, base.video)
+        torch.testing.assert_close(out.audio, base.audio)
+    wake_up(sc)  # the projections now carry weights
+    with_cond, without = sc(video, audio, *rest, **cond), sc(video, audio, *rest)
+    assert not torch.allclose(with_cond.video, without.video) and not torch.allclose(with_cond.audio, without.audio)
+    zeros = sc(video, audio, *rest, video_cond=torch.zeros_like(video), audio_cond=torch.zeros_like(audio))
+    torch.testing.assert_close(zeros.video, without.video)  # no estimate reads as zeros
+    with pytest.raises(ValueError, match="self_condition=True"):
+        plain(video, audio, *rest, **cond)

@@ -19,7 +19,7 @@ from torch import nn
 from .attention import set_attention_backend
 from .bridge import BridgeAttention
 from .rope import RopeTable, token_times_s
-from .towers import AudioTower, VideoTower
+from .towers import AudioTower, VideoTower, patchify_video
 
 
 @dataclass
@@ -57,6 +57,11 @@ class DualTowerConfig:
     # the loss and the sampler see velocities either way
     prediction: str = "velocity"
     data_t_min: float = 0.05  # with prediction "data": the smallest t dividing x_t - x0 (bounds 1 / t)
+    # Self-conditioning (Chen et al. 2022, analog bits): each tower also reads an earlier estimate
+    # of the clean latents (the sampler's previous step; in training a first pass without
+    # gradients, `FlowConfig.p_self_cond`), added to its input tokens through a zero-initialised
+    # projection; no estimate reads as zeros
+    self_condition: bool = False
 
     @classmethod
     def bounce(cls, video_channels: int = 16, audio_channels: int = 16, **overrides) -> DualTowerConfig:
@@ -154,6 +159,12 @@ def data_to_velocity(x_t: torch.Tensor, x0: torch.Tensor, t: torch.Tensor, t_min
     return (x_t - x0) / t
 
 
+def velocity_to_data(x_t: torch.Tensor, v: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
+    """The clean latents x0 = x_t - t v that a velocity v points to from x_t (shapes as in
+    `data_to_velocity`): the estimate a self-conditioning model is fed back."""
+    return x_t - t.reshape(*t.shape, *([1] * (x_t.dim() - t.dim()))) * v
+
+
 def bridge_layers(placement: str, num_slots: int) -> list[int]:
     """Which bridge slots (0-based, one after each paired block) carry a bridge.
 
@@ -195,6 +206,12 @@ class DualTowerDiT(nn.Module):
                                  cfg.video_width // cfg.video_patch) if cfg.video_abs_pos else None)
         self.audio = AudioTower(cfg.audio_channels, cfg.audio_dim, cfg.audio_depth, cfg.audio_heads,
                                 cfg.text_dim, cfg.mlp_ratio, cfg.rope_theta)
+        self.video_self_cond = self.audio_self_cond = None
+        if cfg.self_condition:  # zero at the start: the model begins as one without self-conditioning
+            self.video_self_cond = nn.Linear(cfg.video_channels * cfg.video_patch ** 2, cfg.video_dim, bias=False)
+            self.audio_self_cond = nn.Linear(cfg.audio_channels, cfg.audio_dim, bias=False)
+            nn.init.zeros_(self.video_self_cond.weight)
+            nn.init.zeros_(self.audio_self_cond.weight)
         self.text_embed = nn.Embedding(cfg.vocab_size, cfg.text_dim)
         self.text_pos = nn.Parameter(torch.randn(cfg.max_text_len, cfg.text_dim) * 0.02)
         # Always attended to, so a text dropped for classifier-free guidance (mask all False)
@@ -240,17 +257,25 @@ class DualTowerDiT(nn.Module):
 
     def forward(self, video_latents: torch.Tensor, audio_latents: torch.Tensor, t_video: torch.Tensor,
                 t_audio: torch.Tensor, text_ids: torch.Tensor, text_mask: torch.Tensor,
-                bridge: bool = True, capture_attention: bool = False) -> DualOutput:
+                bridge: bool = True, capture_attention: bool = False, video_cond: torch.Tensor | None = None,
+                audio_cond: torch.Tensor | None = None) -> DualOutput:
         """video_latents [B, T', C, H', W']; audio_latents [B, A', C_a]; t_video, t_audio [B] in [0, 1],
         or one timestep per latent frame / audio latent, t_video [B, T'] and t_audio [B, A'] (the
         clock ramp of `FlowConfig.clock_ramp`); text_ids [B, L] long; text_mask [B, L] bool
-        (True = real token). Returns velocities."""
+        (True = real token). With `self_condition`: video_cond / audio_cond, estimates of the clean
+        latents shaped like the latents (None: zeros). Returns velocities."""
         for name, t, frames in (("t_video", t_video, video_latents.shape[1]), ("t_audio", t_audio, audio_latents.shape[1])):
             if t.dim() == 2 and t.shape[1] != frames:
                 raise ValueError(f"{name} has {t.shape[1]} timesteps per sample; the latents have {frames} frames "
                                  "(expected one timestep per sample, [B], or one per frame)")
         text, mask = self.encode_text(text_ids, text_mask)
         v, a = self.video.tokens(video_latents), self.audio.tokens(audio_latents)
+        if (video_cond is not None or audio_cond is not None) and not self.config.self_condition:
+            raise ValueError("video_cond / audio_cond are read only by a model with self_condition=True")
+        if video_cond is not None:
+            v = v + self.video_self_cond(patchify_video(video_cond.to(v.dtype), self.config.video_patch))
+        if audio_cond is not None:
+            a = a + self.audio_self_cond(audio_cond.to(a.dtype))
         cv, ca = self.video.time_embed(t_video), self.audio.time_embed(t_audio)
         # RoPE tables (cos, sin) depend on positions only: built once here, shared by every layer.
         rope_v = RopeTable.from_angles(self.video.rope_angles(video_latents))
