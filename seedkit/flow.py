@@ -37,6 +37,12 @@ The model is any callable
           text_ids [B, L] long, text_mask [B, L] bool, bridge: bool = True) -> out
 with `out.video` and `out.audio` velocities shaped like the latents; with a clock ramp it gets
 t_video [B, T'] and t_audio [B, A'], a level per latent frame / audio latent.
+
+Self-conditioning (Chen et al. 2022): a model whose `config.self_condition` is true also takes
+`video_cond` / `audio_cond`, estimates of the clean latents. For a share `p_self_cond` of the
+samples the loss first runs the model without gradients and feeds its estimate x_t - t v back
+(zeros for the others, as at the sampler's first step); the sampler feeds each step the estimate
+of the step before (seedkit.sampling).
 """
 from __future__ import annotations
 

@@ -155,14 +155,18 @@ def data_to_velocity(x_t: torch.Tensor, x0: torch.Tensor, t: torch.Tensor, t_min
     x_t, x0 [B, F, ...]; t [B] (one level per sample) or [B, F] (one per frame / audio latent).
     On x_t = (1 - t) x0 + t eps it is exactly eps - x0 wherever t >= t_min.
     """
-    t = t.reshape(*t.shape, *([1] * (x_t.dim() - t.dim()))).clamp(min=t_min)
-    return (x_t - x0) / t
+    return (x_t - x0) / _over_frames(t, x_t).clamp(min=t_min)
 
 
 def velocity_to_data(x_t: torch.Tensor, v: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
     """The clean latents x0 = x_t - t v that a velocity v points to from x_t (shapes as in
     `data_to_velocity`): the estimate a self-conditioning model is fed back."""
-    return x_t - t.reshape(*t.shape, *([1] * (x_t.dim() - t.dim()))) * v
+    return x_t - _over_frames(t, x_t) * v
+
+
+def _over_frames(t: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+    """t [B] or [B, F] with trailing ones, to broadcast over x [B, F, ...]."""
+    return t.reshape(*t.shape, *([1] * (x.dim() - t.dim())))
 
 
 def bridge_layers(placement: str, num_slots: int) -> list[int]:
