@@ -48,7 +48,7 @@ for spec in "$@"; do
   name=${spec%%=*}
   eval "opts=(${spec#*=})"  # the options as the shell would split them (quotes keep a dict whole)
   OMP_NUM_THREADS=${OMP_NUM_THREADS:-2} fit "$OUT/$name" --trainer.max_steps 1000000 \
-    --trainer.max_time "$(printf "00:00:%02d:%02d" $((left / 60)) $((left % 60)))" --data.num_workers 1 "${opts[@]}" > "$OUT/$name.log" 2>&1 &
+    --trainer.max_time "$(printf "00:%02d:%02d:%02d" $((left / 3600)) $((left % 3600 / 60)) $((left % 60)))" --data.num_workers 1 "${opts[@]}" > "$OUT/$name.log" 2>&1 &
   pids+=($!)
 done
 status=0

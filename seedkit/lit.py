@@ -278,8 +278,9 @@ def load_joint(path: str, map_location: str = "cpu") -> JointAV:
     """Load a JointAV Lightning checkpoint with `weights_only=True` (no pickled code runs).
 
     Also reads a sampling file: the EMA weights alone (`ema_state_dict`, with the checkpoint's
-    `hyper_parameters`; `export_ema` writes them). Sampling uses only the EMA, so both the model and its EMA get those weights; the frozen
-    tokenizers come from the paths in the hyperparameters, as for a checkpoint.
+    `hyper_parameters`; `export_ema` writes them). Sampling uses only the EMA, so both the model
+    and its EMA get those weights; the frozen tokenizers come from the paths in the
+    hyperparameters, as for a checkpoint.
     Raises FileNotFoundError for a missing path and ValueError for a checkpoint of another kind.
     """
     if not Path(path).is_file():

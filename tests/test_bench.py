@@ -210,7 +210,8 @@ def test_parallel_joint_fits_trains_each_variant_for_the_budget_and_leaves_a_sam
            "audio_depth: 1, audio_heads: 2, text_dim: 16}'"
     env = {**os.environ, "PYTHON": sys.executable, "NUM_TRAIN": "8", "EVERY": "2", "OMP_NUM_THREADS": "1"}
     script = Path(__file__).resolve().parents[1] / "benchmarks" / "parallel_joint_fits.sh"
-    run = subprocess.run(["bash", str(script), *tiny_tokenizer_paths, str(out), "600",
+    # over 100 minutes: max_time needs its hours field (Lightning takes two digits a field); max_steps ends the runs
+    run = subprocess.run(["bash", str(script), *tiny_tokenizer_paths, str(out), "6100",
                           f"a=--trainer.max_steps 4 {tiny}", f"b=--trainer.max_steps 2 --model.lr 0.002 {tiny}"],
                          env=env, capture_output=True, text=True, timeout=600)
     assert run.returncode == 0, run.stdout + run.stderr
