@@ -14,8 +14,8 @@ config's whole dict: repeat its `p_bridge_off` and `video_noise_corr`). Validati
 step. Then `evaluate_demo` scores the final checkpoint on the demo's 32 held-out clips and writes
 `metrics.json` under `--out`; the printed line holds those tables' columns. Two variants side by side
 on a 2-core machine: prefix each with `OMP_NUM_THREADS=1`. `--ckpt C` scores a checkpoint trained
-elsewhere (a longer run) the same way, without training; `--sample-steps`, `--clock-ramp` and `--seed` set the
-sampler for either.
+elsewhere (a longer run) the same way, without training; `--sample-steps`, `--clock-ramp`, `--seed` and `--sampler`
+(any SamplerConfig fields, as JSON) set the sampler for either.
 """
 from __future__ import annotations
 
@@ -40,6 +40,8 @@ def main(argv: list[str] | None = None) -> dict:
                    help="sampling seed (default: the demo's); other seeds give the spread of the scores")
     p.add_argument("--clock-ramp", type=float, default=None,
                    help="the sampler's clock ramp when scoring (default: the trained model's)")
+    p.add_argument("--sampler", type=json.loads, default=None, metavar="JSON",
+                   help='SamplerConfig fields replacing the model\'s own when scoring, e.g. \'{"guidance_t_min": 0.9}\'')
     p.add_argument("--ckpt", default=None,
                    help="score this joint checkpoint like the demo instead of training one (no fit options)")
     p.add_argument("fit_options", nargs="*", help="more `seedkit fit` options, after --")
@@ -56,7 +58,7 @@ def main(argv: list[str] | None = None) -> dict:
     out = Path(args.out)
     cfg = DemoConfig(out=str(out), joint_steps=args.steps, joint_batch_size=args.batch_size, precision=args.precision,
                      n_eval=args.n_eval, sample_steps=args.sample_steps, clock_ramp=args.clock_ramp,
-                     seed=args.seed)
+                     seed=args.seed, sampler=args.sampler)
     t = time.time()
     if args.ckpt is None:
         _fit("joint_bounce.yaml", [*joint_options(cfg, tokenizers, out), "--model.val_samples=0", *args.fit_options])

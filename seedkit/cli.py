@@ -89,8 +89,8 @@ GUIDANCE_OPTIONS = ("text_scale_video", "text_scale_audio", "modality_scale", "t
 
 
 def add_guidance_options(parser: argparse.ArgumentParser) -> None:
-    """--text-scale-video, --text-scale-audio, --modality-scale, --time-shift, --clock-ramp: override
-    the checkpoint's sampler."""
+    """--text-scale-video, --text-scale-audio, --modality-scale, --time-shift, --clock-ramp,
+    --guidance-interval: override the checkpoint's sampler."""
     parser.add_argument("--text-scale-video", type=float, default=None,
                         help="text guidance scale for video (default: the checkpoint's sampler setting)")
     parser.add_argument("--text-scale-audio", type=float, default=None,
@@ -104,6 +104,9 @@ def add_guidance_options(parser: argparse.ArgumentParser) -> None:
                         help="w >= 0: draw the clip from its start onwards, noise rising along its clock "
                              "(for a model trained with FlowConfig.clock_ramp); 0 = one noise level for "
                              "every frame (default: the checkpoint's)")
+    parser.add_argument("--guidance-interval", type=float, nargs=2, default=None, metavar=("T_MIN", "T_MAX"),
+                        help="noise levels where text and modality guidance act, 0 <= T_MIN <= T_MAX <= 1; "
+                             "outside, the conditional velocity alone (default: the checkpoint's)")
 
 
 def guidance_overrides(args) -> dict[str, float]:
@@ -115,6 +118,12 @@ def guidance_overrides(args) -> dict[str, float]:
             raise UserError(f"--{k.replace('_', '-')} must be {bound}, got {v}")
     if "time_shift" in given:
         given["shift"] = given.pop("time_shift")
+    interval = getattr(args, "guidance_interval", None)
+    if interval is not None:
+        lo, hi = interval
+        if not 0.0 <= lo <= hi <= 1.0:
+            raise UserError(f"--guidance-interval {lo} {hi}: expected 0 <= T_MIN <= T_MAX <= 1")
+        given.update(guidance_t_min=lo, guidance_t_max=hi)
     return given
 
 

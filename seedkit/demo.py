@@ -44,6 +44,9 @@ class DemoConfig:
     # trained with FlowConfig.clock_ramp samples along it (docs/joint_bounce.md, "A clock ramp")
     clock_ramp: float | None = None
     seed: int = 0  # sampling seed
+    # SamplerConfig fields that replace the joint model's own when scoring, e.g. {"guidance_t_min": 0.9}
+    # (None: the model's sampler, with the fields above)
+    sampler: dict | None = None
     # train the two tokenizers at the same time, in two processes with half the threads each: a
     # tokenizer step gains only x1.5-1.7 from a second thread and its data are drawn on one, so on
     # 2 cores the pair took 201 s instead of 157 + 153 s one after the other (2-core AMD EPYC;
@@ -307,7 +310,8 @@ def evaluate_demo(ckpt: Path, out: Path, cfg: DemoConfig) -> dict:
     spec = jm.spec
     scfg = SamplerConfig(**{**vars(jm.sampler_config), "steps": cfg.sample_steps, "seed": cfg.seed,
                             "modality_scale": cfg.modality_scale,
-                            **({} if cfg.clock_ramp is None else {"clock_ramp": cfg.clock_ramp})})
+                            **({} if cfg.clock_ramp is None else {"clock_ramp": cfg.clock_ramp}),
+                            **(cfg.sampler or {})})
 
     def impacts_of(frames_list) -> list:
         return [detect_video_impact_events(f, spec.fps) for f in frames_list]

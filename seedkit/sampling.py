@@ -28,6 +28,10 @@ u = text dropped (bridge on), b = bridge off (text kept):
 The first two terms are classifier-free guidance, v_u + s (v_c - v_u); the last one is modality
 guidance (Ovi, LTX-2, MOVA): it pushes away from what the towers would do without hearing/seeing
 each other. The c and u passes share the bridge flag, so they run as one forward on a batch of 2B.
+A guidance interval [t_min, t_max] (Kynkaanniemi et al. 2024) applies both guidances only to the
+tokens whose noise level t lies in it; elsewhere v_m = v_c, and a step with no token in it runs the
+conditional pass alone. On bounce, text guidance decides colour and layout at the noise end and
+roughens the motion near the data end (docs/joint_bounce.md).
 """
 from __future__ import annotations
 
@@ -37,7 +41,7 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor
 
-from .flow import clip_fraction_times, clock_noise_levels, correlate_frames, shift_timesteps
+from .flow import broadcast_time, clip_fraction_times, clock_noise_levels, correlate_frames, shift_timesteps
 from .model.dual import velocity_to_data
 
 MODES = ("joint", "a2v", "v2a", "unconditional")
@@ -66,6 +70,8 @@ class SamplerConfig:
     keep_trajectory: bool = False  # keep x_t of every step (on CPU) for a step scrubber
     clock_ramp: float = 0.0  # w > 0: noise levels ramp along the clip's clock, start drawn first
     #   (needs a model trained with FlowConfig.clock_ramp; 0: one level for every token)
+    guidance_t_min: float = 0.0  # text and modality guidance act only where t >= this (0: down to the data)
+    guidance_t_max: float = 1.0  # ... and t <= this (1: from the noise end); outside, the conditional velocity
 
     def __post_init__(self):
         if self.method not in METHODS:
@@ -78,6 +84,9 @@ class SamplerConfig:
             raise ValueError(f"SamplerConfig.start_t={self.start_t}: expected a noise level in (0, 1]")
         if self.clock_ramp < 0:
             raise ValueError(f"SamplerConfig.clock_ramp={self.clock_ramp}: expected >= 0 (0: no ramp)")
+        if not 0.0 <= self.guidance_t_min <= self.guidance_t_max <= 1.0:
+            raise ValueError(f"SamplerConfig.guidance_t_min={self.guidance_t_min}, guidance_t_max={self.guidance_t_max}: "
+                             "expected 0 <= guidance_t_min <= guidance_t_max <= 1")
         if self.clock_ramp > 0 and self.start_t < 1.0:
             raise ValueError("SamplerConfig.clock_ramp and start_t < 1 do not combine: a ramped run starts "
                              "from pure noise")
@@ -238,10 +247,16 @@ class Guidance:
     text_scale_audio: float = 1.0  # see SamplerConfig
     modality_scale: float = 1.0  # see SamplerConfig
     use_text: bool = True  # False when there is no text to guide with (the text pass is skipped)
+    t_min: float = 0.0  # the guidance interval: see SamplerConfig.guidance_t_min
+    t_max: float = 1.0  # see SamplerConfig.guidance_t_max
 
     @property
     def needs_text_pass(self) -> bool:
         return self.use_text and (self.text_scale_video != 1.0 or self.text_scale_audio != 1.0)
+
+    def gate(self, t: Tensor) -> Tensor:
+        """1.0 where the noise level t ([B], or [B, F] per frame) lies in the guidance interval, else 0.0."""
+        return ((t >= self.t_min) & (t <= self.t_max)).float()
 
     @property
     def needs_bridge_off_pass(self) -> bool:
@@ -256,9 +271,16 @@ def guided_velocity(model, x_video: Tensor, x_audio: Tensor, t_video: Tensor, t_
     x_video [B, T', C, H', W'], x_audio [B, A', C_a], t_video/t_audio [B], text_ids [B, L],
     text_mask [B, L] bool. The conditional and text-dropped passes run as one forward on 2B.
     `cond`: the self-conditioning estimates every pass reads (`video_cond`, `audio_cond`), if any.
+    Guidance acts on the tokens whose t lies in the guidance interval; with none there, the
+    conditional pass runs alone.
     """
     B = x_video.shape[0]
     cond = cond or {}
+    gate_video, gate_audio = guidance.gate(t_video), guidance.gate(t_audio)
+    if not (bool(gate_video.any()) or bool(gate_audio.any())):
+        out = model(x_video, x_audio, t_video, t_audio, text_ids, text_mask, bridge=True, **cond)
+        return out.video, out.audio
+    gate_video, gate_audio = broadcast_time(gate_video, x_video), broadcast_time(gate_audio, x_audio)
     if guidance.needs_text_pass:
         out = model(torch.cat([x_video, x_video]), torch.cat([x_audio, x_audio]),
                     torch.cat([t_video, t_video]), torch.cat([t_audio, t_audio]),
@@ -267,16 +289,16 @@ def guided_velocity(model, x_video: Tensor, x_audio: Tensor, t_video: Tensor, t_
                     **{k: torch.cat([c, c]) for k, c in cond.items()})
         vc_video, vu_video = out.video[:B], out.video[B:]
         vc_audio, vu_audio = out.audio[:B], out.audio[B:]
-        v_video = vc_video + (guidance.text_scale_video - 1) * (vc_video - vu_video)
-        v_audio = vc_audio + (guidance.text_scale_audio - 1) * (vc_audio - vu_audio)
+        v_video = vc_video + (guidance.text_scale_video - 1) * gate_video * (vc_video - vu_video)
+        v_audio = vc_audio + (guidance.text_scale_audio - 1) * gate_audio * (vc_audio - vu_audio)
     else:
         out = model(x_video, x_audio, t_video, t_audio, text_ids, text_mask, bridge=True, **cond)
         vc_video, vc_audio = out.video, out.audio
         v_video, v_audio = vc_video, vc_audio
     if guidance.needs_bridge_off_pass:
         off = model(x_video, x_audio, t_video, t_audio, text_ids, text_mask, bridge=False, **cond)
-        v_video = v_video + (guidance.modality_scale - 1) * (vc_video - off.video)
-        v_audio = v_audio + (guidance.modality_scale - 1) * (vc_audio - off.audio)
+        v_video = v_video + (guidance.modality_scale - 1) * gate_video * (vc_video - off.video)
+        v_audio = v_audio + (guidance.modality_scale - 1) * gate_audio * (vc_audio - off.audio)
     return v_video, v_audio
 
 
@@ -370,7 +392,7 @@ def sample(model, mode: str, text_ids: Tensor | None, text_mask: Tensor | None,
     x_audio = start(given_audio if audio_given else None, init_audio, noise_audio)
 
     guidance = Guidance(config.text_scale_video, config.text_scale_audio, config.modality_scale,
-                        use_text=bool(text_mask.any()))
+                        use_text=bool(text_mask.any()), t_min=config.guidance_t_min, t_max=config.guidance_t_max)
     zeros = torch.zeros(B, device=device)
     # A self-conditioning model reads its previous estimate of the clean latents (none at the start).
     self_cond = getattr(getattr(model, "config", None), "self_condition", False)

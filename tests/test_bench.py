@@ -164,8 +164,8 @@ def test_demo_joint_variant_trains_the_demo_stage_with_the_options_given_and_sco
     # --ckpt scores a checkpoint trained elsewhere, here along a clock ramp, and trains nothing
     scored = tmp_path / "scored"
     m = variant.main(["--out", str(scored), "--ckpt", str(out / "checkpoints" / "last.ckpt"),
-                      "--n-eval", "4", "--sample-steps", "2", "--clock-ramp", "1"])
-    assert m["sampler"]["clock_ramp"] == 1.0 and m["joint"]["n_clips"] == 4
+                      "--n-eval", "4", "--sample-steps", "2", "--clock-ramp", "1", "--sampler", '{"guidance_t_min": 0.5}'])
+    assert m["sampler"]["clock_ramp"] == 1.0 and m["sampler"]["guidance_t_min"] == 0.5 and m["joint"]["n_clips"] == 4
     assert not (scored / "checkpoints").exists()
     with pytest.raises(SystemExit):
         variant.main(["--demo", str(demo), "--out", str(scored), "--ckpt", "x.ckpt", "--", "--model.lr=0.002"])

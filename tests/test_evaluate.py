@@ -28,11 +28,13 @@ def tiny_ckpt(tiny_tokenizer_paths, tmp_path_factory):
 def test_evaluate_writes_every_arm_metric_and_plot(tiny_ckpt, tmp_path, capsys):
     out = tmp_path / "eval"
     assert main(["evaluate", "--ckpt", str(tiny_ckpt), "--n", "4", "--steps", "2", "--bootstrap", "50",
-                 "--modality-scale", "2.5", "--time-shift", "1.5", "--clock-ramp", "1", "--out", str(out)]) == 0
+                 "--modality-scale", "2.5", "--time-shift", "1.5", "--clock-ramp", "1", "--guidance-interval", "0.5", "1",
+                 "--out", str(out)]) == 0
     res = json.loads((out / "metrics.json").read_text())
     # the command-line guidance replaces the checkpoint's; the rest of its sampler stays
     assert res["sampler"]["modality_scale"] == 2.5 and res["sampler"]["steps"] == 2
     assert res["sampler"]["shift"] == 1.5 and res["sampler"]["clock_ramp"] == 1.0
+    assert res["sampler"]["guidance_t_min"] == 0.5 and res["sampler"]["guidance_t_max"] == 1.0
     arms = {"generated", "real", "real_audio_+0.2s", "real_audio_-0.2s", "shuffled"}
     assert set(res["n_clips"]) == arms and all(n == 4 for n in res["n_clips"].values())
     for m in ("av_align", "flux_abs_offset_ms", "flux_sync_at_zero", "event_f1"):
@@ -154,6 +156,7 @@ def test_evaluate_reads_a_folder_of_mp4s(tmp_path):
     (["--clips", ".", "--modality-scale", "-1"], "--modality-scale must be >= 0"),
     (["--clips", ".", "--time-shift", "0"], "--time-shift must be > 0"),
     (["--clips", ".", "--clock-ramp", "-1"], "--clock-ramp must be >= 0"),
+    (["--clips", ".", "--guidance-interval", "0.9", "0.5"], "--guidance-interval 0.9 0.5: expected 0 <= T_MIN"),
     (["--clips", ".", "--mode", "v2a"], "--mode v2a generates clips for the real ones: it needs --ckpt"),
 ])
 def test_bad_evaluate_options_are_user_errors(tmp_path, capsys, args, message):

@@ -228,6 +228,43 @@ def test_text_scale_is_per_modality():
     assert not torch.allclose(v_video, cond.video)
 
 
+def test_guidance_interval_guides_only_the_tokens_inside_it():
+    model = TinyJointModel()
+    ids, mask = _text()
+    g = torch.Generator().manual_seed(1)
+    xv, xa = torch.randn(SHAPES.video, generator=g), torch.randn(SHAPES.audio, generator=g)
+    full = Guidance(3.0, 2.0, 1.5)
+    window = Guidance(3.0, 2.0, 1.5, t_min=0.6, t_max=0.9)
+    for t in (0.3, 0.95):  # outside: the conditional velocity, exactly
+        tt = torch.full((3,), t)
+        cond = model(xv, xa, tt, tt, ids, mask, bridge=True)
+        v_video, v_audio = guided_velocity(model, xv, xa, tt, tt, ids, mask, window)
+        assert torch.equal(v_video, cond.video) and torch.equal(v_audio, cond.audio)
+    tt = torch.full((3,), 0.7)  # inside: as without an interval
+    for a, b in zip(guided_velocity(model, xv, xa, tt, tt, ids, mask, window),
+                    guided_velocity(model, xv, xa, tt, tt, ids, mask, full)):
+        assert torch.equal(a, b)
+    # one level per sample: each sample is guided or not by its own t
+    tv = torch.tensor([0.3, 0.7, 0.95])
+    v_video, _ = guided_velocity(model, xv, xa, tv, tv, ids, mask, window)
+    cond = model(xv, xa, tv, tv, ids, mask, bridge=True)
+    guided = guided_velocity(model, xv, xa, tv, tv, ids, mask, full)[0]
+    assert torch.allclose(v_video[0], cond.video[0]) and torch.allclose(v_video[2], cond.video[2])
+    assert torch.allclose(v_video[1], guided[1]) and not torch.allclose(v_video[1], cond.video[1])
+
+
+def test_sampler_skips_the_guidance_passes_outside_the_interval():
+    ids, mask = _text()
+    model = TinyJointModel()
+    calls = []
+    model.register_forward_hook(lambda m, args, kwargs, out: calls.append(args[0].shape[0]), with_kwargs=True)
+    cfg = SamplerConfig(steps=4, text_scale_video=3.0, guidance_t_min=0.5)  # t = 1, 0.75 inside; 0.5 too
+    sample(model, "joint", ids, mask, SHAPES, config=cfg)
+    assert calls == [6, 6, 6, 3]  # text pass batched with the conditional one (2B), then B alone
+    with pytest.raises(ValueError, match="guidance_t_min"):
+        SamplerConfig(guidance_t_min=0.9, guidance_t_max=0.5)
+
+
 def test_same_seed_same_output_and_other_seed_differs():
     model = TinyJointModel()
     ids, mask = _text()
