@@ -174,12 +174,15 @@ def test_demo_joint_variant_trains_the_demo_stage_with_the_options_given_and_sco
         variant.main(["--out", str(scored)])
     assert "--demo is needed to train a variant" in capsys.readouterr().err
     # the mid-air table of docs/joint_bounce.md, on this checkpoint
-    load("impacts_mid_air_bounce").main(["--ckpt", str(out / "checkpoints" / "last.ckpt"), "--n", "4"])
+    load("impacts_mid_air_bounce").main(["--ckpt", str(out / "checkpoints" / "last.ckpt"), "--n", "4",
+                                         "--sampler", '{"guidance_t_min": 0.5}'])
     lines = capsys.readouterr().out.splitlines()
     assert [line.split(":")[0] for line in lines] == [
         "real", "real through the video tokenizer", "joint", "sequential (v2a on the joint videos)"]
     real = lines[0].split()  # "real: N impacts, W at a wall, M in mid-air ..."
     assert int(real[1]) > 0 and int(real[3]) + int(real[7]) == int(real[1])
+    moving = lines[0].split("; ")[-1].split()  # "K objects tracked, speed S px/frame, |acceleration| A px/frame^2"
+    assert int(moving[0]) >= 4 and float(moving[4]) > 0.5 and float(moving[7]) < 0.5
     # the renoise table: from a tiny t0 the clips come back as they went in; t0 = 1 is a joint run
     renoise = load("renoise_bounce")
     rows = renoise.main(["--ckpt", str(out / "checkpoints" / "last.ckpt"), "--n", "4", "--t0", "0.001", "1",

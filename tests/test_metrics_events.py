@@ -2,7 +2,8 @@ import numpy as np
 import pytest
 
 from seedkit.metrics.events import (bounce_sync_report, detect_audio_onsets, detect_video_impact_events,
-                                    detect_video_impacts, event_sync_score, match_events, shift_audio)
+                                    detect_video_impacts, event_sync_score, match_events, motion_stats,
+                                    shift_audio, track_objects)
 
 SR = 16000
 
@@ -99,6 +100,19 @@ def test_real_bounce_impacts_happen_at_walls():
                 matched += 1
                 axes_agree += e.axis == ("x" if true[0].wall in ("left", "right") else "y")
     assert found > 10 and matched >= 0.8 * found and axes_agree >= 0.85 * matched  # measured: 35, 34, 31
+
+
+def test_motion_stats_tell_straight_motion_from_jitter():
+    straight = square_bouncing(turn_frame=100.0, speed_px=0.8)  # never turns, stays inside the frame
+    (track,) = track_objects(straight)
+    assert track.valid.all() and np.diff(track.xy[:, 0]) == pytest.approx(0.8, abs=0.05)
+    calm = motion_stats([straight, straight])
+    assert calm.n_objects == 2 and calm.speed_px == pytest.approx(0.8, abs=0.05) and calm.accel_px < 0.05
+    jitter = straight.copy()
+    jitter[1::2] = np.roll(straight[1::2], 3, axis=1)  # every other frame 3 px lower: a jump each frame
+    shaky = motion_stats([jitter])
+    assert shaky.n_objects == 1 and shaky.accel_px > 5.0  # 3 px down and back up: |second difference| 6
+    assert motion_stats([np.full((8, 16, 16, 3), 20, np.uint8)]).n_objects == 0
 
 
 def test_constant_or_empty_video_has_no_impacts():

@@ -202,6 +202,67 @@ def _reversals(p: np.ndarray, valid: np.ndarray, min_jump_px: float) -> list[flo
     return times
 
 
+@dataclass
+class ObjectTrack:
+    """One object of a flat-colour clip: centroid xy [T, 2] (x, y in pixels), coverage alpha [T, H, W]
+    in [0, 1], and valid [T]: frames where the whole object is visible (its pixel mass within the
+    tolerance of its median), the frames whose positions mean something."""
+
+    xy: np.ndarray
+    alpha: np.ndarray
+    valid: np.ndarray
+
+
+def track_objects(frames, *, mass_tolerance: float = 0.25, min_pixels: int | None = None) -> list[ObjectTrack]:
+    """The objects of `frames` uint8 [T, H, W, 3] (flat background, one flat colour per object: the
+    `bounce` world), one per colour present in at least 3 frames; see `detect_video_impacts` for the
+    options."""
+    f = _check_frames(frames)
+    T = f.shape[0]
+    bg, colours = _palette(f, min_pixels if min_pixels is not None else 4 * T)
+    tracks = []
+    for c in colours:
+        xy, mass, alpha = _track(f, bg, c)
+        present = mass > 1.0
+        if present.sum() < 3:
+            continue
+        ref = np.median(mass[present])
+        valid = present & (np.abs(mass - ref) < mass_tolerance * ref)  # full object visible, not occluded
+        tracks.append(ObjectTrack(xy, alpha, valid))
+    return tracks
+
+
+@dataclass
+class MotionStats:
+    """How the objects of a set of clips move (`motion_stats`); real bounce clips move in straight
+    lines between bounces, so their acceleration is small everywhere but at the walls."""
+
+    n_objects: int  # tracks with at least 4 whole-object steps
+    speed_px: float  # median over objects of each one's median speed, pixels per frame
+    accel_px: float  # median over objects of each one's median |second difference|, pixels per frame^2
+
+    def as_dict(self) -> dict:
+        return {"n_objects": self.n_objects, "speed_px": self.speed_px, "accel_px": self.accel_px}
+
+
+def motion_stats(clips) -> MotionStats:
+    """Speed and jerkiness of the objects in `clips` (each uint8 [T, H, W, 3]), over the frames where
+    an object is whole: a clip whose objects jump from frame to frame has a large acceleration."""
+    speeds, accels = [], []
+    for frames in clips:
+        for tr in track_objects(frames):
+            ok, xy = tr.valid, tr.xy
+            step = np.linalg.norm(np.diff(xy, axis=0), axis=1)[ok[1:] & ok[:-1]]
+            acc = np.linalg.norm(xy[2:] - 2 * xy[1:-1] + xy[:-2], axis=1)[ok[2:] & ok[1:-1] & ok[:-2]]
+            if len(step) < 4 or len(acc) == 0:
+                continue
+            speeds.append(np.median(step))
+            accels.append(np.median(acc))
+    if not speeds:
+        return MotionStats(0, float("nan"), float("nan"))
+    return MotionStats(len(speeds), float(np.median(speeds)), float(np.median(accels)))
+
+
 @dataclass(frozen=True)
 class VideoImpact:
     """One velocity reversal of one object, as `detect_video_impact_events` finds it."""
@@ -227,15 +288,9 @@ def detect_video_impact_events(frames, fps: float, *, min_jump_px: float = 0.5, 
     T, H, W = f.shape[:3]
     if T < 3:
         return []
-    bg, colours = _palette(f, min_pixels if min_pixels is not None else 4 * T)
     out: list[VideoImpact] = []
-    for c in colours:
-        xy, mass, alpha = _track(f, bg, c)
-        present = mass > 1.0
-        if present.sum() < 3:
-            continue
-        ref = np.median(mass[present])
-        valid = present & (np.abs(mass - ref) < mass_tolerance * ref)  # full object visible, not occluded
+    for tr in track_objects(f, mass_tolerance=mass_tolerance, min_pixels=min_pixels):
+        xy, alpha, valid = tr.xy, tr.alpha, tr.valid
         for axis in (0, 1):
             size = W if axis == 0 else H
             for t in _reversals(xy[:, axis], valid, min_jump_px):
