@@ -241,9 +241,6 @@ class MotionStats:
     speed_px: float  # median over objects of each one's median speed, pixels per frame
     accel_px: float  # median over objects of each one's median |second difference|, pixels per frame^2
 
-    def as_dict(self) -> dict:
-        return {"n_objects": self.n_objects, "speed_px": self.speed_px, "accel_px": self.accel_px}
-
 
 def motion_stats(clips) -> MotionStats:
     """Speed and jerkiness of the objects in `clips` (each uint8 [T, H, W, 3]), over the frames where
