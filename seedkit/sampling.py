@@ -276,11 +276,13 @@ def guided_velocity(model, x_video: Tensor, x_audio: Tensor, t_video: Tensor, t_
     """
     B = x_video.shape[0]
     cond = cond or {}
-    gate_video, gate_audio = guidance.gate(t_video), guidance.gate(t_audio)
-    if not (bool(gate_video.any()) or bool(gate_audio.any())):
-        out = model(x_video, x_audio, t_video, t_audio, text_ids, text_mask, bridge=True, **cond)
-        return out.video, out.audio
-    gate_video, gate_audio = broadcast_time(gate_video, x_video), broadcast_time(gate_audio, x_audio)
+    gate_video = gate_audio = 1.0  # the whole path (the default): no gates to compute
+    if guidance.t_min > 0.0 or guidance.t_max < 1.0:
+        gate_video, gate_audio = guidance.gate(t_video), guidance.gate(t_audio)
+        if not (bool(gate_video.any()) or bool(gate_audio.any())):
+            out = model(x_video, x_audio, t_video, t_audio, text_ids, text_mask, bridge=True, **cond)
+            return out.video, out.audio
+        gate_video, gate_audio = broadcast_time(gate_video, x_video), broadcast_time(gate_audio, x_audio)
     if guidance.needs_text_pass:
         out = model(torch.cat([x_video, x_video]), torch.cat([x_audio, x_audio]),
                     torch.cat([t_video, t_video]), torch.cat([t_audio, t_audio]),
