@@ -51,7 +51,7 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor
 
-from .model.dual import velocity_to_data
+from .model.dual import broadcast_time, velocity_to_data
 from .model.rope import token_times_s
 
 TIMESTEP_SAMPLINGS = ("logit_normal", "uniform")
@@ -195,17 +195,6 @@ def clock_noise_levels(progress: Tensor, tau: Tensor, ramp: float, shift: float 
     token the same level."""
     p = (progress[:, None] * (1 + ramp) - ramp * tau[None, :]).clamp(0.0, 1.0)
     return shift_timesteps(1.0 - p, shift)
-
-
-def broadcast_time(t: Tensor | float, x: Tensor) -> Tensor:
-    """t (scalar, [B], or [B, F] per frame) reshaped to [B, 1, ..., 1] / [B, F, 1, ..., 1] so that
-    it broadcasts over x [B, F, ...]."""
-    t = torch.as_tensor(t, dtype=x.dtype, device=x.device)
-    if t.dim() == 0:
-        return t
-    if t.shape[0] != x.shape[0] or (t.dim() == 2 and t.shape[1] != x.shape[1]):
-        raise ValueError(f"timesteps of shape {tuple(t.shape)} do not fit latents of shape {tuple(x.shape)}")
-    return t.reshape(*t.shape, *([1] * (x.dim() - t.dim())))
 
 
 class RectifiedFlow:

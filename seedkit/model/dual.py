@@ -155,17 +155,23 @@ def data_to_velocity(x_t: torch.Tensor, x0: torch.Tensor, t: torch.Tensor, t_min
     x_t, x0 [B, F, ...]; t [B] (one level per sample) or [B, F] (one per frame / audio latent).
     On x_t = (1 - t) x0 + t eps it is exactly eps - x0 wherever t >= t_min.
     """
-    return (x_t - x0) / _over_frames(t, x_t).clamp(min=t_min)
+    return (x_t - x0) / broadcast_time(t, x_t).clamp(min=t_min)
 
 
 def velocity_to_data(x_t: torch.Tensor, v: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
     """The clean latents x0 = x_t - t v that a velocity v points to from x_t (shapes as in
     `data_to_velocity`): the estimate a self-conditioning model is fed back."""
-    return x_t - _over_frames(t, x_t) * v
+    return x_t - broadcast_time(t, x_t) * v
 
 
-def _over_frames(t: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
-    """t [B] or [B, F] with trailing ones, to broadcast over x [B, F, ...]."""
+def broadcast_time(t: torch.Tensor | float, x: torch.Tensor) -> torch.Tensor:
+    """t (scalar, [B], or [B, F] per frame) reshaped to [B, 1, ..., 1] / [B, F, 1, ..., 1] so that
+    it broadcasts over x [B, F, ...]."""
+    t = torch.as_tensor(t, dtype=x.dtype, device=x.device)
+    if t.dim() == 0:
+        return t
+    if t.shape[0] != x.shape[0] or (t.dim() == 2 and t.shape[1] != x.shape[1]):
+        raise ValueError(f"timesteps of shape {tuple(t.shape)} do not fit latents of shape {tuple(x.shape)}")
     return t.reshape(*t.shape, *([1] * (x.dim() - t.dim())))
 
 
