@@ -9,8 +9,8 @@ their captions with the demo's sampler: impacts found by `detect_video_impact_ev
 videos, in the same videos through the checkpoint's video tokenizer and in the joint videos, each
 split into at a wall / in mid-air (with the mid-air times modulo the latent-frame length, in
 half-frame bins), and how the objects move (`motion_stats`: objects tracked whole, median
-speed and median |acceleration| in pixels per frame; real objects move in straight lines between
-bounces); then v2a given the joint videos (the sequential pipeline): how many wall impacts
+speed and median |acceleration| in pixels per frame; real objects fly in parabolas between
+bounces, their acceleration the world's gravity, about 0.19 px/frame^2); then v2a given the joint videos (the sequential pipeline): how many wall impacts
 and how many mid-air turns have an onset within one frame (one-to-one matching, each kind alone).
 """
 from __future__ import annotations
