@@ -10,7 +10,7 @@ from seedkit.model import (
     token_times_s,
 )
 from seedkit.model.attention import RMSNorm, RMSNormFunction
-from seedkit.model.dual import data_to_velocity
+from seedkit.model.dual import data_to_velocity, pool_text
 from seedkit.model.rope import RopeTable, angles_1d, apply_rope
 
 
@@ -501,3 +501,29 @@ def test_a_fresh_self_conditioning_model_equals_the_plain_one_and_then_reads_the
     torch.testing.assert_close(zeros.video, without.video)  # no estimate reads as zeros
     with pytest.raises(ValueError, match="self_condition=True"):
         plain(video, audio, *rest, **cond)
+
+
+@pytest.mark.parametrize("per_frame", [False, True])
+def test_a_fresh_pooled_text_model_equals_the_plain_one_and_then_reads_the_caption(per_frame):
+    plain = wake_up(DualTowerDiT(tiny()))
+    pooled = DualTowerDiT(tiny(pooled_text=True))
+    missing, unexpected = pooled.load_state_dict(plain.state_dict(), strict=False)
+    assert {k.split(".")[0] for k in missing} == {"video_text_pool", "audio_text_pool"} and not unexpected
+    video, audio, t_video, t_audio, ids, mask = inputs(plain.config)
+    if per_frame:  # a timestep per latent frame / audio latent (the clock ramp)
+        t_video, t_audio = torch.rand(2, video.shape[1]), torch.rand(2, audio.shape[1])
+    base, out = plain(video, audio, t_video, t_audio, ids, mask), pooled(video, audio, t_video, t_audio, ids, mask)
+    torch.testing.assert_close(out.video, base.video)  # the zero last layer adds nothing yet
+    torch.testing.assert_close(out.audio, base.audio)
+    wake_up(pooled)
+    other = ids.flip(0)  # the other sample's caption
+    a, b = pooled(video, audio, t_video, t_audio, ids, mask), pooled(video, audio, t_video, t_audio, other, mask)
+    assert not torch.allclose(a.video, b.video) and not torch.allclose(a.audio, b.audio)
+    dropped = pooled(video, audio, t_video, t_audio, ids, torch.zeros_like(mask))  # CFG: only the null token
+    assert torch.isfinite(dropped.video).all() and torch.isfinite(dropped.audio).all()
+
+
+def test_pool_text_averages_the_kept_tokens_only():
+    text = torch.tensor([[[1.0, 2.0], [3.0, 4.0], [100.0, 100.0]]])
+    mask = torch.tensor([[True, True, False]])
+    torch.testing.assert_close(pool_text(text, mask), torch.tensor([[2.0, 3.0]]))

@@ -62,6 +62,11 @@ class DualTowerConfig:
     # gradients, `FlowConfig.p_self_cond`), added to its input tokens through a zero-initialised
     # projection; no estimate reads as zeros
     self_condition: bool = False
+    # Pooled text in the adaLN conditioning (DiT's class embedding, SD3's pooled caption): the masked
+    # mean of the text tokens, through a small MLP whose last layer starts at zero, is added to each
+    # tower's timestep embedding, so every block's modulation knows the caption, not only its
+    # cross-attention
+    pooled_text: bool = False
 
     @classmethod
     def bounce(cls, video_channels: int = 16, audio_channels: int = 16, **overrides) -> DualTowerConfig:
@@ -175,6 +180,26 @@ def broadcast_time(t: torch.Tensor | float, x: torch.Tensor) -> torch.Tensor:
     return t.reshape(*t.shape, *([1] * (x.dim() - t.dim())))
 
 
+def pooled_text_mlp(text_dim: int, dim: int) -> nn.Sequential:
+    """text_dim -> dim MLP whose last layer is zero-initialised (adds nothing until trained)."""
+    mlp = nn.Sequential(nn.Linear(text_dim, dim), nn.SiLU(), nn.Linear(dim, dim))
+    nn.init.zeros_(mlp[-1].weight)
+    nn.init.zeros_(mlp[-1].bias)
+    return mlp
+
+
+def pool_text(text: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    """Mean of the kept text tokens: text [B, L, D], mask [B, L] bool (True = kept; `encode_text`
+    always keeps its null token, so no row is empty) -> [B, D]."""
+    w = mask.to(text.dtype).unsqueeze(-1)
+    return (text * w).sum(1) / w.sum(1)
+
+
+def per_frame_like(c: torch.Tensor, like: torch.Tensor) -> torch.Tensor:
+    """c [B, D] shaped to add to a conditioning `like` [B, D] or [B, F, D] (a timestep per frame)."""
+    return c if like.dim() == 2 else c.unsqueeze(1)
+
+
 def bridge_layers(placement: str, num_slots: int) -> list[int]:
     """Which bridge slots (0-based, one after each paired block) carry a bridge.
 
@@ -222,6 +247,10 @@ class DualTowerDiT(nn.Module):
             self.audio_self_cond = nn.Linear(cfg.audio_channels, cfg.audio_dim, bias=False)
             nn.init.zeros_(self.video_self_cond.weight)
             nn.init.zeros_(self.audio_self_cond.weight)
+        self.video_text_pool = self.audio_text_pool = None
+        if cfg.pooled_text:  # zero at the start: the model begins as one without pooled text
+            self.video_text_pool, self.audio_text_pool = (pooled_text_mlp(cfg.text_dim, d)
+                                                          for d in (cfg.video_dim, cfg.audio_dim))
         self.text_embed = nn.Embedding(cfg.vocab_size, cfg.text_dim)
         self.text_pos = nn.Parameter(torch.randn(cfg.max_text_len, cfg.text_dim) * 0.02)
         # Always attended to, so a text dropped for classifier-free guidance (mask all False)
@@ -287,6 +316,10 @@ class DualTowerDiT(nn.Module):
         if audio_cond is not None:
             a = a + self.audio_self_cond(audio_cond.to(a.dtype))
         cv, ca = self.video.time_embed(t_video), self.audio.time_embed(t_audio)
+        if self.config.pooled_text:
+            pooled = pool_text(text, mask)  # [B, text_dim]
+            cv = cv + per_frame_like(self.video_text_pool(pooled), cv)
+            ca = ca + per_frame_like(self.audio_text_pool(pooled), ca)
         # RoPE tables (cos, sin) depend on positions only: built once here, shared by every layer.
         rope_v = RopeTable.from_angles(self.video.rope_angles(video_latents))
         rope_a = RopeTable.from_angles(self.audio.rope_angles(audio_latents))
