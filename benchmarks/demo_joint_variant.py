@@ -72,6 +72,7 @@ def main(argv: list[str] | None = None) -> dict:
     how = f"scored {args.ckpt}" if args.ckpt else f"fit {fit_s:.0f} s"
     print(f"{out.name}: {how}; joint F1 {j['event_f1']:.3f} (pooled {j['event_f1_pooled']:.3f}; "
           f"{j['n_impacts']} impacts, {j['n_impacts_mid_air']} in mid-air, {j['n_matched_events']} matched), "
+          f"with the next clip's audio (chance) {m['joint_audio_of_next_clip']['event_f1']:.3f}, "
           f"sequential {m['sequential']['event_f1']:.3f}, "
           f"a2v vs given audio {m['a2v_vs_given_audio']['event_f1']:.3f}, "
           f"v2a vs given video {m['v2a_vs_given_video']['event_f1']:.3f}, "

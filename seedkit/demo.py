@@ -352,8 +352,11 @@ def evaluate_demo(ckpt: Path, out: Path, cfg: DemoConfig) -> dict:
             result["a2v_vs_given_audio"] = score(frames, real_audio, impacts)
         if mode == "v2a":  # does the generated audio follow the given video?
             result["v2a_vs_given_video"] = score(real_frames, audio, real_impacts)
-        if mode == "joint":  # the sequential pipeline (experiments.generate_sequential) on these
-            # same videos, so they are not generated twice: their soundtrack made by v2a
+        if mode == "joint":  # chance at these clips' own event density: each video with the next
+            # clip's soundtrack (more impacts and onsets per clip match more often by chance)
+            result["joint_audio_of_next_clip"] = score(frames, audio[1:] + audio[:1], impacts)
+            # the sequential pipeline (experiments.generate_sequential) on these same videos, so
+            # they are not generated twice: their soundtrack made by v2a
             _, a_seq = jm.generate("v2a", n=cfg.n_eval, config=scfg, text_ids=batch["text_ids"],
                                    text_mask=batch["text_mask"], video=v)
             result["sequential"] = score(frames, [x.numpy() for x in a_seq], impacts)

@@ -22,7 +22,7 @@ def demo_out(tmp_path_factory):
 @pytest.mark.slow
 def test_demo_writes_metrics_samples_and_a_contact_sheet(demo_out):
     metrics = json.loads((demo_out / "metrics.json").read_text())
-    for arm in ("real", "real_audio_shifted_250ms", "joint", "a2v", "v2a", "sequential"):
+    for arm in ("real", "real_audio_shifted_250ms", "joint", "joint_audio_of_next_clip", "a2v", "v2a", "sequential"):
         assert 0.0 <= metrics[arm]["event_f1"] <= 1.0
         m = metrics[arm]
         if m["n_onsets"] + m["n_impacts"]:
@@ -31,6 +31,9 @@ def test_demo_writes_metrics_samples_and_a_contact_sheet(demo_out):
     real = metrics["real"]  # every real bounce clip has impacts and their sounds, at the walls
     assert real["n_clips_without_events"] == 0 and real["n_impacts"] > 0
     assert real["n_impacts_mid_air"] <= 0.2 * real["n_impacts"]
+    # the chance row scores the joint videos (the same impacts) against another clip's soundtrack
+    chance, joint = metrics["joint_audio_of_next_clip"], metrics["joint"]
+    assert chance["n_impacts"] == joint["n_impacts"] and chance["n_onsets"] == joint["n_onsets"]
     assert metrics["sampler"]["modality_scale"] == DemoConfig.modality_scale
     assert set(metrics["video_seams"]) == {"real", "joint", "a2v"}
     assert 0.8 < metrics["video_seams"]["real"]["ratio"] < 1.25  # real clips have no seams
