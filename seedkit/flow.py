@@ -80,6 +80,7 @@ class FlowConfig:
     ramp_shift: float = 3.0  # timestep shift of the ramp's noise levels (match the sampler's shift)
     p_self_cond: float = 0.5  # with a self-conditioning model (`DualTowerConfig.self_condition`): share
     #   of the samples fed a first pass's estimate of the clean latents (the rest read zeros)
+    motion_weight: float = 1.0  # with a motion head (`DualTowerConfig.motion_head`): weight of its MSE
 
     def __post_init__(self):
         if self.timestep_sampling not in TIMESTEP_SAMPLINGS:
@@ -104,6 +105,8 @@ class FlowConfig:
             raise ValueError(f"FlowConfig.p_clock_ramp={self.p_clock_ramp}: expected a probability in [0, 1]")
         if self.ramp_shift <= 0:
             raise ValueError(f"FlowConfig.ramp_shift={self.ramp_shift}: expected > 0")
+        if self.motion_weight < 0:
+            raise ValueError(f"FlowConfig.motion_weight={self.motion_weight}: expected >= 0")
         if not 0.0 <= self.video_noise_corr < 1.0:
             raise ValueError(f"FlowConfig.video_noise_corr={self.video_noise_corr}: expected a "
                              "correlation in [0, 1)")
@@ -128,6 +131,7 @@ class FlowLoss:
     clean_video, clean_audio: [B] bool, which samples had that modality as a clean condition.
     text_dropped: [B] bool, which samples had their text replaced by the null token.
     bridge: whether the bridge was on for this batch.
+    motion: scalar MSE of the motion head (None without one); in `total` times `motion_weight`.
     """
 
     total: Tensor
@@ -139,6 +143,7 @@ class FlowLoss:
     clean_audio: Tensor
     text_dropped: Tensor
     bridge: bool
+    motion: Tensor | None = None
 
 
 def randn_like(x: Tensor, generator: torch.Generator | None = None) -> Tensor:
@@ -230,11 +235,13 @@ class RectifiedFlow:
         return eps - x0
 
     def loss(self, model, video_latents: Tensor, audio_latents: Tensor, text_ids: Tensor,
-             text_mask: Tensor, generator: torch.Generator | None = None) -> FlowLoss:
+             text_mask: Tensor, generator: torch.Generator | None = None,
+             motion_target: Tensor | None = None) -> FlowLoss:
         """One training loss on a batch.
 
         video_latents [B, T', C, H', W'], audio_latents [B, A', C_a] (clean, x0), text_ids [B, L]
-        long, text_mask [B, L] bool. All randomness (timesteps, clean/dropped choices, noise, bridge
+        long, text_mask [B, L] bool; for a model with a motion head, motion_target [B, N_video_tokens,
+        motion_head] (`seedkit.data.motion.motion_targets`). All randomness (timesteps, clean/dropped choices, noise, bridge
         flag) comes from `generator` when given, in a fixed order, so a seeded generator gives the
         same loss twice.
         """
@@ -272,9 +279,19 @@ class RectifiedFlow:
         loss_v = _masked_mse(out.video, self.target(video_latents, eps_v), keep_video)
         loss_a = _masked_mse(out.audio, self.target(audio_latents, eps_a), keep_audio)
         total = c.weight_video * loss_v + c.weight_audio * loss_a
+        loss_m, motion = None, getattr(out, "motion", None)  # (a model without a motion head may omit it)
+        if motion is not None:
+            if motion_target is None:
+                raise ValueError("the model has a motion head but the batch has no motion targets "
+                                 "(train it on bounce with --data.motion true)")
+            if motion_target.shape != motion.shape:
+                raise ValueError(f"motion targets of shape {tuple(motion_target.shape)} do not fit the "
+                                 f"motion head's output {tuple(motion.shape)}")
+            loss_m = (motion.float() - motion_target.float()).pow(2).mean()
+            total = total + c.motion_weight * loss_m
         return FlowLoss(total=total, video=loss_v, audio=loss_a, t_video=t_video, t_audio=t_audio,
                         clean_video=clean_video, clean_audio=clean_audio, text_dropped=text_dropped,
-                        bridge=bridge)
+                        bridge=bridge, motion=loss_m)
 
     def _self_condition(self, model, x_video: Tensor, x_audio: Tensor, t_video: Tensor, t_audio: Tensor,
                         text_ids: Tensor, mask: Tensor, bridge: bool, generator) -> dict:

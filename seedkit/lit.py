@@ -94,6 +94,13 @@ class JointAV(L.LightningModule):
                   # has 16 latent frames per second on bounce, not the preset's 4)
                   "video_latent_fps": self.spec.fps / self.video_tok.time_down,
                   "audio_latent_rate": self.audio_tok.latents_per_s, **(model or {})}
+        if fields.get("motion_head"):
+            from .data.motion import motion_channels
+
+            want = motion_channels(self.spec.num_frames, t_v)
+            if fields["motion_head"] != want:
+                raise ValueError(f"model.motion_head={fields['motion_head']}: this clip's motion targets have "
+                                 f"{want} numbers per video token (3 per frame of a latent frame); use {want}")
         self.model_config = DualTowerConfig(**fields)
         self.model = DualTowerDiT(self.model_config)
         self.ema = copy.deepcopy(self.model).requires_grad_(False)
@@ -136,15 +143,32 @@ class JointAV(L.LightningModule):
         return self
 
     # -- training -----------------------------------------------------------------------------
+    def motion_target(self, batch: dict) -> torch.Tensor | None:
+        """The motion head's targets [B, N_video_tokens, motion_head] from the batch's `tracks`
+        (`AVDataModule(motion=True)`); None for a model without a motion head."""
+        c = self.model_config
+        if not c.motion_head:
+            return None
+        if "tracks" not in batch:
+            raise ValueError("the model has a motion head (model.motion_head) but the batch has no object "
+                             "tracks: train it on bounce with --data.motion true")
+        from .data.motion import motion_targets
+
+        grid = (c.video_height // c.video_patch, c.video_width // c.video_patch)
+        return motion_targets(batch["tracks"].float(), c.video_frames, grid, self.spec.fps)
+
     def training_step(self, batch: dict, batch_idx: int) -> torch.Tensor:
         zv, za = self.batch_latents(batch)
-        out = self.flow.loss(self.model, zv, za, batch["text_ids"], batch["text_mask"])
+        out = self.flow.loss(self.model, zv, za, batch["text_ids"], batch["text_mask"],
+                             motion_target=self.motion_target(batch))
         if not torch.isfinite(out.total):
             ckpt = getattr(self.trainer.checkpoint_callback, "last_model_path", "") or "none yet"
             raise FloatingPointError(
                 f"loss is {out.total.item()} at step {self.global_step}; last good checkpoint: {ckpt}")
-        self.log_dict({"train/loss": out.total, "train/loss_video": out.video,
-                       "train/loss_audio": out.audio}, prog_bar=True, batch_size=zv.shape[0])
+        logs = {"train/loss": out.total, "train/loss_video": out.video, "train/loss_audio": out.audio}
+        if out.motion is not None:
+            logs["train/loss_motion"] = out.motion
+        self.log_dict(logs, prog_bar=True, batch_size=zv.shape[0])
         return out.total
 
     def optimizer_step(self, *args, **kwargs) -> None:
@@ -174,8 +198,13 @@ class JointAV(L.LightningModule):
     def validation_step(self, batch: dict, batch_idx: int) -> None:
         zv, za = self.batch_latents(batch)
         g = torch.Generator(device="cpu").manual_seed(1234 + batch_idx)  # same noise every epoch
-        out = self.flow.loss(self.ema, zv, za, batch["text_ids"], batch["text_mask"], generator=g)
-        self.log("val/loss", out.total, prog_bar=True, batch_size=zv.shape[0])
+        out = self.flow.loss(self.ema, zv, za, batch["text_ids"], batch["text_mask"], generator=g,
+                             motion_target=self.motion_target(batch))
+        flow_loss = out.total  # val/loss: the flow loss alone, comparable with and without a motion head
+        if out.motion is not None:
+            flow_loss = flow_loss - self.flow.config.motion_weight * out.motion
+            self.log("val/loss_motion", out.motion, batch_size=zv.shape[0])
+        self.log("val/loss", flow_loss, prog_bar=True, batch_size=zv.shape[0])
         if batch_idx == 0 and self.hparams.val_samples > 0:
             self._log_samples(batch)
 

@@ -107,6 +107,33 @@ class BounceGenerator:
     def scene(self, index: int) -> BounceScene:
         cfg = self.config
         rng = np.random.default_rng([cfg.seed, index])
+        objects = self._draw_objects(rng)
+        tracks = np.zeros((cfg.spec.num_frames, len(objects), 2), dtype=np.float32)
+        events: list[Impact] = []
+        for j, (color, shape, pos, vel, _) in enumerate(objects):
+            tracks[:, j], impacts = self._simulate(pos, vel, f"{color} {shape}")
+            events.extend(impacts)
+        events.sort(key=lambda e: e.time_s)
+
+        frames = self._render(tracks, objects)
+        pitches = {f"{o[0]} {o[1]}": (COLORS[o[0]][1], o[4]) for o in objects}
+        waveform = self._sonify(events, pitches, rng)
+        caption = " ".join(f"{o[0]} {o[1]}" for o in objects)
+        return BounceScene(frames, waveform, caption, events, tracks)
+
+    def tracks(self, index: int) -> np.ndarray:
+        """The object centres of `scene(index)` without drawing its frames or sound: float32
+        [T, max_objects, 2] (x, y in [0, 1], y down), NaN for the objects the scene does not have."""
+        cfg = self.config
+        objects = self._draw_objects(np.random.default_rng([cfg.seed, index]))
+        out = np.full((cfg.spec.num_frames, cfg.max_objects, 2), np.nan, dtype=np.float32)
+        for j, (color, shape, pos, vel, _) in enumerate(objects):
+            out[:, j] = self._simulate(pos, vel, f"{color} {shape}")[0]
+        return out
+
+    def _draw_objects(self, rng: np.random.Generator) -> list[tuple]:
+        """(colour, shape, position [2], velocity [2], pitch) per object: the scene's first draws."""
+        cfg = self.config
         k = int(rng.integers(cfg.min_objects, cfg.max_objects + 1))
         colors = rng.choice(len(cfg.colors), size=k, replace=False)
         objects = []
@@ -119,19 +146,7 @@ class BounceGenerator:
             vel = speed * np.array([math.cos(angle), math.sin(angle)])
             pitch = rng.uniform(0.95, 1.05)  # small per-object pitch spread within a material
             objects.append((color, shape, pos, vel, pitch))
-
-        tracks = np.zeros((cfg.spec.num_frames, k, 2), dtype=np.float32)
-        events: list[Impact] = []
-        for j, (color, shape, pos, vel, _) in enumerate(objects):
-            tracks[:, j], impacts = self._simulate(pos, vel, f"{color} {shape}")
-            events.extend(impacts)
-        events.sort(key=lambda e: e.time_s)
-
-        frames = self._render(tracks, objects)
-        pitches = {f"{o[0]} {o[1]}": (COLORS[o[0]][1], o[4]) for o in objects}
-        waveform = self._sonify(events, pitches, rng)
-        caption = " ".join(f"{o[0]} {o[1]}" for o in objects)
-        return BounceScene(frames, waveform, caption, events, tracks)
+        return objects
 
     def _simulate(self, pos, vel, label) -> tuple[np.ndarray, list[Impact]]:
         """Exact piecewise motion: returns centres at frame times [T, 2] and the wall impacts."""

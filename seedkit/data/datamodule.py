@@ -8,6 +8,8 @@ Batch (after `collate`):
     text_ids  long [B, L]   word ids, 0 = padding
     text_mask bool [B, L]   True on real tokens
     caption   list[str]; events list[list[(time_s, label)]]; id list[str]
+      with motion (bounce):
+    tracks    float32 [B, T, K, 2]  object centres (x, y in [0, 1]; NaN: no such object)
 """
 from __future__ import annotations
 
@@ -20,7 +22,7 @@ import lightning as L
 import torch
 from torch.utils.data import DataLoader, Dataset
 
-from .bounce import BounceConfig, BounceDataset
+from .bounce import BounceConfig, BounceDataset, BounceGenerator
 from .clip import ClipSpec
 from .latents import LatentClips, cached_latents, latent_key
 from .text import WordVocab
@@ -35,7 +37,7 @@ def fast_mode() -> bool:
     return os.environ.get("SEEDKIT_FAST", "0") not in ("", "0", "false", "False")
 
 
-TENSOR_KEYS = ("video", "audio", "video_latent", "audio_latent")  # stacked into batch tensors
+TENSOR_KEYS = ("video", "audio", "video_latent", "audio_latent", "tracks")  # stacked into batch tensors
 
 
 def collate(samples: list[dict], vocab: WordVocab) -> dict:
@@ -84,6 +86,8 @@ class AVDataModule(L.LightningDataModule):
         cache_latents: bool = False,  # encode train/val clips once with the model's frozen tokenizers
         latent_dir: str | None = None,  # where cache_latents stores them (default: grid <cache_dir>/latents,
                                         # bounce data/cache/latents)
+        motion: bool = False,  # bounce: batches also carry the objects' tracks (the video tower's
+                               # motion targets, `DualTowerConfig.motion_head`)
     ):
         super().__init__()
         self.save_hyperparameters()
@@ -98,7 +102,10 @@ class AVDataModule(L.LightningDataModule):
             self.vocab = WordVocab(grid_vocabulary())
         else:
             raise ValueError(f"dataset must be 'bounce' or 'grid', got {dataset!r}")
+        if motion and dataset != "bounce":
+            raise ValueError("data.motion needs object tracks, which only the bounce dataset has")
         self.splits: dict[str, Dataset] = {}
+        self._starts: dict[str, int] = {}  # bounce: first scene index of each split
         self._latent_splits: set[str] = set()  # splits that encode_latents has replaced
 
     def setup(self, stage: str | None = None) -> None:
@@ -131,7 +138,7 @@ class AVDataModule(L.LightningDataModule):
                              f"num_train={hp.num_train}, num_val={hp.num_val}; use at most "
                              f"{MAX_CACHED_BOUNCE} (e.g. --data.num_train 8192)")
         settings = {k: v for k, v in hp.items() if k not in ("batch_size", "num_workers", "cache_latents",
-                                                               "latent_dir")}
+                                                               "latent_dir", "motion")}
         if hp.latent_dir:
             root = Path(hp.latent_dir)
         elif hp.dataset == "grid":
@@ -161,6 +168,7 @@ class AVDataModule(L.LightningDataModule):
             start = 0
             for name, n in sizes.items():
                 self.splits[name] = BounceDataset(self.bounce_config, start, n)
+                self._starts[name] = start
                 start += n
         else:
             from .grid import grid_splits
@@ -176,11 +184,16 @@ class AVDataModule(L.LightningDataModule):
 
     def _loader(self, split: str, shuffle: bool) -> DataLoader:
         hp = self.hparams
+        data = self.dataset(split)
+        if hp.motion:
+            from .motion import WithTracks
+
+            data = WithTracks(data, BounceGenerator(self.bounce_config), self._starts[split])
         return DataLoader(
-            self.dataset(split), batch_size=hp.batch_size, shuffle=shuffle,
+            data, batch_size=hp.batch_size, shuffle=shuffle,
             num_workers=hp.num_workers, collate_fn=Collate(self.vocab),
             persistent_workers=hp.num_workers > 0, pin_memory=torch.cuda.is_available(),
-            drop_last=shuffle and len(self.dataset(split)) >= hp.batch_size,
+            drop_last=shuffle and len(data) >= hp.batch_size,
         )
 
     def train_dataloader(self) -> DataLoader:

@@ -67,6 +67,12 @@ class DualTowerConfig:
     # tower's timestep embedding, so every block's modulation knows the caption, not only its
     # cross-attention
     pooled_text: bool = False
+    # Motion head (Track4Gen, REPA): an MLP on the video tokens after block `motion_head_block` predicts
+    # `motion_head` numbers per token, where the objects are and how they move
+    # (`seedkit.data.motion.motion_targets`; `FlowConfig.motion_weight` weighs its loss). Training
+    # only: the velocities do not read it. 0: no head
+    motion_head: int = 0
+    motion_head_block: int = 2  # the video block whose output the head reads (1 = the first)
 
     @classmethod
     def bounce(cls, video_channels: int = 16, audio_channels: int = 16, **overrides) -> DualTowerConfig:
@@ -225,6 +231,7 @@ class DualOutput:
     video: torch.Tensor  # [B, T', C, H', W']
     audio: torch.Tensor  # [B, A', C_a]
     attention: dict[str, torch.Tensor] = field(default_factory=dict)  # "bridge{i}/{direction}" -> weights
+    motion: torch.Tensor | None = None  # [B, N_video_tokens, motion_head] with a motion head
 
 
 class DualTowerDiT(nn.Module):
@@ -251,6 +258,13 @@ class DualTowerDiT(nn.Module):
         if cfg.pooled_text:  # zero at the start: the model begins as one without pooled text
             self.video_text_pool, self.audio_text_pool = (pooled_text_mlp(cfg.text_dim, d)
                                                           for d in (cfg.video_dim, cfg.audio_dim))
+        self.motion_head = None
+        if cfg.motion_head:
+            if not 1 <= cfg.motion_head_block <= cfg.video_depth:
+                raise ValueError(f"model option motion_head_block must be in 1..video_depth={cfg.video_depth}, "
+                                 f"got {cfg.motion_head_block}")
+            self.motion_head = nn.Sequential(nn.LayerNorm(cfg.video_dim), nn.Linear(cfg.video_dim, cfg.video_dim),
+                                             nn.SiLU(), nn.Linear(cfg.video_dim, cfg.motion_head))
         self.text_embed = nn.Embedding(cfg.vocab_size, cfg.text_dim)
         self.text_pos = nn.Parameter(torch.randn(cfg.max_text_len, cfg.text_dim) * 0.02)
         # Always attended to, so a text dropped for classifier-free guidance (mask all False)
@@ -328,10 +342,13 @@ class DualTowerDiT(nn.Module):
         rope_bridge = next(iter(self.bridges.values())).rope(pos_v, pos_a) if bridge and self.bridges else None
         grid_v = self.video.grid(video_latents)
         maps: dict[str, torch.Tensor] = {}
+        motion = None
         vi = ai = 0
         for slot in range(self.num_slots):
-            for block in self.video.blocks[vi:self.video_ends[slot]]:
+            for i, block in enumerate(self.video.blocks[vi:self.video_ends[slot]], start=vi + 1):
                 v = block(v, cv, text, mask, rope_v, grid_v)
+                if self.motion_head is not None and i == self.config.motion_head_block:
+                    motion = self.motion_head(v)
             for block in self.audio.blocks[ai:self.audio_ends[slot]]:
                 a = block(a, ca, text, mask, rope_a)
             vi, ai = self.video_ends[slot], self.audio_ends[slot]
@@ -342,7 +359,7 @@ class DualTowerDiT(nn.Module):
         if self.config.prediction == "data":
             out_v = data_to_velocity(video_latents, out_v, t_video, self.config.data_t_min)
             out_a = data_to_velocity(audio_latents, out_a, t_audio, self.config.data_t_min)
-        return DualOutput(video=out_v, audio=out_a, attention=maps)
+        return DualOutput(video=out_v, audio=out_a, attention=maps, motion=motion)
 
     # ------------------------------------------------------------------------------------------
     def parameter_counts(self) -> dict[str, int]:
