@@ -10,7 +10,7 @@ from seedkit.model import (
     token_times_s,
 )
 from seedkit.model.attention import RMSNorm, RMSNormFunction
-from seedkit.model.dual import data_to_velocity, pool_text
+from seedkit.model.dual import data_to_velocity, pool_text, precondition
 from seedkit.model.rope import RopeTable, angles_1d, apply_rope
 
 
@@ -479,7 +479,7 @@ def test_data_prediction_returns_the_velocity_of_the_predicted_clean_latents(per
 
 
 def test_unknown_prediction_is_a_clear_error():
-    with pytest.raises(ValueError, match="prediction must be 'velocity' or 'data'"):
+    with pytest.raises(ValueError, match="prediction must be 'velocity', 'data' or 'preconditioned'"):
         DualTowerDiT(tiny(prediction="eps"))
 
 
@@ -530,3 +530,44 @@ def test_pool_text_averages_the_kept_tokens_only():
     text = torch.tensor([[[1.0, 2.0], [3.0, 4.0], [100.0, 100.0]]])
     mask = torch.tensor([[True, True, False]])
     torch.testing.assert_close(pool_text(text, mask), torch.tensor([[2.0, 3.0]]))
+
+
+@pytest.mark.parametrize("sigma", [1.0, 0.6])
+def test_preconditioning_factors_are_the_least_squares_fit_of_the_velocity(sigma):
+    g = torch.Generator().manual_seed(0)
+    x0, eps = torch.randn(400_000, generator=g) * sigma, torch.randn(400_000, generator=g)
+    for t in (0.0, 0.3, 0.7, 0.98, 1.0):
+        x_t, v = (1 - t) * x0 + t * eps, eps - x0
+        c_in, c_skip, c_out = precondition(torch.tensor(t), sigma)
+        assert abs(float(c_skip) - float((v * x_t).mean() / (x_t * x_t).mean())) < 0.01
+        assert abs(float(c_out) - float((v - c_skip * x_t).std())) < 0.01  # the network's target: unit variance
+        assert abs(float((c_in * x_t).std()) - 1.0) < 0.01
+
+
+@pytest.mark.parametrize("per_frame", [False, True])
+def test_preconditioned_model_reads_scaled_input_and_adds_the_skip(per_frame):
+    """The same weights with prediction "preconditioned": the towers see c_in x_t and the velocity is
+    c_skip x_t + c_out (what the velocity model returns for the scaled input)."""
+    velocity = wake_up(DualTowerDiT(tiny()))
+    pre = DualTowerDiT(tiny(prediction="preconditioned"))
+    pre.load_state_dict(velocity.state_dict())
+    video, audio, t_video, t_audio, ids, mask = inputs(velocity.config)
+    if per_frame:
+        t_video, t_audio = torch.rand(2, video.shape[1]), torch.rand(2, audio.shape[1])
+    (in_v, skip_v, out_v), (in_a, skip_a, out_a) = (
+        precondition(t.reshape(*t.shape, *[1] * (x.dim() - t.dim())), 1.0)
+        for t, x in ((t_video, video), (t_audio, audio)))
+    f = velocity(video * in_v, audio * in_a, t_video, t_audio, ids, mask)
+    out = pre(video, audio, t_video, t_audio, ids, mask)
+    torch.testing.assert_close(out.video, skip_v * video + out_v * f.video)
+    torch.testing.assert_close(out.audio, skip_a * audio + out_a * f.audio)
+
+
+def test_a_fresh_preconditioned_model_estimates_no_clean_latents_from_pure_noise():
+    """At t = 1 (and zero-initialised heads) x0 = x_t - v is 0 whatever the noise: the velocity model
+    instead returns v = 0 there, taking the noise itself for the clean latents."""
+    video, audio, _, _, ids, mask = inputs(tiny())
+    one = torch.ones(2)
+    for prediction, x0_is_zero in (("preconditioned", True), ("velocity", False)):
+        out = DualTowerDiT(tiny(prediction=prediction))(video, audio, one, one, ids, mask)
+        assert torch.allclose(video - out.video, torch.zeros_like(video), atol=1e-6) == x0_is_zero

@@ -55,8 +55,13 @@ class DualTowerConfig:
     # What the towers' heads predict: "velocity" (eps - x0, directly) or "data" (the clean latents
     # x0, turned into the velocity (x_t - x0) / max(t, t_min) before returning: x-prediction, JiT);
     # the loss and the sampler see velocities either way
+    # "preconditioned" (EDM's preconditioning, Karras et al. 2022, on the straight path): the towers
+    # read c_in x_t (unit variance at every t) and the velocity is c_skip x_t + c_out F, c_skip x_t
+    # the best linear guess of the velocity from x_t (`precondition`), so near t = 1 the network need
+    # not carry the noise through itself to return it
     prediction: str = "velocity"
     data_t_min: float = 0.05  # with prediction "data": the smallest t dividing x_t - x0 (bounds 1 / t)
+    sigma_data: float = 1.0  # with prediction "preconditioned": RMS of the latents (the tokenizers make it 1)
     # Self-conditioning (Chen et al. 2022, analog bits): each tower also reads an earlier estimate
     # of the clean latents (the sampler's previous step; in training a first pass without
     # gradients, `FlowConfig.p_self_cond`), added to its input tokens through a zero-initialised
@@ -169,6 +174,19 @@ def data_to_velocity(x_t: torch.Tensor, x0: torch.Tensor, t: torch.Tensor, t_min
     return (x_t - x0) / broadcast_time(t, x_t).clamp(min=t_min)
 
 
+def precondition(t: torch.Tensor, sigma: float) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """(c_in, c_skip, c_out) at t (any shape) for x_t = (1 - t) x0 + t eps, x0 of RMS sigma, eps N(0, 1).
+
+    With s2 = (1 - t)^2 sigma^2 + t^2 the variance of x_t: c_in = 1 / sqrt(s2) scales x_t to unit
+    variance; c_skip = (t - (1 - t) sigma^2) / s2 is the least-squares factor of the velocity
+    eps - x0 on x_t; c_out = sigma / sqrt(s2) is the std of what it leaves, so the network's target
+    (v - c_skip x_t) / c_out has unit variance. At t = 1: (1, 1, sigma); at t = 0: (1 / sigma, -1, 1).
+    """
+    s2 = (1 - t) ** 2 * sigma ** 2 + t ** 2
+    c_in = s2.rsqrt()
+    return c_in, (t - (1 - t) * sigma ** 2) / s2, sigma * c_in
+
+
 def velocity_to_data(x_t: torch.Tensor, v: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
     """The clean latents x0 = x_t - t v that a velocity v points to from x_t (shapes as in
     `data_to_velocity`): the estimate a self-conditioning model is fed back."""
@@ -240,8 +258,9 @@ class DualTowerDiT(nn.Module):
     def __init__(self, config: DualTowerConfig | None = None, verbose: bool = False):
         super().__init__()
         cfg = self.config = config or DualTowerConfig()
-        if cfg.prediction not in ("velocity", "data"):
-            raise ValueError(f"model option prediction must be 'velocity' or 'data', got {cfg.prediction!r}")
+        if cfg.prediction not in ("velocity", "data", "preconditioned"):
+            raise ValueError(f"model option prediction must be 'velocity', 'data' or 'preconditioned', "
+                             f"got {cfg.prediction!r}")
         self.video = VideoTower(cfg.video_channels, cfg.video_patch, cfg.video_dim, cfg.video_depth,
                                 cfg.video_heads, cfg.text_dim, cfg.mlp_ratio, cfg.rope_theta, cfg.video_grid_conv,
                                 (cfg.video_frames, cfg.video_height // cfg.video_patch,
@@ -322,7 +341,14 @@ class DualTowerDiT(nn.Module):
                 raise ValueError(f"{name} has {t.shape[1]} timesteps per sample; the latents have {frames} frames "
                                  "(expected one timestep per sample, [B], or one per frame)")
         text, mask = self.encode_text(text_ids, text_mask)
-        v, a = self.video.tokens(video_latents), self.audio.tokens(audio_latents)
+        pre = self.config.prediction == "preconditioned"
+        if pre:
+            (in_v, skip_v, out_v_scale), (in_a, skip_a, out_a_scale) = (
+                precondition(broadcast_time(t, x), self.config.sigma_data)
+                for t, x in ((t_video, video_latents), (t_audio, audio_latents)))
+            v, a = self.video.tokens(video_latents * in_v), self.audio.tokens(audio_latents * in_a)
+        else:
+            v, a = self.video.tokens(video_latents), self.audio.tokens(audio_latents)
         if (video_cond is not None or audio_cond is not None) and not self.config.self_condition:
             raise ValueError("video_cond / audio_cond are read only by a model with self_condition=True")
         if video_cond is not None:
@@ -359,6 +385,9 @@ class DualTowerDiT(nn.Module):
         if self.config.prediction == "data":
             out_v = data_to_velocity(video_latents, out_v, t_video, self.config.data_t_min)
             out_a = data_to_velocity(audio_latents, out_a, t_audio, self.config.data_t_min)
+        elif pre:
+            out_v = skip_v * video_latents + out_v_scale * out_v
+            out_a = skip_a * audio_latents + out_a_scale * out_a
         return DualOutput(video=out_v, audio=out_a, attention=maps, motion=motion)
 
     # ------------------------------------------------------------------------------------------
