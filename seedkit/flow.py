@@ -240,10 +240,10 @@ class RectifiedFlow:
         """One training loss on a batch.
 
         video_latents [B, T', C, H', W'], audio_latents [B, A', C_a] (clean, x0), text_ids [B, L]
-        long, text_mask [B, L] bool; for a model with a motion head, motion_target [B, N_video_tokens,
-        motion_head] (`seedkit.data.motion.motion_targets`). All randomness (timesteps, clean/dropped choices, noise, bridge
-        flag) comes from `generator` when given, in a fixed order, so a seeded generator gives the
-        same loss twice.
+        long, text_mask [B, L] bool; for a model with a motion head, motion_target
+        [B, N_video_tokens, motion_head] (`seedkit.data.motion.motion_targets`). All randomness
+        (timesteps, clean/dropped choices, noise, bridge flag) comes from `generator` when given,
+        in a fixed order, so a seeded generator gives the same loss twice.
         """
         c = self.config
         B, device = video_latents.shape[0], video_latents.device

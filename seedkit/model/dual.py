@@ -52,9 +52,9 @@ class DualTowerConfig:
     rope_theta: float = 10000.0  # RoPE base: frequencies theta^(-k / pairs)
     bridge_time_scale: float | None = None  # bridge positions = time_s * this (None: audio_latent_rate)
     attention: str = "sdpa"  # attention kernel: sdpa (fused) | math (explicit softmax, the naive baseline)
-    # What the towers' heads predict: "velocity" (eps - x0, directly) or "data" (the clean latents
-    # x0, turned into the velocity (x_t - x0) / max(t, t_min) before returning: x-prediction, JiT);
-    # the loss and the sampler see velocities either way
+    # What the towers' heads predict: "velocity" (eps - x0, directly), "data" (the clean latents
+    # x0, turned into the velocity (x_t - x0) / max(t, t_min) before returning: x-prediction, JiT)
+    # or "preconditioned" (below); the loss and the sampler see velocities in every case.
     # "preconditioned" (EDM's preconditioning, Karras et al. 2022, on the straight path): the towers
     # read c_in x_t (unit variance at every t) and the velocity is c_skip x_t + c_out F, c_skip x_t
     # the best linear guess of the velocity from x_t (`precondition`), so near t = 1 the network need
