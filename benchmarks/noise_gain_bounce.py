@@ -27,6 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from renoise_bounce import scenes  # noqa: E402 (the demo's held-out test scenes)
 
 from seedkit.data import AVDataModule  # noqa: E402
+from seedkit.data.latents import encode_split  # noqa: E402
 from seedkit.demo import held_out_data_settings  # noqa: E402
 from seedkit.flow import correlate_frames  # noqa: E402
 from seedkit.lit import load_joint  # noqa: E402
@@ -36,15 +37,14 @@ STEP = 0.1  # length of the probe direction d (the noisy input's norm is about 9
 
 
 @torch.no_grad()
-def training_covariance(jm, n: int) -> tuple[torch.Tensor, torch.Tensor]:
-    """Mean [D] and covariance [D, D] (float64) of the video latents of the first n training scenes."""
+def training_covariance(jm, n: int) -> torch.Tensor:
+    """Covariance [D, D] (float64) of the video latents of the first n training scenes."""
     settings = {**held_out_data_settings(jm.data_settings), "num_train": n, "num_val": 0}
-    latents = []
-    for batch in AVDataModule(**settings, batch_size=64).train_dataloader():
-        latents.append(jm.encode(batch["video"], batch["audio"])[0].flatten(1).double())
-    z = torch.cat(latents)
-    mean = z.mean(0)
-    return mean, (z - mean).T @ (z - mean) / (len(z) - 1)
+    split = AVDataModule(**settings).dataset("train")
+    z = encode_split(split, jm.video_tok, jm.audio_tok, batch_size=64, desc="training scenes").video
+    z = z.flatten(1).double()
+    z = z - z.mean(0)
+    return z.T @ z / (len(z) - 1)
 
 
 def noise_covariance(frames: int, per_frame: int, rho: float) -> torch.Tensor:
@@ -91,7 +91,7 @@ def main(argv: list[str] | None = None) -> list[tuple]:
     jm = load_joint(args.ckpt).eval()
     batch = scenes(jm, args.n, "test")
     zv, za = jm.encode(batch["video"], batch["audio"])
-    _, cov = training_covariance(jm, args.n_cov)
+    cov = training_covariance(jm, args.n_cov)
     print(f"{args.n} held-out clips; latent covariance of {args.n_cov} training scenes "
           f"(per-dimension variance {cov.diagonal().mean():.3f})")
     rows = gains(jm, zv, za, batch["text_ids"], batch["text_mask"], cov)
