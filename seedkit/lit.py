@@ -143,6 +143,32 @@ class JointAV(L.LightningModule):
         return self
 
     # -- training -----------------------------------------------------------------------------
+    def on_fit_start(self) -> None:
+        """Fit the Gaussian skip (`DualTowerConfig.gaussian_skip`) on the first training clips, once:
+        a resumed run has it from its checkpoint (Lightning restores the weights before this hook)."""
+        if self.model.video_gaussian is None or bool(self.model.video_gaussian.fitted):
+            return
+        zv, za = self.gaussian_fit_latents(self.trainer.datamodule.dataset("train"),
+                                           self.model_config.gaussian_fit_clips)
+        for m in (self.model, self.ema):
+            m.video_gaussian.fit(zv, self.flow.config.video_noise_corr)
+            m.audio_gaussian.fit(za)
+        print(f"gaussian skip: fitted rank {self.model.video_gaussian.basis.shape[1]} on {len(zv)} training clips")
+
+    def gaussian_fit_latents(self, dataset, n: int) -> tuple[torch.Tensor, torch.Tensor]:
+        """Latents video [n, T', C, H', W'], audio [n, A', C_a] of a split's first n clips (stored
+        latents where the datamodule caches them, else encoded here)."""
+        from .data.latents import LatentClips, encode_split
+
+        n = min(n, len(dataset))
+        if n < 2:
+            raise ValueError(f"model.gaussian_skip needs at least 2 training clips to fit, the split has {len(dataset)}")
+        if isinstance(dataset, LatentClips):
+            return dataset.video[:n].float(), dataset.audio[:n].float()
+        clips = encode_split(torch.utils.data.Subset(dataset, range(n)), self.video_tok, self.audio_tok,
+                             device=self.device, desc="gaussian skip: encoding")
+        return clips.video, clips.audio
+
     def motion_target(self, batch: dict) -> torch.Tensor | None:
         """The motion head's targets [B, N_video_tokens, motion_head] from the batch's `tracks`
         (`AVDataModule(motion=True)`); None for a model without a motion head."""

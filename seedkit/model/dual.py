@@ -11,6 +11,7 @@ the "bridge off" prediction used by modality guidance, identical to placement "n
 """
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass, field, fields
 
 import torch
@@ -18,6 +19,7 @@ from torch import nn
 
 from .attention import set_attention_backend
 from .bridge import BridgeAttention
+from .gaussian import GaussianFlow
 from .rope import RopeTable, token_times_s
 from .towers import AudioTower, VideoTower, patchify_video
 
@@ -78,6 +80,12 @@ class DualTowerConfig:
     # only: the velocities do not read it. 0: no head
     motion_head: int = 0
     motion_head_block: int = 2  # the video block whose output the head reads (1 = the first)
+    # Gaussian skip (`seedkit.model.gaussian`): the velocity of a Gaussian fit of each stream's
+    # latents (rank: principal directions kept; the rest isotropic) is added to the towers' output,
+    # so at the start the model is the best linear denoiser and the network learns what it misses.
+    # `JointAV` fits it on `gaussian_fit_clips` training clips when training starts. 0: off
+    gaussian_skip: int = 0
+    gaussian_fit_clips: int = 4096  # training clips the Gaussian skip is fitted on
 
     @classmethod
     def bounce(cls, video_channels: int = 16, audio_channels: int = 16, **overrides) -> DualTowerConfig:
@@ -284,6 +292,15 @@ class DualTowerDiT(nn.Module):
                                  f"got {cfg.motion_head_block}")
             self.motion_head = nn.Sequential(nn.LayerNorm(cfg.video_dim), nn.Linear(cfg.video_dim, cfg.video_dim),
                                              nn.SiLU(), nn.Linear(cfg.video_dim, cfg.motion_head))
+        self.video_gaussian = self.audio_gaussian = None
+        if cfg.gaussian_skip:
+            if cfg.prediction != "velocity":
+                raise ValueError(f"model option gaussian_skip adds to a velocity: it needs prediction "
+                                 f"'velocity', got {cfg.prediction!r}")
+            video_shape = (cfg.video_frames, cfg.video_channels, cfg.video_height, cfg.video_width)
+            audio_shape = (cfg.audio_length, cfg.audio_channels)
+            self.video_gaussian, self.audio_gaussian = (
+                GaussianFlow(shape, min(cfg.gaussian_skip, math.prod(shape))) for shape in (video_shape, audio_shape))
         self.text_embed = nn.Embedding(cfg.vocab_size, cfg.text_dim)
         self.text_pos = nn.Parameter(torch.randn(cfg.max_text_len, cfg.text_dim) * 0.02)
         # Always attended to, so a text dropped for classifier-free guidance (mask all False)
@@ -388,6 +405,9 @@ class DualTowerDiT(nn.Module):
         elif pre:
             out_v = skip_v * video_latents + out_v_scale * out_v
             out_a = skip_a * audio_latents + out_a_scale * out_a
+        if self.video_gaussian is not None:
+            out_v = out_v + self.video_gaussian(video_latents, t_video)
+            out_a = out_a + self.audio_gaussian(audio_latents, t_audio)
         return DualOutput(video=out_v, audio=out_a, attention=maps, motion=motion)
 
     # ------------------------------------------------------------------------------------------

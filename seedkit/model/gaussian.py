@@ -1,0 +1,129 @@
+"""The flow of a Gaussian fit of the latents: the exact velocity if the data were N(mu, S).
+
+On the straight path x_t = (1 - t) x0 + t eps, if x0 ~ N(mu, S) and eps ~ N(0, R), the best guess of
+the velocity eps - x0 from x_t is linear in x_t. Near t = 1 it is what any good model must return
+(the noisy input says too little for more), and it already carries the data's second-order
+structure across the whole clip: how a latent position moves with every other one, which a
+transformer of local blocks has to learn token by token ("The Hidden Linear Structure in
+Diffusion Models", Wang & Vastola 2023). `GaussianFlow` holds a low-rank fit of S (the top `rank`
+principal directions, the rest isotropic) and returns that velocity; `DualTowerConfig.gaussian_skip`
+adds it to the towers' output, so the network learns only what the Gaussian gets wrong.
+
+Noise correlated across latent frames (`FlowConfig.video_noise_corr`, R = rho^|i - j| per frame
+pair) is whitened first: with W the frame-axis whitening (e_0, (e_i - rho e_{i-1}) / sqrt(1 - rho^2)),
+y = W x has white noise, the fit is of W x0, and the velocity is W^-1 of the white one.
+
+Per coordinate of variance lam and mean m (in the whitened principal basis), with u = y_t - m:
+
+    v(y_t, t) = (u (t - lam (1 - t)) - m lam (1 - t)) / ((1 - t)^2 lam + t^2)
+
+which is x_t - mu at t = 1 (eps - E x0) and -x_t at t = 0.
+"""
+from __future__ import annotations
+
+import math
+
+import torch
+from torch import nn
+
+
+VARIANCE_FLOOR = 1e-4  # smallest variance of a direction, relative to the latents' mean variance
+
+
+def whiten_frames(x: torch.Tensor, rho: float) -> torch.Tensor:
+    """x [B, F, ...] -> white along the frame axis for noise with correlation rho^|i - j| between
+    frames (the inverse of `seedkit.flow.correlate_frames`)."""
+    if rho == 0.0:
+        return x
+    rest = (x[:, 1:] - rho * x[:, :-1]) / math.sqrt(1.0 - rho * rho)
+    return torch.cat([x[:, :1], rest], dim=1)
+
+
+def color_frames(y: torch.Tensor, rho: float) -> torch.Tensor:
+    """The inverse of `whiten_frames`: y [B, F, ...] -> x with x_0 = y_0,
+    x_i = rho x_{i-1} + sqrt(1 - rho^2) y_i."""
+    if rho == 0.0:
+        return y
+    frames = [y[:, 0]]
+    for i in range(1, y.shape[1]):
+        frames.append(rho * frames[-1] + math.sqrt(1.0 - rho * rho) * y[:, i])
+    return torch.stack(frames, dim=1)
+
+
+def _gaussian_velocity(u: torch.Tensor, m: torch.Tensor, lam: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
+    """The formula of the module docstring; u [B, K], m [K] or [1], lam [K] or scalar, t [B, 1]."""
+    s = 1.0 - t
+    return (u * (t - lam * s) - m * lam * s) / (s * s * lam + t * t)
+
+
+class GaussianFlow(nn.Module):
+    """Velocity of a low-rank Gaussian fit of latents shaped [F, ...] (F: the frame axis).
+
+    Buffers (saved in the state dict): mean [D] and basis [D, K] of the whitened latents,
+    eigenvalues [K], `rest` the mean variance of the D - K directions outside the basis, `rho` the
+    frame correlation of the noise it was fitted for, and `fitted` (False until `fit` has run).
+    Until fitted it returns zeros.
+    """
+
+    def __init__(self, shape: tuple[int, ...], rank: int):
+        super().__init__()
+        self.shape = tuple(shape)
+        d = math.prod(self.shape)
+        if not 0 < rank <= d:
+            raise ValueError(f"gaussian_skip rank must be in [1, {d}] for latents of shape {self.shape}, got {rank}")
+        self.register_buffer("mean", torch.zeros(d))
+        self.register_buffer("basis", torch.zeros(d, rank))
+        self.register_buffer("eig", torch.zeros(rank))
+        self.register_buffer("rest", torch.zeros(()))
+        self.register_buffer("rho", torch.zeros(()))
+        self.register_buffer("fitted", torch.zeros((), dtype=torch.bool))
+
+    @torch.no_grad()
+    def fit(self, latents: torch.Tensor, rho: float = 0.0) -> GaussianFlow:
+        """Fit mean and top principal directions of `latents` [N, F, ...] (N >= 2), in float64, for
+        noise correlated by `rho` between consecutive frames (0: white noise)."""
+        if tuple(latents.shape[1:]) != self.shape:
+            raise ValueError(f"GaussianFlow.fit: latents of shape {tuple(latents.shape[1:])}, expected {self.shape}")
+        if latents.shape[0] < 2:
+            raise ValueError(f"GaussianFlow.fit needs at least 2 latents, got {latents.shape[0]}")
+        if not 0.0 <= rho < 1.0:
+            raise ValueError(f"GaussianFlow.fit: noise frame correlation rho={rho}, expected 0 <= rho < 1")
+        y = whiten_frames(latents.double(), rho).flatten(1)
+        mean = y.mean(0)
+        y = y - mean
+        n, d = y.shape
+        k = self.basis.shape[1]
+        if d <= 4096 or k > min(n, d) // 2:  # exact: eigendecomposition of the covariance
+            evals, evecs = torch.linalg.eigh(y.T @ y / (n - 1))
+            evals, evecs = evals.flip(0)[:k], evecs.flip(1)[:, :k]
+        else:  # randomised SVD of the centred data: the top k directions only
+            _, s, v = torch.svd_lowrank(y, q=min(k + 32, n, d), niter=6)
+            evals, evecs = (s[:k] ** 2) / (n - 1), v[:, :k]
+        total = (y * y).sum() / (n - 1)
+        self.rho.fill_(rho)
+        self.mean.copy_(mean)
+        self.basis.copy_(evecs)
+        # a variance floor: a direction the clips never vary in (or a full-rank fit's empty rest)
+        # would make the formula 0 / 0 at t = 0
+        floor = VARIANCE_FLOOR * float(total) / d
+        self.eig.copy_(evals.clamp(min=floor))
+        self.rest.copy_(((total - evals.sum()) / max(1, d - k)).clamp(min=floor))
+        self.fitted.fill_(True)
+        return self
+
+    def forward(self, x_t: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
+        """x_t [B, F, ...] at t [B] -> the Gaussian velocity [B, F, ...] (float32, zeros if unfitted)."""
+        if t.dim() != 1:
+            raise ValueError("gaussian_skip takes one timestep per sample (t [B]); per-frame timesteps "
+                             "(the clock ramp) are not supported with it")
+        if not bool(self.fitted):
+            return torch.zeros_like(x_t)
+        rho = float(self.rho)
+        with torch.autocast(x_t.device.type, enabled=False):
+            y = whiten_frames(x_t.float(), rho).flatten(1)
+            tt = t.float().unsqueeze(1)
+            c, cm = y @ self.basis, self.mean @ self.basis  # [B, K], [K]
+            v = _gaussian_velocity(y - self.mean, self.mean, self.rest, tt)
+            v = v + (_gaussian_velocity(c - cm, cm, self.eig, tt)
+                     - _gaussian_velocity(c - cm, cm, self.rest, tt)) @ self.basis.T
+            return color_frames(v.reshape(x_t.shape), rho).to(x_t.dtype)
