@@ -77,7 +77,9 @@ def test_fit_refuses_bad_input_and_unfitted_is_zero():
 
 def test_a_directionless_fit_stays_finite_at_t_zero():
     """Fewer clips than dimensions leave directions of zero variance: a floor keeps 0 / 0 out."""
-    flow = GaussianFlow((2, 3), 6).fit(torch.randn(3, 2, 3))
+    flow = GaussianFlow((2, 3), 6).fit(torch.randn(3, 2, 3))  # 2 directions of variance, 4 completed
+    assert torch.allclose(flow.basis.T @ flow.basis, torch.eye(6), atol=1e-5)
+    assert (flow.eig[2:] == flow.eig[-1]).all() and flow.eig[1] > 100 * flow.eig[-1]
     x = torch.randn(4, 2, 3)
     v = flow(x, torch.tensor([0.0, 0.3, 0.7, 1.0]))
     assert torch.isfinite(v).all() and torch.allclose(v[0], -x[0], atol=1e-5)
@@ -107,3 +109,20 @@ def test_the_model_adds_the_gaussian_velocity_to_its_towers():
     assert bool(again.video_gaussian.fitted) and float(again.video_gaussian.rho) == pytest.approx(0.9)
     with pytest.raises(ValueError, match="gaussian_skip adds to a velocity"):
         DualTowerDiT(tiny(gaussian_skip=8, prediction="data"))
+
+
+def test_the_skip_can_be_kept_to_high_noise():
+    """gaussian_skip_from a: no skip below t = a, its full velocity at t = 1, linear between."""
+    cfg = tiny(gaussian_skip=8, gaussian_skip_from=0.5)
+    model = DualTowerDiT(cfg).eval()
+    video, audio, _, _, ids, mask = inputs(cfg)
+    with torch.no_grad():
+        model.video_gaussian.fit(torch.randn(10, *video.shape[1:]), 0.9)
+        model.audio_gaussian.fit(torch.randn(10, *audio.shape[1:]))
+        t = torch.tensor([0.3, 0.75])
+        out = model(video, audio, t, t, ids, mask)  # a fresh model: the towers add zeros
+        assert torch.equal(out.video[0], torch.zeros_like(out.video[0]))
+        assert torch.allclose(out.video[1], 0.5 * model.video_gaussian(video, t)[1])
+        assert torch.allclose(out.audio[1], 0.5 * model.audio_gaussian(audio, t)[1])
+    with pytest.raises(ValueError, match="gaussian_skip_from must be in"):
+        DualTowerDiT(tiny(gaussian_skip=8, gaussian_skip_from=1.0))

@@ -86,6 +86,9 @@ class DualTowerConfig:
     # `JointAV` fits it on `gaussian_fit_clips` training clips when training starts. 0: off
     gaussian_skip: int = 0
     gaussian_fit_clips: int = 4096  # training clips the Gaussian skip is fitted on
+    # None: the skip is added at every t; a in [0, 1): its weight rises linearly from 0 at t = a to
+    # 1 at t = 1, so below a the network predicts the velocity alone, as without the skip
+    gaussian_skip_from: float | None = None
 
     @classmethod
     def bounce(cls, video_channels: int = 16, audio_channels: int = 16, **overrides) -> DualTowerConfig:
@@ -294,6 +297,9 @@ class DualTowerDiT(nn.Module):
                                              nn.SiLU(), nn.Linear(cfg.video_dim, cfg.motion_head))
         self.video_gaussian = self.audio_gaussian = None
         if cfg.gaussian_skip:
+            if cfg.gaussian_skip_from is not None and not 0 <= cfg.gaussian_skip_from < 1:
+                raise ValueError(f"model option gaussian_skip_from must be in [0, 1) or None, "
+                                 f"got {cfg.gaussian_skip_from}")
             if cfg.prediction != "velocity":
                 raise ValueError(f"model option gaussian_skip adds to a velocity: it needs prediction "
                                  f"'velocity', got {cfg.prediction!r}")
@@ -406,9 +412,16 @@ class DualTowerDiT(nn.Module):
             out_v = skip_v * video_latents + out_v_scale * out_v
             out_a = skip_a * audio_latents + out_a_scale * out_a
         if self.video_gaussian is not None:
-            out_v = out_v + self.video_gaussian(video_latents, t_video)
-            out_a = out_a + self.audio_gaussian(audio_latents, t_audio)
+            out_v = out_v + self.gaussian_weight(t_video, out_v) * self.video_gaussian(video_latents, t_video)
+            out_a = out_a + self.gaussian_weight(t_audio, out_a) * self.audio_gaussian(audio_latents, t_audio)
         return DualOutput(video=out_v, audio=out_a, attention=maps, motion=motion)
+
+    def gaussian_weight(self, t: torch.Tensor, like: torch.Tensor) -> torch.Tensor | float:
+        """Weight of the Gaussian skip at t [B] (`gaussian_skip_from`), shaped to scale `like`."""
+        a = self.config.gaussian_skip_from
+        if a is None:
+            return 1.0
+        return broadcast_time(((t - a) / (1 - a)).clamp(0, 1), like)
 
     # ------------------------------------------------------------------------------------------
     def parameter_counts(self) -> dict[str, int]:

@@ -93,12 +93,18 @@ class GaussianFlow(nn.Module):
         y = y - mean
         n, d = y.shape
         k = self.basis.shape[1]
-        if d <= 4096 or k > min(n, d) // 2:  # exact: eigendecomposition of the covariance
-            evals, evecs = torch.linalg.eigh(y.T @ y / (n - 1))
-            evals, evecs = evals.flip(0)[:k], evecs.flip(1)[:, :k]
-        else:  # randomised SVD of the centred data: the top k directions only
-            _, s, v = torch.svd_lowrank(y, q=min(k + 32, n, d), niter=6)
+        r = min(n, d)  # directions the clips can vary in
+        if r <= 2048 or k > r // 2:  # exact: SVD of the centred data
+            _, s, vh = torch.linalg.svd(y, full_matrices=False)
+            evals, evecs = (s[:k] ** 2) / (n - 1), vh[:k].T
+        else:  # randomised SVD: the top k directions only
+            _, s, v = torch.svd_lowrank(y, q=min(k + 32, r), niter=6)
             evals, evecs = (s[:k] ** 2) / (n - 1), v[:, :k]
+        if evecs.shape[1] < k:  # fewer clips than the rank: complete with directions of zero variance
+            g = torch.Generator().manual_seed(0)
+            extra = torch.randn(d, k - evecs.shape[1], generator=g, dtype=evecs.dtype)
+            extra = torch.linalg.qr(extra - evecs @ (evecs.T @ extra)).Q
+            evecs, evals = torch.cat([evecs, extra], 1), torch.cat([evals, evals.new_zeros(extra.shape[1])])
         total = (y * y).sum() / (n - 1)
         self.rho.fill_(rho)
         self.mean.copy_(mean)
