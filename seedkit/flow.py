@@ -65,6 +65,11 @@ class FlowConfig:
     timestep_sampling: str = "logit_normal"  # "logit_normal" (SD3: more steps mid-path) | "uniform"
     logit_mean: float = 0.0  # mean of the normal before the sigmoid (0: centred on t = 0.5)
     logit_std: float = 1.0  # std of that normal (larger: more mass near t = 0 and t = 1)
+    # A second logit-normal near the noise end, drawn for a share of the samples (0: never): the
+    # first stretch of the path, where the layout of the clip is decided, gets more of the training
+    p_high_noise: float = 0.0
+    high_noise_mean: float = 2.2  # its logit mean (sigmoid(2.2) = 0.90)
+    high_noise_std: float = 0.8  # its logit std
     timestep_mode: str = "shared"  # "shared": t_audio = t_video | "independent": one draw each
     p_clean_audio: float = 0.1  # P(audio given clean, t_audio = 0): teaches audio -> video
     p_clean_video: float = 0.1  # P(video given clean, t_video = 0): teaches video -> audio
@@ -89,7 +94,8 @@ class FlowConfig:
         if self.timestep_mode not in TIMESTEP_MODES:
             raise ValueError(f"FlowConfig.timestep_mode={self.timestep_mode!r}: "
                              f"expected one of {TIMESTEP_MODES}")
-        for name in ("p_clean_audio", "p_clean_video", "p_drop_text", "p_bridge_off", "p_self_cond"):
+        for name in ("p_clean_audio", "p_clean_video", "p_drop_text", "p_bridge_off", "p_self_cond",
+                     "p_high_noise"):
             p = getattr(self, name)
             if not 0.0 <= p <= 1.0:
                 raise ValueError(f"FlowConfig.{name}={p}: expected a probability in [0, 1]")
@@ -97,8 +103,9 @@ class FlowConfig:
             raise ValueError(f"FlowConfig.p_clean_audio + p_clean_video = "
                              f"{self.p_clean_audio + self.p_clean_video}: expected <= 1 "
                              "(a sample never has both modalities clean)")
-        if self.logit_std <= 0:
-            raise ValueError(f"FlowConfig.logit_std={self.logit_std}: expected > 0")
+        for name in ("logit_std", "high_noise_std"):
+            if getattr(self, name) <= 0:
+                raise ValueError(f"FlowConfig.{name}={getattr(self, name)}: expected > 0")
         if self.clock_ramp < 0:
             raise ValueError(f"FlowConfig.clock_ramp={self.clock_ramp}: expected >= 0 (0: no ramp)")
         if not 0.0 <= self.p_clock_ramp <= 1.0:
@@ -213,7 +220,12 @@ class RectifiedFlow:
         if c.timestep_sampling == "uniform":
             return _rand(batch_size, generator, device)
         # logit-normal: t = sigmoid(m + s n), n ~ N(0, 1)
-        return torch.sigmoid(c.logit_mean + c.logit_std * _randn(batch_size, generator, device))
+        n = _randn(batch_size, generator, device)
+        t = torch.sigmoid(c.logit_mean + c.logit_std * n)
+        if c.p_high_noise > 0:  # the same n, through the high-noise logit-normal, for a share of the samples
+            high = _rand(batch_size, generator, device) < c.p_high_noise
+            t = torch.where(high, torch.sigmoid(c.high_noise_mean + c.high_noise_std * n), t)
+        return t
 
     def sample_timesteps(self, batch_size: int, generator: torch.Generator | None = None,
                          device: torch.device | str = "cpu") -> Timesteps:

@@ -179,6 +179,24 @@ def test_seeded_generator_makes_the_loss_deterministic():
     assert not torch.equal(a.total, c.total)
 
 
+def test_a_share_of_the_timesteps_comes_from_the_high_noise_draw():
+    """p_high_noise: that share of the samples has t = sigmoid(2.2 + 0.8 n) (84 % above 0.8), the
+    rest the main draw; at 0 the draw is the main one, from the same random numbers as before."""
+    def draw(**flow):
+        return RectifiedFlow(FlowConfig(**flow)).sample_timesteps(40000, torch.Generator().manual_seed(0)).video
+
+    base, mixed, high = draw(), draw(p_high_noise=0.33), draw(p_high_noise=1.0)
+    n = torch.randn(40000, generator=torch.Generator().manual_seed(0))
+    assert torch.equal(base, torch.sigmoid(n)) and torch.equal(high, torch.sigmoid(2.2 + 0.8 * n))
+    assert torch.equal(draw(p_high_noise=0.0), base)
+    above = lambda t: (t > 0.8).float().mean().item()  # noqa: E731
+    assert above(base) == pytest.approx(0.08, abs=0.01) and above(high) == pytest.approx(0.84, abs=0.01)
+    assert above(mixed) == pytest.approx(0.67 * above(base) + 0.33 * above(high), abs=0.01)
+    from_high = mixed != base
+    assert from_high.float().mean().item() == pytest.approx(0.33, abs=0.01)
+    assert torch.equal(mixed[from_high], high[from_high])
+
+
 def test_bad_config_values_are_rejected_with_the_option_name():
     with pytest.raises(ValueError, match="timestep_mode"):
         FlowConfig(timestep_mode="per_token")
@@ -192,6 +210,10 @@ def test_bad_config_values_are_rejected_with_the_option_name():
         FlowConfig(clock_ramp=-1.0)
     with pytest.raises(ValueError, match="p_clock_ramp"):
         FlowConfig(p_clock_ramp=2.0)
+    with pytest.raises(ValueError, match="p_high_noise"):
+        FlowConfig(p_high_noise=1.2)
+    with pytest.raises(ValueError, match="high_noise_std"):
+        FlowConfig(high_noise_std=0.0)
 
 
 def test_noise_ignores_memory_layout():
