@@ -203,7 +203,7 @@ def test_demo_joint_variant_trains_the_demo_stage_with_the_options_given_and_sco
     gain = load("noise_gain_bounce")
     rows = gain.main(["--ckpt", str(out / "checkpoints" / "last.ckpt"), "--n", "4", "--n-cov", "16"])
     assert [r[0] for r in rows] == list(gain.TIMES) and len(capsys.readouterr().out.splitlines()) == 1 + len(rows)
-    assert all(model > 0 and 0 < ideal < 1 and -1 <= cos <= 1 for _, _, model, ideal, cos in rows)
+    assert all(model > 0 and 0 < ideal < 1 and -1 <= cos <= 1 and g_loss > 0 for _, _, model, ideal, cos, g_loss in rows)
     assert rows[-1][3] < rows[1][3]  # the ideal estimate follows the noise less as t nears 1
 
 
@@ -222,7 +222,8 @@ def test_noise_gain_of_a_known_linear_estimate():
     jm = SimpleNamespace(ema=ema, flow=SimpleNamespace(config=SimpleNamespace(video_noise_corr=0.0)))
     zv, za = torch.randn(3, 2, 4, 2, 2), torch.randn(3, 5, 4)
     rows = gain.gains(jm, zv, za, None, None, torch.eye(zv[0].numel(), dtype=torch.float64))
-    for t, _, model, ideal, cos in rows:
+    for t, _, model, ideal, cos, g_loss in rows:
+        assert g_loss is None
         assert model == pytest.approx(c, rel=1e-4) and cos == pytest.approx(1.0, abs=1e-4)
         assert ideal == pytest.approx((1 - t) / ((1 - t) ** 2 + t ** 2), rel=1e-6)
 
