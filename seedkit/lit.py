@@ -148,8 +148,11 @@ class JointAV(L.LightningModule):
         a resumed run has it from its checkpoint (Lightning restores the weights before this hook)."""
         if self.model.video_gaussian is None or bool(self.model.video_gaussian.fitted):
             return
-        zv, za = self.gaussian_fit_latents(self.trainer.datamodule.dataset("train"),
-                                           self.model_config.gaussian_fit_clips)
+        dm = self.trainer.datamodule
+        if dm is None or not hasattr(dm, "dataset"):
+            raise ValueError("model.gaussian_skip is fitted on the training split of seedkit's AVDataModule: "
+                             "train with --data (seedkit fit), not with bare dataloaders")
+        zv, za = self.gaussian_fit_latents(dm.dataset("train"), self.model_config.gaussian_fit_clips)
         for m in (self.model, self.ema):
             m.video_gaussian.fit(zv, self.flow.config.video_noise_corr)
             m.audio_gaussian.fit(za)

@@ -83,7 +83,8 @@ class DualTowerConfig:
     # Gaussian skip (`seedkit.model.gaussian`): the velocity of a Gaussian fit of each stream's
     # latents (rank: principal directions kept; the rest isotropic) is added to the towers' output,
     # so at the start the model is the best linear denoiser and the network learns what it misses.
-    # `JointAV` fits it on `gaussian_fit_clips` training clips when training starts. 0: off
+    # `JointAV` fits it on `gaussian_fit_clips` training clips when training starts. 0: off (on
+    # bounce it did not help, at every t or above t 0.5: docs/joint_bounce.md)
     gaussian_skip: int = 0
     gaussian_fit_clips: int = 4096  # training clips the Gaussian skip is fitted on
     # None: the skip is added at every t; a in [0, 1): its weight rises linearly from 0 at t = a to
