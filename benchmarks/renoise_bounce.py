@@ -29,6 +29,7 @@ from seedkit.demo import DemoConfig, held_out_data_settings, sync_score
 from seedkit.flow import correlate_frames
 from seedkit.lit import load_joint
 from seedkit.metrics.events import detect_video_impact_events
+from seedkit.noise import whiten_frames
 from seedkit.sampling import SamplerConfig, sample
 
 LOSS_TIMES = (0.05, 0.1, 0.2, 0.35, 0.5, 0.7, 0.8, 0.9, 0.95, 0.98)
@@ -47,14 +48,6 @@ def joint_score(jm, video: torch.Tensor, audio: torch.Tensor) -> dict:
     frames = [video_to_frames(v).numpy() for v in video]
     impacts = [detect_video_impact_events(f, jm.spec.fps) for f in frames]
     return sync_score(frames, [a.numpy() for a in audio], impacts, jm.spec.fps, jm.spec.sample_rate)
-
-
-def whiten_frames(e: torch.Tensor, rho: float) -> torch.Tensor:
-    """The inverse of `correlate_frames` along dim 1: correlated noise [B, T', ...] -> i.i.d."""
-    if rho == 0.0:
-        return e
-    rest = (e[:, 1:] - rho * e[:, :-1]) / (1.0 - rho * rho) ** 0.5
-    return torch.cat([e[:, :1], rest], dim=1)
 
 
 def exact_video_loss(zv: torch.Tensor, x_t: torch.Tensor, target: torch.Tensor, t: float, rho: float,

@@ -53,6 +53,7 @@ from torch import Tensor
 
 from .model.dual import broadcast_time, velocity_to_data
 from .model.rope import token_times_s
+from .noise import correlate_frames  # the video noise prior (also imported from here by callers)
 
 TIMESTEP_SAMPLINGS = ("logit_normal", "uniform")
 TIMESTEP_MODES = ("shared", "independent")
@@ -163,19 +164,6 @@ def randn_like(x: Tensor, generator: torch.Generator | None = None) -> Tensor:
         return torch.randn(x.shape, device=x.device, dtype=x.dtype)
     eps = torch.randn(x.shape, generator=generator, device=generator.device, dtype=torch.float32)
     return eps.to(device=x.device, dtype=x.dtype)
-
-
-def correlate_frames(eps: Tensor, rho: float) -> Tensor:
-    """Progressive noise along the latent-frame axis (PYoCo): eps [B, T', ...] i.i.d. N(0, 1) ->
-    e_0 = eps_0, e_i = rho e_{i-1} + sqrt(1 - rho^2) eps_i. Every entry is still N(0, 1), and two
-    latent frames k apart correlate by rho^k, so the noise that lays out one latent frame lays out
-    the next one almost alike. rho = 0 returns `eps` itself."""
-    if rho == 0.0:
-        return eps
-    frames = [eps[:, 0]]
-    for i in range(1, eps.shape[1]):
-        frames.append(rho * frames[-1] + (1.0 - rho * rho) ** 0.5 * eps[:, i])
-    return torch.stack(frames, dim=1)
 
 
 def _rand(n: int, generator: torch.Generator | None, device) -> Tensor:

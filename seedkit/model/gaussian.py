@@ -10,8 +10,8 @@ principal directions, the rest isotropic) and returns that velocity; `DualTowerC
 adds it to the towers' output, so the network learns only what the Gaussian gets wrong.
 
 Noise correlated across latent frames (`FlowConfig.video_noise_corr`, R = rho^|i - j| per frame
-pair) is whitened first: with W the frame-axis whitening (e_0, (e_i - rho e_{i-1}) / sqrt(1 - rho^2)),
-y = W x has white noise, the fit is of W x0, and the velocity is W^-1 of the white one.
+pair) is whitened first: with W the frame-axis whitening (`seedkit.noise.whiten_frames`), y = W x
+has white noise, the fit is of W x0, and the velocity is W^-1 (`correlate_frames`) of the white one.
 
 Per coordinate of variance lam and mean m (in the whitened principal basis), with u = y_t - m:
 
@@ -26,28 +26,10 @@ import math
 import torch
 from torch import nn
 
+from ..noise import correlate_frames, whiten_frames
+
 
 VARIANCE_FLOOR = 1e-4  # smallest variance of a direction, relative to the latents' mean variance
-
-
-def whiten_frames(x: torch.Tensor, rho: float) -> torch.Tensor:
-    """x [B, F, ...] -> white along the frame axis for noise with correlation rho^|i - j| between
-    frames (the inverse of `seedkit.flow.correlate_frames`)."""
-    if rho == 0.0:
-        return x
-    rest = (x[:, 1:] - rho * x[:, :-1]) / math.sqrt(1.0 - rho * rho)
-    return torch.cat([x[:, :1], rest], dim=1)
-
-
-def color_frames(y: torch.Tensor, rho: float) -> torch.Tensor:
-    """The inverse of `whiten_frames`: y [B, F, ...] -> x with x_0 = y_0,
-    x_i = rho x_{i-1} + sqrt(1 - rho^2) y_i."""
-    if rho == 0.0:
-        return y
-    frames = [y[:, 0]]
-    for i in range(1, y.shape[1]):
-        frames.append(rho * frames[-1] + math.sqrt(1.0 - rho * rho) * y[:, i])
-    return torch.stack(frames, dim=1)
 
 
 def _gaussian_velocity(u: torch.Tensor, m: torch.Tensor, lam: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
@@ -132,4 +114,4 @@ class GaussianFlow(nn.Module):
             v = _gaussian_velocity(y - self.mean, self.mean, self.rest, tt)
             v = v + (_gaussian_velocity(c - cm, cm, self.eig, tt)
                      - _gaussian_velocity(c - cm, cm, self.rest, tt)) @ self.basis.T
-            return color_frames(v.reshape(x_t.shape), rho).to(x_t.dtype)
+            return correlate_frames(v.reshape(x_t.shape), rho).to(x_t.dtype)
