@@ -107,6 +107,8 @@ def test_the_model_adds_the_gaussian_velocity_to_its_towers():
     again = DualTowerDiT(cfg)
     again.load_state_dict(model.state_dict())
     assert bool(again.video_gaussian.fitted) and float(again.video_gaussian.rho) == pytest.approx(0.9)
+    with torch.no_grad():  # the loaded model returns what the fitted one does (its Python copies refreshed)
+        assert torch.equal(again.video_gaussian(video, t_video), model.video_gaussian(video, t_video))
     with pytest.raises(ValueError, match="gaussian_skip adds to a velocity"):
         DualTowerDiT(tiny(gaussian_skip=8, prediction="data"))
 

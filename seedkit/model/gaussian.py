@@ -59,6 +59,13 @@ class GaussianFlow(nn.Module):
         self.register_buffer("rest", torch.zeros(()))
         self.register_buffer("rho", torch.zeros(()))
         self.register_buffer("fitted", torch.zeros((), dtype=torch.bool))
+        # Python copies of rho and fitted, so the forward pass reads no device tensor (a GPU sync);
+        # refreshed by `fit` and whenever a state dict is loaded
+        self._rho, self._fitted = 0.0, False
+        self.register_load_state_dict_post_hook(lambda module, keys: module._read_buffers())
+
+    def _read_buffers(self) -> None:
+        self._rho, self._fitted = float(self.rho), bool(self.fitted)
 
     @torch.no_grad()
     def fit(self, latents: torch.Tensor, rho: float = 0.0) -> GaussianFlow:
@@ -97,6 +104,7 @@ class GaussianFlow(nn.Module):
         self.eig.copy_(evals.clamp(min=floor))
         self.rest.copy_(((total - evals.sum()) / max(1, d - k)).clamp(min=floor))
         self.fitted.fill_(True)
+        self._read_buffers()
         return self
 
     def forward(self, x_t: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
@@ -104,9 +112,9 @@ class GaussianFlow(nn.Module):
         if t.dim() != 1:
             raise ValueError("gaussian_skip takes one timestep per sample (t [B]); per-frame timesteps "
                              "(the clock ramp) are not supported with it")
-        if not bool(self.fitted):
+        if not self._fitted:
             return torch.zeros_like(x_t)
-        rho = float(self.rho)
+        rho = self._rho
         with torch.autocast(x_t.device.type, enabled=False):
             y = whiten_frames(x_t.float(), rho).flatten(1)
             tt = t.float().unsqueeze(1)
