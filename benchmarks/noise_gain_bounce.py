@@ -31,9 +31,9 @@ from renoise_bounce import scenes  # noqa: E402 (the demo's held-out test scenes
 from seedkit.data import AVDataModule  # noqa: E402
 from seedkit.data.latents import encode_split  # noqa: E402
 from seedkit.demo import held_out_data_settings  # noqa: E402
-from seedkit.flow import correlate_frames  # noqa: E402
 from seedkit.lit import load_joint  # noqa: E402
 from seedkit.model.gaussian import GaussianFlow  # noqa: E402
+from seedkit.noise import correlate_frames  # noqa: E402
 
 TIMES = (0.5, 0.8, 0.9, 0.95, 0.98)
 STEP = 0.1  # length of the probe direction d (the noisy input's norm is about 90)

@@ -26,10 +26,9 @@ import torch
 
 from seedkit.data import AVDataModule, video_to_frames
 from seedkit.demo import DemoConfig, held_out_data_settings, sync_score
-from seedkit.flow import correlate_frames
 from seedkit.lit import load_joint
 from seedkit.metrics.events import detect_video_impact_events
-from seedkit.noise import whiten_frames
+from seedkit.noise import correlate_frames, whiten_frames
 from seedkit.sampling import SamplerConfig, sample
 
 LOSS_TIMES = (0.05, 0.1, 0.2, 0.35, 0.5, 0.7, 0.8, 0.9, 0.95, 0.98)

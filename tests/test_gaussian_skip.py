@@ -3,10 +3,9 @@ added to the dual-tower model's velocities (`DualTowerConfig.gaussian_skip`)."""
 import pytest
 import torch
 
-from seedkit.flow import correlate_frames
 from seedkit.model import DualTowerDiT
 from seedkit.model.gaussian import GaussianFlow
-from seedkit.noise import whiten_frames
+from seedkit.noise import correlate_frames, whiten_frames
 from tests.test_model import inputs, tiny, wake_up
 
 

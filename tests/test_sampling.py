@@ -303,7 +303,7 @@ def test_user_errors_name_the_problem():
 def test_sampling_starts_from_the_models_video_noise_prior():
     """`video_noise_corr` draws the initial video noise as training did (frames correlated by rho),
     from the same seed; the audio noise and rho = 0 are unchanged."""
-    from seedkit.flow import correlate_frames
+    from seedkit.noise import correlate_frames
 
     shapes = LatentShapes(video=(2, 4, 2, 2, 2), audio=(2, 4, 3))
     ids, mask = _text(B=2)
