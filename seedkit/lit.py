@@ -73,6 +73,11 @@ class JointAV(L.LightningModule):
         ema_decay: float = 0.999,  # EMA of the weights used for sampling
         val_samples: int = 4,  # clips generated at each validation
         compile: bool = False,  # torch.compile the model: fused kernels, the first steps pay the build
+        video_whitening: float = 0.0,  # alpha > 0: flow on spectrally whitened video latents
+                                       # (seedkit.model.whitening; 1: every strong direction at the
+                                       # noise's variance); 0: the tokenizer's latents as they are
+        whitening_rank: int = 1024,  # principal directions the whitening rescales
+        whitening_fit_clips: int = 4096,  # training clips the whitening is fitted on (once, at fit start)
     ):
         super().__init__()
         self.save_hyperparameters()
@@ -104,6 +109,13 @@ class JointAV(L.LightningModule):
         self.model_config = DualTowerConfig(**fields)
         self.model = DualTowerDiT(self.model_config)
         self.ema = copy.deepcopy(self.model).requires_grad_(False)
+        self.video_whitening = None
+        if video_whitening:
+            from .model.whitening import SpectralWhitening
+
+            shape = (t_v, c_v, h_v, w_v)
+            self.video_whitening = SpectralWhitening(shape, min(whitening_rank, t_v * c_v * h_v * w_v),
+                                                     video_whitening)
         if compile:
             self.model.compile()  # in place: state_dict keys (and checkpoints) stay as they are
         self.flow = RectifiedFlow(FlowConfig(**(flow or {})))
@@ -121,10 +133,25 @@ class JointAV(L.LightningModule):
             return self.video_tok.encode(video.float()), self.audio_tok.encode(audio.float())
 
     def batch_latents(self, batch: dict) -> tuple[torch.Tensor, torch.Tensor]:
-        """The batch's latents: stored ones (`AVDataModule(cache_latents=True)`) or encoded now."""
+        """The latents the flow trains on: stored ones (`AVDataModule(cache_latents=True)`) or
+        encoded now, the video's whitened where `video_whitening` is set."""
         if "video_latent" in batch and "audio_latent" in batch:
-            return batch["video_latent"].float(), batch["audio_latent"].float()
-        return self.encode(batch["video"], batch["audio"])
+            zv, za = batch["video_latent"].float(), batch["audio_latent"].float()
+        else:
+            zv, za = self.encode(batch["video"], batch["audio"])
+        return self.whiten(zv), za
+
+    def whiten(self, video_latents: torch.Tensor | None) -> torch.Tensor | None:
+        """Tokenizer video latents [B, T', C, H', W'] -> the flow's (the same unless `video_whitening`)."""
+        if self.video_whitening is None or video_latents is None:
+            return video_latents
+        return self.video_whitening(video_latents)
+
+    def unwhiten(self, video_latents: torch.Tensor) -> torch.Tensor:
+        """The flow's video latents [B, T', C, H', W'] -> the tokenizer's (inverse of `whiten`)."""
+        if self.video_whitening is None:
+            return video_latents
+        return self.video_whitening.inverse(video_latents)
 
     @torch.no_grad()
     def decode(self, video_latents: torch.Tensor, audio_latents: torch.Tensor):
@@ -144,32 +171,44 @@ class JointAV(L.LightningModule):
 
     # -- training -----------------------------------------------------------------------------
     def on_fit_start(self) -> None:
-        """Fit the Gaussian skip (`DualTowerConfig.gaussian_skip`) on the first training clips, once:
-        a resumed run has it from its checkpoint (Lightning restores the weights before this hook)."""
+        """Fit what is fitted on the first training clips, once: the video whitening
+        (`video_whitening`) and the Gaussian skip (`DualTowerConfig.gaussian_skip`, on the whitened
+        latents the flow sees). A resumed run has both from its checkpoint (Lightning restores the
+        weights before this hook)."""
+        rho = self.flow.config.video_noise_corr
+        if self.video_whitening is not None and not bool(self.video_whitening.fitted):
+            zv, _ = self.fit_latents(self.hparams.whitening_fit_clips, "video_whitening")
+            self.video_whitening.fit(zv, rho)
+            print(f"video whitening: alpha {self.hparams.video_whitening}, rank {len(self.video_whitening.gain)}, "
+                  f"fitted on {len(zv)} training clips; top variance {float(self.video_whitening.eig[0]):.1f} "
+                  f"-> {float(self.video_whitening.eig[0] * self.video_whitening.gain[0] ** 2):.1f}")
         if self.model.video_gaussian is None or bool(self.model.video_gaussian.fitted):
             return
-        dm = self.trainer.datamodule
-        if dm is None or not hasattr(dm, "dataset"):
-            raise ValueError("model.gaussian_skip is fitted on the training split of seedkit's AVDataModule: "
-                             "train with --data (seedkit fit), not with bare dataloaders")
-        zv, za = self.gaussian_fit_latents(dm.dataset("train"), self.model_config.gaussian_fit_clips)
+        zv, za = self.fit_latents(self.model_config.gaussian_fit_clips, "model.gaussian_skip")
+        zv = self.whiten(zv)
         for m in (self.model, self.ema):
-            m.video_gaussian.fit(zv, self.flow.config.video_noise_corr)
+            m.video_gaussian.fit(zv, rho)
             m.audio_gaussian.fit(za)
         print(f"gaussian skip: fitted rank {self.model.video_gaussian.basis.shape[1]} on {len(zv)} training clips")
 
-    def gaussian_fit_latents(self, dataset, n: int) -> tuple[torch.Tensor, torch.Tensor]:
-        """Latents video [n, T', C, H', W'], audio [n, A', C_a] of a split's first n clips (stored
-        latents where the datamodule caches them, else encoded here)."""
+    def fit_latents(self, n: int, option: str) -> tuple[torch.Tensor, torch.Tensor]:
+        """Tokenizer latents video [n, T', C, H', W'], audio [n, A', C_a] of the training split's
+        first n clips (stored latents where the datamodule caches them, else encoded here), for
+        fitting what `option` names."""
         from .data.latents import LatentClips, encode_split
 
+        dm = self.trainer.datamodule
+        if dm is None or not hasattr(dm, "dataset"):
+            raise ValueError(f"{option} is fitted on the training split of seedkit's AVDataModule: "
+                             "train with --data (seedkit fit), not with bare dataloaders")
+        dataset = dm.dataset("train")
         n = min(n, len(dataset))
         if n < 2:
-            raise ValueError(f"model.gaussian_skip needs at least 2 training clips to fit, the split has {len(dataset)}")
+            raise ValueError(f"{option} needs at least 2 training clips to fit, the split has {len(dataset)}")
         if isinstance(dataset, LatentClips):
             return dataset.video[:n].float(), dataset.audio[:n].float()
         clips = encode_split(torch.utils.data.Subset(dataset, range(n)), self.video_tok, self.audio_tok,
-                             device=self.device, desc="gaussian skip: encoding")
+                             device=self.device, desc=f"{option}: encoding")
         return clips.video, clips.audio
 
     def motion_target(self, batch: dict) -> torch.Tensor | None:
@@ -249,6 +288,7 @@ class JointAV(L.LightningModule):
         cfg = config or self.sampler_config
         given_v, given_a = self._latents(video, audio)
         init_v, init_a = self._latents(init_video, init_audio)
+        given_v, init_v = self.whiten(given_v), self.whiten(init_v)
         clips = [x for x in (video, audio, init_video, init_audio) if x is not None]
         b = n or (text_ids.shape[0] if text_ids is not None else clips[0].shape[0])
         if text_ids is None:
@@ -260,7 +300,7 @@ class JointAV(L.LightningModule):
         res = sample(self.ema, mode, text_ids, text_mask, shapes, given_video=given_v,
                      given_audio=given_a, config=cfg, video_noise_corr=self.flow.config.video_noise_corr,
                      init_video=init_v, init_audio=init_a)
-        return self.decode(res.video, res.audio)
+        return self.decode(self.unwhiten(res.video), res.audio)
 
     @torch.no_grad()
     def _latents(self, video, audio) -> tuple[torch.Tensor | None, torch.Tensor | None]:

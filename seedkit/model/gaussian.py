@@ -32,6 +32,43 @@ from ..noise import correlate_frames, whiten_frames
 VARIANCE_FLOOR = 1e-4  # smallest variance of a direction, relative to the latents' mean variance
 
 
+@torch.no_grad()
+def principal_fit(latents: torch.Tensor, rho: float, rank: int, who: str = "principal_fit"):
+    """Mean and top `rank` principal directions of `latents` [N, F, ...] (N >= 2) after whitening
+    noise correlated by `rho` between consecutive frames (0: white noise), in float64.
+
+    Returns mean [D], basis [D, rank] (orthonormal columns), eigenvalues [rank] and the mean
+    variance of the D - rank directions outside the basis, each variance floored at
+    `VARIANCE_FLOOR` x the mean variance (a direction the clips never vary in would make a flow
+    formula 0 / 0 at t = 0). `who` names the caller in errors.
+    """
+    if latents.shape[0] < 2:
+        raise ValueError(f"{who} needs at least 2 latents, got {latents.shape[0]}")
+    if not 0.0 <= rho < 1.0:
+        raise ValueError(f"{who}: noise frame correlation rho={rho}, expected 0 <= rho < 1")
+    y = whiten_frames(latents.double(), rho).flatten(1)
+    mean = y.mean(0)
+    y = y - mean
+    n, d = y.shape
+    k = rank
+    r = min(n, d)  # directions the clips can vary in
+    if r <= 2048 or k > r // 2:  # exact: SVD of the centred data
+        _, s, vh = torch.linalg.svd(y, full_matrices=False)
+        evals, evecs = (s[:k] ** 2) / (n - 1), vh[:k].T
+    else:  # randomised SVD: the top k directions only
+        _, s, v = torch.svd_lowrank(y, q=min(k + 32, r), niter=6)
+        evals, evecs = (s[:k] ** 2) / (n - 1), v[:, :k]
+    if evecs.shape[1] < k:  # fewer clips than the rank: complete with directions of zero variance
+        g = torch.Generator().manual_seed(0)
+        extra = torch.randn(d, k - evecs.shape[1], generator=g, dtype=evecs.dtype)
+        extra = torch.linalg.qr(extra - evecs @ (evecs.T @ extra)).Q
+        evecs, evals = torch.cat([evecs, extra], 1), torch.cat([evals, evals.new_zeros(extra.shape[1])])
+    total = (y * y).sum() / (n - 1)
+    floor = VARIANCE_FLOOR * float(total) / d
+    rest = ((total - evals.sum()) / max(1, d - k)).clamp(min=floor)
+    return mean, evecs, evals.clamp(min=floor), rest
+
+
 def _gaussian_velocity(u: torch.Tensor, m: torch.Tensor, lam: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
     """The formula of the module docstring; u [B, K], m [K] or [1], lam [K] or scalar, t [B, 1]."""
     s = 1.0 - t
@@ -73,36 +110,12 @@ class GaussianFlow(nn.Module):
         noise correlated by `rho` between consecutive frames (0: white noise)."""
         if tuple(latents.shape[1:]) != self.shape:
             raise ValueError(f"GaussianFlow.fit: latents of shape {tuple(latents.shape[1:])}, expected {self.shape}")
-        if latents.shape[0] < 2:
-            raise ValueError(f"GaussianFlow.fit needs at least 2 latents, got {latents.shape[0]}")
-        if not 0.0 <= rho < 1.0:
-            raise ValueError(f"GaussianFlow.fit: noise frame correlation rho={rho}, expected 0 <= rho < 1")
-        y = whiten_frames(latents.double(), rho).flatten(1)
-        mean = y.mean(0)
-        y = y - mean
-        n, d = y.shape
-        k = self.basis.shape[1]
-        r = min(n, d)  # directions the clips can vary in
-        if r <= 2048 or k > r // 2:  # exact: SVD of the centred data
-            _, s, vh = torch.linalg.svd(y, full_matrices=False)
-            evals, evecs = (s[:k] ** 2) / (n - 1), vh[:k].T
-        else:  # randomised SVD: the top k directions only
-            _, s, v = torch.svd_lowrank(y, q=min(k + 32, r), niter=6)
-            evals, evecs = (s[:k] ** 2) / (n - 1), v[:, :k]
-        if evecs.shape[1] < k:  # fewer clips than the rank: complete with directions of zero variance
-            g = torch.Generator().manual_seed(0)
-            extra = torch.randn(d, k - evecs.shape[1], generator=g, dtype=evecs.dtype)
-            extra = torch.linalg.qr(extra - evecs @ (evecs.T @ extra)).Q
-            evecs, evals = torch.cat([evecs, extra], 1), torch.cat([evals, evals.new_zeros(extra.shape[1])])
-        total = (y * y).sum() / (n - 1)
+        mean, evecs, evals, rest = principal_fit(latents, rho, self.basis.shape[1], "GaussianFlow.fit")
         self.rho.fill_(rho)
         self.mean.copy_(mean)
         self.basis.copy_(evecs)
-        # a variance floor: a direction the clips never vary in (or a full-rank fit's empty rest)
-        # would make the formula 0 / 0 at t = 0
-        floor = VARIANCE_FLOOR * float(total) / d
-        self.eig.copy_(evals.clamp(min=floor))
-        self.rest.copy_(((total - evals.sum()) / max(1, d - k)).clamp(min=floor))
+        self.eig.copy_(evals)
+        self.rest.copy_(rest)
         self.fitted.fill_(True)
         self._read_buffers()
         return self

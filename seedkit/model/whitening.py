@@ -1,0 +1,96 @@
+"""Spectral whitening of the video latents: the layout decided where the network is good.
+
+On the straight path x_t = (1 - t) x0 + t eps, a direction of the latents with variance lam (the
+noise white along it, variance 1) stands out of the noise once lam (1 - t)^2 > t^2, that is below
+t* = sqrt(lam) / (1 + sqrt(lam)). On bounce the top principal directions of the video latents (the
+coarse layout: where the objects are, clip-wide) have lam of several hundred, so they are decided
+at t* ~ 0.95, where the network's velocity is no better than a Gaussian's
+(`benchmarks/noise_gain_bounce.py`), while the fine directions (lam ~ 1) are decided at t* ~ 0.5,
+where the network is six times better. `SpectralWhitening` rescales the latents along their top
+principal directions so that a direction of variance lam > 1 gets variance lam^(1 - alpha):
+alpha = 1 gives every such direction the noise's variance (all decided near t = 0.5), alpha = 0.5
+halves the gap on a log scale. The flow trains and samples on the rescaled latents; the sampler's
+result goes back through the inverse before the decoder. Directions of variance <= 1 and those
+outside the basis are left as they are.
+
+Noise correlated across latent frames (`FlowConfig.video_noise_corr`) is whitened first (as for
+`seedkit.model.gaussian.GaussianFlow`), so that "variance" means variance against the noise:
+
+    y = W x (flattened),  c = B^T (y - m),  y' = y + B ((g - 1) c),  x' = W^-1 y'
+
+with W the frame-axis whitening, m, B the fitted mean and basis, g = min(1, lam^(-alpha / 2)).
+"""
+from __future__ import annotations
+
+import math
+
+import torch
+from torch import nn
+
+from ..noise import correlate_frames, whiten_frames
+from .gaussian import principal_fit
+
+
+class SpectralWhitening(nn.Module):
+    """Invertible rescaling of latents shaped [F, ...] along their top `rank` principal directions.
+
+    Buffers (saved in the state dict): mean [D], basis [D, K], eigenvalues [K] of the noise-whitened
+    latents, `gain` [K] the factor applied along each direction, `rho` the frame correlation the fit
+    whitened, `fitted` (False until `fit` has run; until then both directions are the identity).
+    """
+
+    def __init__(self, shape: tuple[int, ...], rank: int, alpha: float):
+        super().__init__()
+        self.shape = tuple(shape)
+        d = math.prod(self.shape)
+        if not 0 < rank <= d:
+            raise ValueError(f"whitening rank must be in [1, {d}] for latents of shape {self.shape}, got {rank}")
+        if not 0.0 < alpha <= 1.0:
+            raise ValueError(f"whitening alpha must be in (0, 1] (1: every strong direction at the noise's "
+                             f"variance), got {alpha}")
+        self.alpha = alpha
+        self.register_buffer("mean", torch.zeros(d))
+        self.register_buffer("basis", torch.zeros(d, rank))
+        self.register_buffer("eig", torch.zeros(rank))
+        self.register_buffer("gain", torch.ones(rank))
+        self.register_buffer("rho", torch.zeros(()))
+        self.register_buffer("fitted", torch.zeros((), dtype=torch.bool))
+        self._rho, self._fitted = 0.0, False  # Python copies (no device read in the forward pass)
+        self.register_load_state_dict_post_hook(lambda module, keys: module._read_buffers())
+
+    def _read_buffers(self) -> None:
+        self._rho, self._fitted = float(self.rho), bool(self.fitted)
+
+    @torch.no_grad()
+    def fit(self, latents: torch.Tensor, rho: float = 0.0) -> SpectralWhitening:
+        """Fit on `latents` [N, F, ...] (N >= 2) for noise correlated by `rho` between frames."""
+        if tuple(latents.shape[1:]) != self.shape:
+            raise ValueError(f"SpectralWhitening.fit: latents of shape {tuple(latents.shape[1:])}, "
+                             f"expected {self.shape}")
+        mean, basis, eig, _ = principal_fit(latents, rho, self.basis.shape[1], "SpectralWhitening.fit")
+        self.mean.copy_(mean)
+        self.basis.copy_(basis)
+        self.eig.copy_(eig)
+        self.gain.copy_(eig.clamp(min=1.0) ** (-self.alpha / 2))
+        self.rho.fill_(rho)
+        self.fitted.fill_(True)
+        self._read_buffers()
+        return self
+
+    def _scale(self, x: torch.Tensor, gain: torch.Tensor) -> torch.Tensor:
+        """x [B, F, ...] -> the same with its principal coordinates multiplied by `gain` [K]."""
+        if not self._fitted:
+            return x
+        with torch.autocast(x.device.type, enabled=False):
+            y = whiten_frames(x.float(), self._rho).flatten(1)
+            c = (y - self.mean) @ self.basis  # [B, K]
+            y = y + (c * (gain - 1.0)) @ self.basis.T
+            return correlate_frames(y.reshape(x.shape), self._rho).to(x.dtype)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Tokenizer latents [B, F, ...] -> the latents the flow works on (same shape)."""
+        return self._scale(x, self.gain)
+
+    def inverse(self, x: torch.Tensor) -> torch.Tensor:
+        """The flow's latents [B, F, ...] -> tokenizer latents: the exact inverse of `forward`."""
+        return self._scale(x, 1.0 / self.gain)
