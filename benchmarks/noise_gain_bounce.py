@@ -41,10 +41,11 @@ STEP = 0.1  # length of the probe direction d (the noisy input's norm is about 9
 
 @torch.no_grad()
 def training_latents(jm, n: int) -> torch.Tensor:
-    """Video latents [n, T', C, H', W'] of the first n training scenes."""
+    """Video latents [n, T', C, H', W'] of the first n training scenes, as the flow sees them
+    (whitened for a model with `video_whitening`)."""
     settings = {**held_out_data_settings(jm.data_settings), "num_train": n, "num_val": 0}
     split = AVDataModule(**settings).dataset("train")
-    return encode_split(split, jm.video_tok, jm.audio_tok, batch_size=64, desc="training scenes").video
+    return jm.whiten(encode_split(split, jm.video_tok, jm.audio_tok, batch_size=64, desc="training scenes").video)
 
 
 def covariance(z: torch.Tensor) -> torch.Tensor:
@@ -102,7 +103,7 @@ def main(argv: list[str] | None = None) -> list[tuple]:
     args = ap.parse_args(argv)
     jm = load_joint(args.ckpt).eval()
     batch = scenes(jm, args.n, "test")
-    zv, za = jm.encode(batch["video"], batch["audio"])
+    zv, za = jm.batch_latents(batch)  # the flow's latents (whitened for a whitened model)
     train = training_latents(jm, args.n_cov)
     cov = covariance(train)
     rank = min(args.rank, train[0].numel())

@@ -99,7 +99,7 @@ def main(argv: list[str] | None = None) -> list[dict]:
 
     jm = load_joint(args.ckpt)
     batch = scenes(jm, args.n, args.scenes)
-    zv, za = jm.encode(batch["video"], batch["audio"])
+    zv, za = jm.batch_latents(batch)  # the flow's latents (whitened for a whitened model)
     ids, mask = batch["text_ids"], batch["text_mask"]
     base = SamplerConfig(**{**vars(jm.sampler_config), "steps": args.steps, "seed": DemoConfig.seed,
                             "modality_scale": DemoConfig.modality_scale})
@@ -115,7 +115,7 @@ def main(argv: list[str] | None = None) -> list[dict]:
                      video_noise_corr=jm.flow.config.video_noise_corr, **init)
         dist = torch.cdist(res.video.flatten(1), zv.flatten(1))  # [generated, source]
         d = dist.diagonal() if t0 < 1.0 else dist.min(1).values  # t0 = 1: no source, the nearest clip
-        row = {"t0": t0, "distance": d.mean().item(), **joint_score(jm, *jm.decode(res.video, res.audio))}
+        row = {"t0": t0, "distance": d.mean().item(), **joint_score(jm, *jm.decode(jm.unwhiten(res.video), res.audio))}
         rows.append(row)
         off = "-" if row["mean_abs_offset_ms"] is None else f"{row['mean_abs_offset_ms']:.1f}"
         print(f"t0 {t0:g}: joint F1 {row['event_f1']:.3f}, {off} ms; {row['n_impacts']} impacts, "
