@@ -365,10 +365,15 @@ class JointAV(L.LightningModule):
 
 def export_ema(ckpt: str | Path, out: str | Path) -> None:
     """Write a JointAV checkpoint's EMA weights alone, with its hyperparameters, data settings and
-    step: the sampling file `load_joint` reads (a fifth of a checkpoint's size; no resuming from it)."""
+    step: the sampling file `load_joint` reads (a fifth of a checkpoint's size; no resuming from it).
+    A model with `video_whitening` keeps its fitted whitening too (`video_whitening_state_dict`)."""
     c = torch.load(ckpt, map_location="cpu", weights_only=True)
     ema = {k.removeprefix("ema."): v for k, v in c["state_dict"].items() if k.startswith("ema.")}
     keep = {k: c[k] for k in ("hyper_parameters", "datamodule_hyper_parameters", "global_step") if k in c}
+    white = {k.removeprefix("video_whitening."): v for k, v in c["state_dict"].items()
+             if k.startswith("video_whitening.")}
+    if white:
+        keep["video_whitening_state_dict"] = white
     torch.save({"ema_state_dict": ema, **keep}, out)
 
 
@@ -403,6 +408,12 @@ def load_joint(path: str, map_location: str = "cpu") -> JointAV:
     else:  # a sampling file: the EMA weights, for the trained model too
         model.ema.load_state_dict(ckpt["ema_state_dict"])
         model.model.load_state_dict(ckpt["ema_state_dict"])
+        if model.video_whitening is not None:
+            if "video_whitening_state_dict" not in ckpt:
+                raise ValueError(f"{path}: the model flows on whitened video latents (video_whitening="
+                                 f"{hp['video_whitening']}) but the file holds no fitted whitening; "
+                                 "export it again with seedkit.lit.export_ema")
+            model.video_whitening.load_state_dict(ckpt["video_whitening_state_dict"])
     # the datamodule's settings it was trained with (LightningCLI saves them): what world to test in
     model.data_settings = dict(ckpt.get("datamodule_hyper_parameters") or {})
     return model.eval()

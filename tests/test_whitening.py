@@ -43,9 +43,9 @@ def test_unfitted_is_the_identity_and_bad_options_are_refused():
     w = SpectralWhitening((4, 3), rank=5, alpha=1.0)
     x = torch.randn(2, 4, 3)
     assert torch.equal(w(x), x) and torch.equal(w.inverse(x), x)
-    with pytest.raises(ValueError, match=r"alpha must be in \(0, 1\]"):
+    with pytest.raises(ValueError, match=r"video_whitening \(alpha\) must be in \(0, 1\]"):
         SpectralWhitening((4, 3), rank=5, alpha=1.5)
-    with pytest.raises(ValueError, match=r"rank must be in \[1, 12\]"):
+    with pytest.raises(ValueError, match=r"whitening_rank must be in \[1, 12\]"):
         SpectralWhitening((4, 3), rank=13, alpha=1.0)
     with pytest.raises(ValueError, match=r"latents of shape \(3, 4\), expected \(4, 3\)"):
         w.fit(torch.randn(8, 3, 4))

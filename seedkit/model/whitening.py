@@ -44,10 +44,10 @@ class SpectralWhitening(nn.Module):
         self.shape = tuple(shape)
         d = math.prod(self.shape)
         if not 0 < rank <= d:
-            raise ValueError(f"whitening rank must be in [1, {d}] for latents of shape {self.shape}, got {rank}")
+            raise ValueError(f"whitening_rank must be in [1, {d}] for latents of shape {self.shape}, got {rank}")
         if not 0.0 < alpha <= 1.0:
-            raise ValueError(f"whitening alpha must be in (0, 1] (1: every strong direction at the noise's "
-                             f"variance), got {alpha}")
+            raise ValueError(f"video_whitening (alpha) must be in (0, 1] (1: every strong direction at the "
+                             f"noise's variance; 0 turns whitening off), got {alpha}")
         self.alpha = alpha
         self.register_buffer("mean", torch.zeros(d))
         self.register_buffer("basis", torch.zeros(d, rank))

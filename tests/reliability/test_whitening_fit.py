@@ -1,9 +1,10 @@
 """`seedkit fit --model.video_whitening A`: the whitening is fitted once on the training clips when
 training starts, saved in every checkpoint, kept on resume, and undone before the decoder."""
+import pytest
 import torch
 from runs import fit_in_process, tiny_joint_args
 
-from seedkit.lit import load_joint
+from seedkit.lit import export_ema, load_joint
 
 
 def test_whitening_is_fitted_once_kept_on_resume_and_undone_for_sampling(tiny_tokenizers, tmp_path, capsys):
@@ -34,3 +35,13 @@ def test_whitening_is_fitted_once_kept_on_resume_and_undone_for_sampling(tiny_to
     out_video, out_audio = model.generate("v2a", video=video, n=2)
     round_trip, _ = model.decode(z, torch.zeros(2, model.model_config.audio_length, model.model_config.audio_channels))
     assert torch.allclose(out_video, round_trip, atol=1e-3) and torch.isfinite(out_audio).all()
+
+    # the sampling file (EMA weights alone) carries the fitted whitening; one without it is refused
+    ema_only = tmp_path / "ema.pt"
+    export_ema(resumed, ema_only)
+    assert torch.equal(load_joint(str(ema_only)).whiten(z), model.whiten(z))
+    stripped = torch.load(ema_only, map_location="cpu", weights_only=True)
+    del stripped["video_whitening_state_dict"]
+    torch.save(stripped, ema_only)
+    with pytest.raises(ValueError, match="holds no fitted whitening"):
+        load_joint(str(ema_only))
