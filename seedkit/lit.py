@@ -176,16 +176,23 @@ class JointAV(L.LightningModule):
         latents the flow sees). A resumed run has both from its checkpoint (Lightning restores the
         weights before this hook)."""
         rho = self.flow.config.video_noise_corr
-        if self.video_whitening is not None and not bool(self.video_whitening.fitted):
-            zv, _ = self.fit_latents(self.hparams.whitening_fit_clips, "video_whitening")
+        white = self.video_whitening is not None and not bool(self.video_whitening.fitted)
+        skip = self.model.video_gaussian is not None and not bool(self.model.video_gaussian.fitted)
+        if not (white or skip):
+            return
+        # the training clips both fits read, fetched (or encoded) once
+        n = max(self.hparams.whitening_fit_clips if white else 0, self.model_config.gaussian_fit_clips if skip else 0)
+        zv_all, za_all = self.fit_latents(n, "video_whitening" if white else "model.gaussian_skip")
+        if white:
+            zv = zv_all[:self.hparams.whitening_fit_clips]
             self.video_whitening.fit(zv, rho)
             print(f"video whitening: alpha {self.hparams.video_whitening}, rank {len(self.video_whitening.gain)}, "
                   f"fitted on {len(zv)} training clips; top variance {float(self.video_whitening.eig[0]):.1f} "
                   f"-> {float(self.video_whitening.eig[0] * self.video_whitening.gain[0] ** 2):.1f}")
-        if self.model.video_gaussian is None or bool(self.model.video_gaussian.fitted):
+        if not skip:
             return
-        zv, za = self.fit_latents(self.model_config.gaussian_fit_clips, "model.gaussian_skip")
-        zv = self.whiten(zv)
+        k = self.model_config.gaussian_fit_clips
+        zv, za = self.whiten(zv_all[:k]), za_all[:k]
         for m in (self.model, self.ema):
             m.video_gaussian.fit(zv, rho)
             m.audio_gaussian.fit(za)

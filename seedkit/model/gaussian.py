@@ -75,57 +75,74 @@ def _gaussian_velocity(u: torch.Tensor, m: torch.Tensor, lam: torch.Tensor, t: t
     return (u * (t - lam * s) - m * lam * s) / (s * s * lam + t * t)
 
 
-class GaussianFlow(nn.Module):
-    """Velocity of a low-rank Gaussian fit of latents shaped [F, ...] (F: the frame axis).
-
-    Buffers (saved in the state dict): mean [D] and basis [D, K] of the whitened latents,
-    eigenvalues [K], `rest` the mean variance of the D - K directions outside the basis, `rho` the
-    frame correlation of the noise it was fitted for, and `fitted` (False until `fit` has run).
-    Until fitted it returns zeros.
+class PrincipalFit(nn.Module):
+    """Mean and top `rank` principal directions of noise-whitened latents shaped [F, ...] (F: the
+    frame axis), fitted by `principal_fit` and kept in buffers (saved in the state dict): mean [D],
+    basis [D, K], eigenvalues [K], `rho` the frame correlation of the noise it was fitted for, and
+    `fitted` (False until `fit` has run). The base of `GaussianFlow` and of
+    `seedkit.model.whitening.SpectralWhitening`; a subclass keeps what else it needs in `_fitted`.
     """
 
-    def __init__(self, shape: tuple[int, ...], rank: int):
+    def __init__(self, shape: tuple[int, ...], rank: int, rank_option: str):
         super().__init__()
         self.shape = tuple(shape)
         d = math.prod(self.shape)
         if not 0 < rank <= d:
-            raise ValueError(f"gaussian_skip rank must be in [1, {d}] for latents of shape {self.shape}, got {rank}")
+            raise ValueError(f"{rank_option} must be in [1, {d}] for latents of shape {self.shape}, got {rank}")
         self.register_buffer("mean", torch.zeros(d))
         self.register_buffer("basis", torch.zeros(d, rank))
         self.register_buffer("eig", torch.zeros(rank))
-        self.register_buffer("rest", torch.zeros(()))
         self.register_buffer("rho", torch.zeros(()))
         self.register_buffer("fitted", torch.zeros((), dtype=torch.bool))
         # Python copies of rho and fitted, so the forward pass reads no device tensor (a GPU sync);
         # refreshed by `fit` and whenever a state dict is loaded
-        self._rho, self._fitted = 0.0, False
+        self._rho, self._fitted_flag = 0.0, False
         self.register_load_state_dict_post_hook(lambda module, keys: module._read_buffers())
 
     def _read_buffers(self) -> None:
-        self._rho, self._fitted = float(self.rho), bool(self.fitted)
+        self._rho, self._fitted_flag = float(self.rho), bool(self.fitted)
 
     @torch.no_grad()
-    def fit(self, latents: torch.Tensor, rho: float = 0.0) -> GaussianFlow:
-        """Fit mean and top principal directions of `latents` [N, F, ...] (N >= 2), in float64, for
-        noise correlated by `rho` between consecutive frames (0: white noise)."""
+    def fit(self, latents: torch.Tensor, rho: float = 0.0):
+        """Fit on `latents` [N, F, ...] (N >= 2), in float64, for noise correlated by `rho` between
+        consecutive frames (0: white noise). Returns self."""
+        who = f"{type(self).__name__}.fit"
         if tuple(latents.shape[1:]) != self.shape:
-            raise ValueError(f"GaussianFlow.fit: latents of shape {tuple(latents.shape[1:])}, expected {self.shape}")
-        mean, evecs, evals, rest = principal_fit(latents, rho, self.basis.shape[1], "GaussianFlow.fit")
-        self.rho.fill_(rho)
+            raise ValueError(f"{who}: latents of shape {tuple(latents.shape[1:])}, expected {self.shape}")
+        mean, basis, eig, rest = principal_fit(latents, rho, self.basis.shape[1], who)
         self.mean.copy_(mean)
-        self.basis.copy_(evecs)
-        self.eig.copy_(evals)
-        self.rest.copy_(rest)
+        self.basis.copy_(basis)
+        self.eig.copy_(eig)
+        self.rho.fill_(rho)
+        self._fitted(rest)
         self.fitted.fill_(True)
         self._read_buffers()
         return self
+
+    def _fitted(self, rest: torch.Tensor) -> None:
+        """After a fit: a subclass stores what it derives (`rest`: the mean variance outside the basis)."""
+
+
+class GaussianFlow(PrincipalFit):
+    """Velocity of a low-rank Gaussian fit of latents shaped [F, ...] (F: the frame axis).
+
+    Buffers: those of `PrincipalFit`, and `rest` the mean variance of the D - K directions outside
+    the basis. Until fitted it returns zeros.
+    """
+
+    def __init__(self, shape: tuple[int, ...], rank: int):
+        super().__init__(shape, rank, "gaussian_skip rank")
+        self.register_buffer("rest", torch.zeros(()))
+
+    def _fitted(self, rest: torch.Tensor) -> None:
+        self.rest.copy_(rest)
 
     def forward(self, x_t: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
         """x_t [B, F, ...] at t [B] -> the Gaussian velocity [B, F, ...] (float32, zeros if unfitted)."""
         if t.dim() != 1:
             raise ValueError("gaussian_skip takes one timestep per sample (t [B]); per-frame timesteps "
                              "(the clock ramp) are not supported with it")
-        if not self._fitted:
+        if not self._fitted_flag:
             return torch.zeros_like(x_t)
         rho = self._rho
         with torch.autocast(x_t.device.type, enabled=False):

@@ -22,64 +22,34 @@ with W the frame-axis whitening, m, B the fitted mean and basis, g = min(1, lam^
 """
 from __future__ import annotations
 
-import math
-
 import torch
-from torch import nn
 
 from ..noise import correlate_frames, whiten_frames
-from .gaussian import principal_fit
+from .gaussian import PrincipalFit
 
 
-class SpectralWhitening(nn.Module):
+class SpectralWhitening(PrincipalFit):
     """Invertible rescaling of latents shaped [F, ...] along their top `rank` principal directions.
 
-    Buffers (saved in the state dict): mean [D], basis [D, K], eigenvalues [K] of the noise-whitened
-    latents, `gain` [K] the factor applied along each direction, `rho` the frame correlation the fit
-    whitened, `fitted` (False until `fit` has run; until then both directions are the identity).
+    Buffers: those of `seedkit.model.gaussian.PrincipalFit` (fitted on the tokenizer's latents),
+    and `gain` [K] the factor applied along each direction. Until fitted both directions are the
+    identity.
     """
 
     def __init__(self, shape: tuple[int, ...], rank: int, alpha: float):
-        super().__init__()
-        self.shape = tuple(shape)
-        d = math.prod(self.shape)
-        if not 0 < rank <= d:
-            raise ValueError(f"whitening_rank must be in [1, {d}] for latents of shape {self.shape}, got {rank}")
+        super().__init__(shape, rank, "whitening_rank")
         if not 0.0 < alpha <= 1.0:
             raise ValueError(f"video_whitening (alpha) must be in (0, 1] (1: every strong direction at the "
                              f"noise's variance; 0 turns whitening off), got {alpha}")
         self.alpha = alpha
-        self.register_buffer("mean", torch.zeros(d))
-        self.register_buffer("basis", torch.zeros(d, rank))
-        self.register_buffer("eig", torch.zeros(rank))
         self.register_buffer("gain", torch.ones(rank))
-        self.register_buffer("rho", torch.zeros(()))
-        self.register_buffer("fitted", torch.zeros((), dtype=torch.bool))
-        self._rho, self._fitted = 0.0, False  # Python copies (no device read in the forward pass)
-        self.register_load_state_dict_post_hook(lambda module, keys: module._read_buffers())
 
-    def _read_buffers(self) -> None:
-        self._rho, self._fitted = float(self.rho), bool(self.fitted)
-
-    @torch.no_grad()
-    def fit(self, latents: torch.Tensor, rho: float = 0.0) -> SpectralWhitening:
-        """Fit on `latents` [N, F, ...] (N >= 2) for noise correlated by `rho` between frames."""
-        if tuple(latents.shape[1:]) != self.shape:
-            raise ValueError(f"SpectralWhitening.fit: latents of shape {tuple(latents.shape[1:])}, "
-                             f"expected {self.shape}")
-        mean, basis, eig, _ = principal_fit(latents, rho, self.basis.shape[1], "SpectralWhitening.fit")
-        self.mean.copy_(mean)
-        self.basis.copy_(basis)
-        self.eig.copy_(eig)
-        self.gain.copy_(eig.clamp(min=1.0) ** (-self.alpha / 2))
-        self.rho.fill_(rho)
-        self.fitted.fill_(True)
-        self._read_buffers()
-        return self
+    def _fitted(self, rest: torch.Tensor) -> None:
+        self.gain.copy_(self.eig.clamp(min=1.0) ** (-self.alpha / 2))
 
     def _scale(self, x: torch.Tensor, gain: torch.Tensor) -> torch.Tensor:
         """x [B, F, ...] -> the same with its principal coordinates multiplied by `gain` [K]."""
-        if not self._fitted:
+        if not self._fitted_flag:
             return x
         with torch.autocast(x.device.type, enabled=False):
             y = whiten_frames(x.float(), self._rho).flatten(1)

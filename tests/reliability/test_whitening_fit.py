@@ -45,3 +45,18 @@ def test_whitening_is_fitted_once_kept_on_resume_and_undone_for_sampling(tiny_to
     torch.save(stripped, ema_only)
     with pytest.raises(ValueError, match="holds no fitted whitening"):
         load_joint(str(ema_only))
+
+
+def test_whitening_and_gaussian_skip_are_fitted_from_one_fetch(tiny_tokenizers, tmp_path, capsys):
+    """Both fits read the same first training clips; the Gaussian skip fits the whitened latents."""
+    from runs import TINY_DIT
+
+    root = tmp_path / "both"
+    model = TINY_DIT[:-1] + ', "gaussian_skip": 8, "gaussian_fit_clips": 6}'
+    fit_in_process([*tiny_joint_args(tiny_tokenizers, root, max_steps=1, every=1), f"--model.model={model}",
+                    "--model.video_whitening=0.5", "--model.whitening_rank=8", "--model.whitening_fit_clips=4"])
+    out = capsys.readouterr().out
+    assert "video whitening: alpha 0.5, rank 8, fitted on 4 training clips" in out
+    assert "gaussian skip: fitted rank 8 on 6 training clips" in out
+    state = torch.load(root / "checkpoints" / "last.ckpt", map_location="cpu", weights_only=True)["state_dict"]
+    assert bool(state["video_whitening.fitted"]) and bool(state["ema.video_gaussian.fitted"])
