@@ -18,7 +18,7 @@ import re
 import subprocess
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from importlib import resources
 from pathlib import Path
 
@@ -298,7 +298,7 @@ def evaluate_demo(ckpt: Path, out: Path, cfg: DemoConfig) -> dict:
     from . import media
     from .data import AVDataModule, video_to_frames
     from .lit import load_joint
-    from .metrics.events import detect_video_impact_events
+    from .metrics.events import detect_video_impact_events, motion_stats
     from .metrics.seams import seam_report
     from .sampling import SamplerConfig
     from .viz import contact_sheet, use_headless_backend
@@ -333,6 +333,8 @@ def evaluate_demo(ckpt: Path, out: Path, cfg: DemoConfig) -> dict:
         return seam_report(frames_list, per_latent).as_dict() if per_latent > 1 else None
 
     result["video_seams"] = {"real": seams(real_frames)}
+    # how the objects move: whole objects tracked and their jerkiness (real: gravity's 0.19 px/frame^2)
+    result["motion"] = {"real": asdict(motion_stats(real_frames))}
 
     runs = {
         "joint": dict(text_ids=batch["text_ids"], text_mask=batch["text_mask"]),
@@ -348,6 +350,7 @@ def evaluate_demo(ckpt: Path, out: Path, cfg: DemoConfig) -> dict:
         result[mode] = score(frames, audio, impacts)
         if mode != "v2a":  # v2a keeps the real video
             result["video_seams"][mode] = seams(frames)
+            result["motion"][mode] = asdict(motion_stats(frames))
         if mode == "a2v":  # does the generated video follow the given audio?
             result["a2v_vs_given_audio"] = score(frames, real_audio, impacts)
         if mode == "v2a":  # does the generated audio follow the given video?

@@ -183,6 +183,18 @@ def test_demo_joint_variant_trains_the_demo_stage_with_the_options_given_and_sco
     assert int(real[1]) > 0 and int(real[3]) + int(real[7]) == int(real[1])
     moving = lines[0].split("; ")[-1].split()  # "K objects tracked, speed S px/frame, |acceleration| A px/frame^2"
     assert int(moving[0]) >= 4 and float(moving[4]) > 0.5 and float(moving[7]) < 0.5
+    # the guidance probes score like the demo, with the wrapped model; the loader is restored after
+    import seedkit.lit
+
+    guide = load("guidance_probe_bounce")
+    ckpt = str(out / "checkpoints" / "last.ckpt")
+    for extra in (["--frame-blind", "1", "--frame-blind-t-min", "0.5"], ["--autoguide", ckpt, "--weight", "2"]):
+        m = guide.main(["--ckpt", ckpt, "--out", str(tmp_path / "probe"), "--n-eval", "4", "--sample-steps", "2", *extra])
+        assert m["joint"]["n_clips"] == 4 and set(m["motion"]) == {"real", "joint", "a2v"}
+        assert "joint objects" in capsys.readouterr().out and seedkit.lit.load_joint is load_joint
+    with pytest.raises(SystemExit):
+        guide.main(["--ckpt", ckpt, "--out", str(tmp_path / "probe"), "--frame-blind", "1", "--autoguide", ckpt])
+    assert "separate probes" in capsys.readouterr().err
     # the renoise table: from a tiny t0 the clips come back as they went in; t0 = 1 is a joint run
     renoise = load("renoise_bounce")
     rows = renoise.main(["--ckpt", str(out / "checkpoints" / "last.ckpt"), "--n", "4", "--t0", "0.001", "1",
@@ -205,6 +217,75 @@ def test_demo_joint_variant_trains_the_demo_stage_with_the_options_given_and_sco
     assert [r[0] for r in rows] == list(gain.TIMES) and len(capsys.readouterr().out.splitlines()) == 1 + len(rows)
     assert all(model > 0 and 0 < ideal < 1 and -1 <= cos <= 1 and g_loss > 0 for _, _, model, ideal, cos, g_loss in rows)
     assert rows[-1][3] < rows[1][3]  # the ideal estimate follows the noise less as t nears 1
+
+
+def _awake_model(**over) -> DualTowerDiT:
+    cfg = DualTowerConfig.bounce(video_dim=32, video_heads=2, video_depth=2, audio_dim=16, audio_heads=2,
+                                 audio_depth=2, text_dim=16, **over)
+    model = DualTowerDiT(cfg)
+    with torch.no_grad():  # wake the zero-initialised layers so that every path reaches the output
+        for p in model.parameters():
+            if torch.all(p == 0):
+                p.normal_(0, 0.1)
+    return model.eval()
+
+
+def _inputs(cfg, b: int = 2, t: float = 0.7):
+    video = torch.randn(b, cfg.video_frames, cfg.video_channels, cfg.video_height, cfg.video_width)
+    audio = torch.randn(b, cfg.audio_length, cfg.audio_channels)
+    ids, mask = torch.randint(0, cfg.vocab_size, (b, 3)), torch.ones(b, 3, dtype=torch.bool)
+    return video, audio, torch.full((b,), t), torch.full((b,), t), ids, mask
+
+
+def test_guidance_probe_frame_blind_attention_sees_only_its_own_frame_and_guides_as_promised():
+    probe = load("guidance_probe_bounce")
+    torch.manual_seed(0)
+    model = _awake_model()
+    cfg, tpf = model.config, model.config.video_tokens_per_frame
+    attn = model.video.blocks[0].attn
+    local = probe.FrameLocalAttention(attn, tpf)
+    x = torch.randn(1, cfg.video_frames * tpf, cfg.video_dim)
+    angles = torch.randn(x.shape[1], attn.head_dim // 2)
+    with torch.no_grad():
+        torch.testing.assert_close(local(x, q_angles=angles, k_angles=angles)[0],
+                                   attn(x, q_angles=angles, k_angles=angles)[0])  # not blind: the attention itself
+        local.blind = True
+        blind = local(x, q_angles=angles, k_angles=angles)[0]
+        for f in (0, 3):  # blind: each frame's tokens attend as if the frame were alone
+            s = slice(f * tpf, (f + 1) * tpf)
+            alone = attn(x[:, s], q_angles=angles[s], k_angles=angles[s])[0]
+            torch.testing.assert_close(blind[:, s], alone, atol=1e-5, rtol=1e-5)
+        assert not torch.allclose(blind, attn(x, q_angles=angles, k_angles=angles)[0], atol=1e-3)
+
+        inputs = _inputs(cfg)
+        plain = model(*inputs)
+        guided = probe.FrameBlindGuided(model, 2.0, t_min=0.5)
+        out = guided(*inputs)
+        guided.scale = 0.0
+        torch.testing.assert_close(guided(*inputs).video, plain.video)  # scale 0: the model alone
+        guided._blind(True)
+        blind_out = model(*inputs)
+        guided._blind(False)
+        torch.testing.assert_close(out.video, plain.video + 2.0 * (plain.video - blind_out.video))
+        torch.testing.assert_close(out.audio, plain.audio)  # the audio velocity is the model's own
+        guided.scale = 2.0
+        low = _inputs(cfg, t=0.3)  # below t_min: no guidance
+        torch.testing.assert_close(guided(*low).video, model(*low).video)
+
+
+def test_guidance_probe_autoguidance_extrapolates_from_the_bad_model():
+    probe = load("guidance_probe_bounce")
+    torch.manual_seed(0)
+    good, bad = _awake_model(), _awake_model()
+    inputs = _inputs(good.config)
+    with torch.no_grad():
+        g, b = good(*inputs), bad(*inputs)
+        one = probe.AutoGuided(good, bad, 1.0)(*inputs)
+        three = probe.AutoGuided(good, bad, 3.0)(*inputs)
+    torch.testing.assert_close(one.video, g.video)
+    torch.testing.assert_close(one.audio, g.audio)
+    torch.testing.assert_close(three.video, b.video + 3.0 * (g.video - b.video))
+    torch.testing.assert_close(three.audio, b.audio + 3.0 * (g.audio - b.audio))
 
 
 def test_noise_gain_of_a_known_linear_estimate():

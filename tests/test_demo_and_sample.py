@@ -37,6 +37,9 @@ def test_demo_writes_metrics_samples_and_a_contact_sheet(demo_out):
     assert metrics["sampler"]["modality_scale"] == DemoConfig.modality_scale
     assert set(metrics["video_seams"]) == {"real", "joint", "a2v"}
     assert 0.8 < metrics["video_seams"]["real"]["ratio"] < 1.25  # real clips have no seams
+    assert set(metrics["motion"]) == {"real", "joint", "a2v"}  # v2a keeps the real video
+    real_motion = metrics["motion"]["real"]  # real objects fall under gravity, about 0.19 px/frame^2
+    assert real_motion["n_objects"] > 0 and 0.05 < real_motion["accel_px"] < 0.5
     # real clips are in sync by construction; shifting the audio by 0.25 s must break it
     assert metrics["real"]["event_f1"] > 0.8 > metrics["real_audio_shifted_250ms"]["event_f1"] + 0.3
     assert (demo_out / "contact_sheet.png").stat().st_size > 10_000
