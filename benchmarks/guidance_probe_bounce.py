@@ -27,14 +27,13 @@ import json
 import time
 from pathlib import Path
 
-import torch
 from torch import nn
 
 import seedkit.lit
 from seedkit.demo import DemoConfig, evaluate_demo
-from seedkit.model.attention import Attention, fused_attention
+from seedkit.model.attention import Attention
 from seedkit.model.dual import DualOutput, DualTowerDiT
-from seedkit.model.rope import apply_rope
+from seedkit.model.rope import RopeTable
 
 
 class AutoGuided(nn.Module):
@@ -53,7 +52,11 @@ class AutoGuided(nn.Module):
 
 class FrameLocalAttention(nn.Module):
     """An `Attention` of the video tower that, while `blind` is set, lets each token attend only to the
-    tokens of its own latent frame (tokens are ordered frame by frame, `tokens_per_frame` each)."""
+    tokens of its own latent frame (tokens are ordered frame by frame, `tokens_per_frame` each).
+
+    Blind, every latent frame goes through the attention as a sequence of its own, all with the first
+    frame's RoPE angles: the 3D RoPE is relative and the tokens of one frame share its time, so the
+    frame's own angles give the same scores."""
 
     def __init__(self, attn: Attention, tokens_per_frame: int):
         super().__init__()
@@ -62,14 +65,12 @@ class FrameLocalAttention(nn.Module):
     def forward(self, x, context=None, q_angles=None, k_angles=None, key_mask=None, return_weights=False):
         if not self.blind:
             return self.attn(x, context, q_angles, k_angles, key_mask, return_weights)
-        a = self.attn
-        q = apply_rope(a.q_norm(a._split(a.to_q(x))), q_angles)
-        k, v = a.to_kv(x).chunk(2, dim=-1)
-        k, v = apply_rope(a.k_norm(a._split(k)), k_angles), a._split(v)
-        frame = torch.arange(x.shape[1], device=x.device) // self.tokens_per_frame
-        same_frame = (frame[:, None] == frame[None, :])[None, None]  # [1, 1, N, N]
-        out = fused_attention(q, k, v, same_frame)
-        return a.to_out(out.transpose(1, 2).flatten(2)), None
+        b, n, dim = x.shape
+        k = self.tokens_per_frame
+        first = None if q_angles is None else (RopeTable(q_angles.cos[:k], q_angles.sin[:k])
+                                               if isinstance(q_angles, RopeTable) else q_angles[:k])
+        out, _ = self.attn(x.reshape(b * (n // k), k, dim), q_angles=first, k_angles=first)
+        return out.reshape(b, n, dim), None
 
 
 class FrameBlindGuided(nn.Module):

@@ -15,6 +15,7 @@ import torch
 from torch.utils.flop_counter import FlopCounterMode
 
 from seedkit.model import DualTowerConfig, DualTowerDiT
+from seedkit.model.rope import RopeTable
 from seedkit.model.towers import GridConv
 
 BENCH = Path(__file__).resolve().parents[1] / "benchmarks"
@@ -245,7 +246,8 @@ def test_guidance_probe_frame_blind_attention_sees_only_its_own_frame_and_guides
     attn = model.video.blocks[0].attn
     local = probe.FrameLocalAttention(attn, tpf)
     x = torch.randn(1, cfg.video_frames * tpf, cfg.video_dim)
-    angles = torch.randn(x.shape[1], attn.head_dim // 2)
+    latents = torch.zeros(1, cfg.video_frames, cfg.video_channels, cfg.video_height, cfg.video_width)
+    angles = model.video.rope_angles(latents)  # the tower's own 3D RoPE: each frame at its own time
     with torch.no_grad():
         torch.testing.assert_close(local(x, q_angles=angles, k_angles=angles)[0],
                                    attn(x, q_angles=angles, k_angles=angles)[0])  # not blind: the attention itself
@@ -256,6 +258,8 @@ def test_guidance_probe_frame_blind_attention_sees_only_its_own_frame_and_guides
             alone = attn(x[:, s], q_angles=angles[s], k_angles=angles[s])[0]
             torch.testing.assert_close(blind[:, s], alone, atol=1e-5, rtol=1e-5)
         assert not torch.allclose(blind, attn(x, q_angles=angles, k_angles=angles)[0], atol=1e-3)
+        table = RopeTable.from_angles(angles)  # as the tower passes them
+        torch.testing.assert_close(local(x, q_angles=table, k_angles=table)[0], blind, atol=1e-5, rtol=1e-5)
 
         inputs = _inputs(cfg)
         plain = model(*inputs)

@@ -80,7 +80,7 @@ class PrincipalFit(nn.Module):
     frame axis), fitted by `principal_fit` and kept in buffers (saved in the state dict): mean [D],
     basis [D, K], eigenvalues [K], `rho` the frame correlation of the noise it was fitted for, and
     `fitted` (False until `fit` has run). The base of `GaussianFlow` and of
-    `seedkit.model.whitening.SpectralWhitening`; a subclass keeps what else it needs in `_fitted`.
+    `seedkit.model.whitening.SpectralWhitening`; a subclass keeps what else it needs in `_after_fit`.
     """
 
     def __init__(self, shape: tuple[int, ...], rank: int, rank_option: str):
@@ -96,11 +96,11 @@ class PrincipalFit(nn.Module):
         self.register_buffer("fitted", torch.zeros((), dtype=torch.bool))
         # Python copies of rho and fitted, so the forward pass reads no device tensor (a GPU sync);
         # refreshed by `fit` and whenever a state dict is loaded
-        self._rho, self._fitted_flag = 0.0, False
+        self._rho, self._is_fitted = 0.0, False
         self.register_load_state_dict_post_hook(lambda module, keys: module._read_buffers())
 
     def _read_buffers(self) -> None:
-        self._rho, self._fitted_flag = float(self.rho), bool(self.fitted)
+        self._rho, self._is_fitted = float(self.rho), bool(self.fitted)
 
     @torch.no_grad()
     def fit(self, latents: torch.Tensor, rho: float = 0.0):
@@ -114,12 +114,12 @@ class PrincipalFit(nn.Module):
         self.basis.copy_(basis)
         self.eig.copy_(eig)
         self.rho.fill_(rho)
-        self._fitted(rest)
+        self._after_fit(rest)
         self.fitted.fill_(True)
         self._read_buffers()
         return self
 
-    def _fitted(self, rest: torch.Tensor) -> None:
+    def _after_fit(self, rest: torch.Tensor) -> None:
         """After a fit: a subclass stores what it derives (`rest`: the mean variance outside the basis)."""
 
 
@@ -134,7 +134,7 @@ class GaussianFlow(PrincipalFit):
         super().__init__(shape, rank, "gaussian_skip rank")
         self.register_buffer("rest", torch.zeros(()))
 
-    def _fitted(self, rest: torch.Tensor) -> None:
+    def _after_fit(self, rest: torch.Tensor) -> None:
         self.rest.copy_(rest)
 
     def forward(self, x_t: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
@@ -142,7 +142,7 @@ class GaussianFlow(PrincipalFit):
         if t.dim() != 1:
             raise ValueError("gaussian_skip takes one timestep per sample (t [B]); per-frame timesteps "
                              "(the clock ramp) are not supported with it")
-        if not self._fitted_flag:
+        if not self._is_fitted:
             return torch.zeros_like(x_t)
         rho = self._rho
         with torch.autocast(x_t.device.type, enabled=False):

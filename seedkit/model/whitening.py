@@ -44,12 +44,12 @@ class SpectralWhitening(PrincipalFit):
         self.alpha = alpha
         self.register_buffer("gain", torch.ones(rank))
 
-    def _fitted(self, rest: torch.Tensor) -> None:
+    def _after_fit(self, rest: torch.Tensor) -> None:
         self.gain.copy_(self.eig.clamp(min=1.0) ** (-self.alpha / 2))
 
     def _scale(self, x: torch.Tensor, gain: torch.Tensor) -> torch.Tensor:
         """x [B, F, ...] -> the same with its principal coordinates multiplied by `gain` [K]."""
-        if not self._fitted_flag:
+        if not self._is_fitted:
             return x
         with torch.autocast(x.device.type, enabled=False):
             y = whiten_frames(x.float(), self._rho).flatten(1)
