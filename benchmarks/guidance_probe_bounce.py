@@ -1,8 +1,9 @@
-"""Two guidances against a worse version of the same model, scored like the demo (the section
-"Guiding away from a worse self" of docs/joint_bounce.md).
+"""Two guidances against a worse version of the same model, and a high-noise expert, scored like the
+demo (the sections "Guiding away from a worse self" and "A high-noise expert" of docs/joint_bounce.md).
 
     .venv/bin/python benchmarks/guidance_probe_bounce.py --ckpt C --out R --autoguide BAD --weight 2
     .venv/bin/python benchmarks/guidance_probe_bounce.py --ckpt C --out R --frame-blind 2 --frame-blind-t-min 0.5
+    .venv/bin/python benchmarks/guidance_probe_bounce.py --ckpt C --out R --high-expert E --switch-t 0.6
 
 * Autoguidance (Karras et al. 2024, "Guiding a diffusion model with a bad version of itself"): every
   forward of the checkpoint's EMA model (good) is paired with one of an earlier checkpoint of the
@@ -14,11 +15,14 @@
   grid convolution and the bridge carries motion from one frame to the next. The video velocity
   becomes v + s (v - v_blind), s = `--frame-blind`, at the steps whose video noise level is at
   least `--frame-blind-t-min`; the audio velocity is the model's own.
+* High-noise expert (two experts split by noise level, as Wan 2.2's MoE): the steps whose noise
+  level (the larger of video's and audio's) is at least `--switch-t` are run by the EMA model of
+  `--high-expert E`, a checkpoint trained on high noise levels only; the rest by the checkpoint's.
 
-Both wrap the EMA model that `seedkit.demo.evaluate_demo` samples with, so the clips, the sampler
+All three wrap the EMA model that `seedkit.demo.evaluate_demo` samples with, so the clips, the sampler
 and the scores are the demo's (32 held-out test scenes; joint, chance = each video with the next
 clip's audio, sequential, a2v, v2a; objects tracked and their |acceleration| in the joint videos).
-Without either option the script scores the checkpoint as `demo_joint_variant.py --ckpt` does.
+Without any of them the script scores the checkpoint as `demo_joint_variant.py --ckpt` does.
 """
 from __future__ import annotations
 
@@ -101,6 +105,19 @@ class FrameBlindGuided(nn.Module):
         return DualOutput(video=out.video + self.scale * (out.video - blind.video), audio=out.audio)
 
 
+class TwoExperts(nn.Module):
+    """`high` where max(t_video, t_audio) >= switch_t (the first stretch of the path), `low` below."""
+
+    def __init__(self, high: DualTowerDiT, low: DualTowerDiT, switch_t: float):
+        super().__init__()
+        self.high, self.low, self.switch_t = high, low, switch_t
+        self.config = low.config
+
+    def forward(self, x_video, x_audio, t_video, t_audio, *args, **kwargs) -> DualOutput:
+        t = max(float(t_video.max()), float(t_audio.max()))
+        return (self.high if t >= self.switch_t else self.low)(x_video, x_audio, t_video, t_audio, *args, **kwargs)
+
+
 def main(argv: list[str] | None = None) -> dict:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--ckpt", required=True, help="the joint checkpoint to sample (the good model)")
@@ -109,14 +126,16 @@ def main(argv: list[str] | None = None) -> dict:
     p.add_argument("--weight", type=float, default=2.0, help="autoguidance weight w (1: the good model alone)")
     p.add_argument("--frame-blind", type=float, default=0.0, metavar="S", help="frame-blind guidance scale (0: off)")
     p.add_argument("--frame-blind-t-min", type=float, default=0.0, help="frame-blind guidance only where t >= this")
+    p.add_argument("--high-expert", metavar="E", help="a checkpoint trained on high noise: runs the steps at t >= --switch-t")
+    p.add_argument("--switch-t", type=float, default=0.6, help="noise level from which the high-noise expert runs")
     p.add_argument("--seed", type=int, default=DemoConfig.seed, help="sampling seed (default: the demo's)")
     p.add_argument("--n-eval", type=int, default=DemoConfig.n_eval, help="clips scored per mode (default 32)")
     p.add_argument("--sample-steps", type=int, default=DemoConfig.sample_steps, help="default: the demo's")
     p.add_argument("--sampler", type=json.loads, default=None, metavar="JSON",
                    help='SamplerConfig fields replacing the model\'s own, e.g. \'{"text_scale_video": 1.0}\'')
     args = p.parse_args(argv)
-    if args.autoguide and args.frame_blind:
-        p.error("--autoguide and --frame-blind are separate probes: pass one")
+    if sum(map(bool, (args.autoguide, args.frame_blind, args.high_expert))) > 1:
+        p.error("--autoguide, --frame-blind and --high-expert are separate probes: pass one")
 
     load = seedkit.lit.load_joint
 
@@ -126,6 +145,8 @@ def main(argv: list[str] | None = None) -> dict:
             jm.ema = AutoGuided(jm.ema, load(args.autoguide, map_location).ema, args.weight)
         elif args.frame_blind:
             jm.ema = FrameBlindGuided(jm.ema, args.frame_blind, args.frame_blind_t_min)
+        elif args.high_expert:
+            jm.ema = TwoExperts(load(args.high_expert, map_location).ema, jm.ema, args.switch_t)
         return jm
 
     seedkit.lit.load_joint = load_guided  # evaluate_demo imports it from seedkit.lit when it runs

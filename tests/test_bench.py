@@ -189,12 +189,16 @@ def test_demo_joint_variant_trains_the_demo_stage_with_the_options_given_and_sco
 
     guide = load("guidance_probe_bounce")
     ckpt = str(out / "checkpoints" / "last.ckpt")
-    for extra in (["--frame-blind", "1", "--frame-blind-t-min", "0.5"], ["--autoguide", ckpt, "--weight", "2"]):
+    for extra in (["--frame-blind", "1", "--frame-blind-t-min", "0.5"], ["--autoguide", ckpt, "--weight", "2"],
+                  ["--high-expert", ckpt, "--switch-t", "0.6"]):
         m = guide.main(["--ckpt", ckpt, "--out", str(tmp_path / "probe"), "--n-eval", "4", "--sample-steps", "2", *extra])
         assert m["joint"]["n_clips"] == 4 and set(m["motion"]) == {"real", "joint", "a2v"}
         assert "joint objects" in capsys.readouterr().out and seedkit.lit.load_joint is load_joint
     with pytest.raises(SystemExit):
         guide.main(["--ckpt", ckpt, "--out", str(tmp_path / "probe"), "--frame-blind", "1", "--autoguide", ckpt])
+    assert "separate probes" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        guide.main(["--ckpt", ckpt, "--out", str(tmp_path / "probe"), "--high-expert", ckpt, "--autoguide", ckpt])
     assert "separate probes" in capsys.readouterr().err
     # the renoise table: from a tiny t0 the clips come back as they went in; t0 = 1 is a joint run
     renoise = load("renoise_bounce")
@@ -290,6 +294,22 @@ def test_guidance_probe_autoguidance_extrapolates_from_the_bad_model():
     torch.testing.assert_close(one.audio, g.audio)
     torch.testing.assert_close(three.video, b.video + 3.0 * (g.video - b.video))
     torch.testing.assert_close(three.audio, b.audio + 3.0 * (g.audio - b.audio))
+
+
+def test_guidance_probe_two_experts_split_the_path_at_switch_t():
+    probe = load("guidance_probe_bounce")
+    torch.manual_seed(0)
+    high, low = _awake_model(), _awake_model()
+    experts = probe.TwoExperts(high, low, switch_t=0.6)
+    with torch.no_grad():
+        for t, chosen in ((0.9, high), (0.6, high), (0.3, low)):
+            inputs = _inputs(low.config, t=t)
+            out, want = experts(*inputs), chosen(*inputs)
+            torch.testing.assert_close(out.video, want.video)
+            torch.testing.assert_close(out.audio, want.audio)
+        v, a, t_v, t_a, ids, mask = _inputs(low.config, t=0.3)  # v2a: video given clean, audio at t = 0.9
+        out = experts(v, a, torch.zeros_like(t_v), torch.full_like(t_a, 0.9), ids, mask)
+        torch.testing.assert_close(out.audio, high(v, a, torch.zeros_like(t_v), torch.full_like(t_a, 0.9), ids, mask).audio)
 
 
 def test_noise_gain_of_a_known_linear_estimate():
