@@ -1,9 +1,10 @@
 """Two guidances against a worse version of the same model, and a high-noise expert, scored like the
-demo (the sections "Guiding away from a worse self" and "A high-noise expert" of docs/joint_bounce.md).
+demo (the sections "Guiding away from a worse self" and "The lead rerun, longer runs, and a
+high-noise expert on the KL latent" of docs/joint_bounce.md).
 
     .venv/bin/python benchmarks/guidance_probe_bounce.py --ckpt C --out R --autoguide BAD --weight 2
     .venv/bin/python benchmarks/guidance_probe_bounce.py --ckpt C --out R --frame-blind 2 --frame-blind-t-min 0.5
-    .venv/bin/python benchmarks/guidance_probe_bounce.py --ckpt C --out R --high-expert E --switch-t 0.6
+    .venv/bin/python benchmarks/guidance_probe_bounce.py --ckpt C --out R --high-expert E --switch-t 0.7
 
 * Autoguidance (Karras et al. 2024, "Guiding a diffusion model with a bad version of itself"): every
   forward of the checkpoint's EMA model (good) is paired with one of an earlier checkpoint of the
@@ -127,7 +128,7 @@ def main(argv: list[str] | None = None) -> dict:
     p.add_argument("--frame-blind", type=float, default=0.0, metavar="S", help="frame-blind guidance scale (0: off)")
     p.add_argument("--frame-blind-t-min", type=float, default=0.0, help="frame-blind guidance only where t >= this")
     p.add_argument("--high-expert", metavar="E", help="a checkpoint trained on high noise: runs the steps at t >= --switch-t")
-    p.add_argument("--switch-t", type=float, default=0.6, help="noise level from which the high-noise expert runs")
+    p.add_argument("--switch-t", type=float, default=0.7, help="noise level from which the high-noise expert runs")
     p.add_argument("--seed", type=int, default=DemoConfig.seed, help="sampling seed (default: the demo's)")
     p.add_argument("--n-eval", type=int, default=DemoConfig.n_eval, help="clips scored per mode (default 32)")
     p.add_argument("--sample-steps", type=int, default=DemoConfig.sample_steps, help="default: the demo's")

@@ -302,6 +302,7 @@ def test_guidance_probe_two_experts_split_the_path_at_switch_t():
     high, low = _awake_model(), _awake_model()
     experts = probe.TwoExperts(high, low, switch_t=0.6)
     with torch.no_grad():
+        assert not torch.allclose(high(*_inputs(low.config)).video, low(*_inputs(low.config)).video, atol=1e-3)
         for t, chosen in ((0.9, high), (0.6, high), (0.3, low)):
             inputs = _inputs(low.config, t=t)
             out, want = experts(*inputs), chosen(*inputs)
