@@ -18,7 +18,7 @@ high-noise expert on the KL latent" of docs/joint_bounce.md).
   least `--frame-blind-t-min`; the audio velocity is the model's own.
 * High-noise expert (two experts split by noise level, as Wan 2.2's MoE): the steps whose noise
   level (the larger of video's and audio's) is at least `--switch-t` are run by the EMA model of
-  `--high-expert E`, a checkpoint trained on high noise levels only; the rest by the checkpoint's.
+  `--high-expert E`, a checkpoint trained mostly on high noise levels; the rest by the checkpoint's.
 
 All three wrap the EMA model that `seedkit.demo.evaluate_demo` samples with, so the clips, the sampler
 and the scores are the demo's (32 held-out test scenes; joint, chance = each video with the next
