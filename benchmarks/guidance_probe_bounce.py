@@ -127,7 +127,7 @@ def main(argv: list[str] | None = None) -> dict:
     p.add_argument("--weight", type=float, default=2.0, help="autoguidance weight w (1: the good model alone)")
     p.add_argument("--frame-blind", type=float, default=0.0, metavar="S", help="frame-blind guidance scale (0: off)")
     p.add_argument("--frame-blind-t-min", type=float, default=0.0, help="frame-blind guidance only where t >= this")
-    p.add_argument("--high-expert", metavar="E", help="a checkpoint trained on high noise: runs the steps at t >= --switch-t")
+    p.add_argument("--high-expert", metavar="E", help="a checkpoint trained mostly on high noise: runs the steps at t >= --switch-t")
     p.add_argument("--switch-t", type=float, default=0.7, help="noise level from which the high-noise expert runs")
     p.add_argument("--seed", type=int, default=DemoConfig.seed, help="sampling seed (default: the demo's)")
     p.add_argument("--n-eval", type=int, default=DemoConfig.n_eval, help="clips scored per mode (default 32)")
