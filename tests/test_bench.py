@@ -216,6 +216,18 @@ def test_demo_joint_variant_trains_the_demo_stage_with_the_options_given_and_sco
     with pytest.raises(SystemExit):
         renoise.main(["--ckpt", str(out / "checkpoints" / "last.ckpt"), "--t0", "0"])
     assert "--t0 values must lie in (0, 1]" in capsys.readouterr().err
+    # the memorisation probe: its training pool is the first training scenes, each nearest to itself
+    memo = load("memorisation_bounce")
+    jm = load_joint(ckpt)
+    seen = memo.pool_latents(jm, 0, 4)
+    first = renoise.scenes(jm, 4, "train")  # scenes 0-3, encoded the way the model trains on them
+    assert torch.allclose(seen, jm.batch_latents(first)[0].flatten(1), atol=1e-5)
+    assert memo.nearest(seen, seen).max() < 1e-3 * seen.norm(dim=1).min()
+    rows = memo.main(["--ckpt", ckpt, "--pool", "8", "--n", "4", "--text-scale", "1", "1"])
+    assert [r["clips"] for r in rows] == ["generated", "real test"] and all(r["nearest_unseen"] > 0 for r in rows)
+    with pytest.raises(SystemExit):
+        memo.main(["--ckpt", ckpt, "--pool", "200000"])
+    assert "more than the model's 100000 training scenes" in capsys.readouterr().err
     # the noise-gain table, on this checkpoint
     gain = load("noise_gain_bounce")
     rows = gain.main(["--ckpt", str(out / "checkpoints" / "last.ckpt"), "--n", "4", "--n-cov", "16"])
