@@ -7,11 +7,12 @@ hundred thousand" of docs/joint_bounce.md).
 A model trained on a cached split of N scenes sees each one many times (joint_bounce.yaml's runs with
 `--data.num_train 20000` repeat each scene every 625 steps at batch 32). If it learns those scenes
 rather than the world, its generated video latents lie nearer to them than to scenes it never saw.
-The probe encodes `--pool` training scenes (0, 1, ...) and as many unseen ones (after the demo's
-test scenes) with the model's own tokenizers, draws `--n` joint clips for the demo's test captions
-(the demo's sampler; text guidance as the checkpoint's unless `--text-scale`), and prints for the
-generated latents and for the real test clips' latents: the mean distance to the nearest training
-scene and to the nearest unseen one, and how often the training scene is the nearer. Real test
+The probe encodes `--pool` training scenes (0, 1, ...) and as many unseen ones (the scenes after the
+`--n` test scenes it uses) with the model's own tokenizers, draws `--n` joint clips for the captions
+of the first `--n` held-out test scenes (the demo's 32 and more; the demo's sampler, text guidance
+as the checkpoint's unless `--text-scale`), and prints for the generated latents and for the real
+test clips' latents: the mean distance to the nearest training scene and to the nearest unseen one,
+and how often the training scene is the nearer. Real test
 clips give the bar (about 50 %: neither pool is special to them); a memorising model's clips are
 nearer the training pool far more often than that.
 """
