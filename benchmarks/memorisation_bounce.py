@@ -12,14 +12,15 @@ The probe encodes `--pool` training scenes (0, 1, ...) and as many unseen ones (
 of the first `--n` held-out test scenes (the demo's 32 and more; the demo's sampler, text guidance
 as the checkpoint's unless `--text-scale`), and prints for the generated latents and for the real
 test clips' latents: the mean distance to the nearest training scene and to the nearest unseen one,
-and how often the training scene is the nearer. Real test
-clips give the bar (about 50 %: neither pool is special to them); a memorising model's clips are
-nearer the training pool far more often than that.
+and how often the training scene is the nearer. Real test clips give the bar (about 50 %: neither
+pool is special to them); a memorising model's clips are nearer the training pool far more often.
 """
 from __future__ import annotations
 
 import argparse
+import sys
 from dataclasses import replace
+from pathlib import Path
 
 import torch
 
@@ -29,12 +30,15 @@ from seedkit.demo import DemoConfig, held_out_data_settings
 from seedkit.lit import load_joint
 from seedkit.sampling import SamplerConfig, sample
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from renoise_bounce import scenes  # noqa: E402  (the held-out test clips, as the renoise table draws them)
+
 
 def pool_latents(jm, start: int, n: int) -> torch.Tensor:
     """The flow's video latents [n, T' * C * H' * W'] of bounce scenes start .. start + n - 1."""
     settings = {**held_out_data_settings(jm.data_settings), "num_train": start, "num_val": 0}
-    scenes = AVDataModule(**settings, num_test=n).dataset("test")
-    clips = encode_split(scenes, jm.video_tok, jm.audio_tok, desc=f"scenes {start}-{start + n - 1}")
+    data = AVDataModule(**settings, num_test=n).dataset("test")
+    clips = encode_split(data, jm.video_tok, jm.audio_tok, desc=f"scenes {start}-{start + n - 1}")
     return jm.whiten(clips.video).flatten(1)
 
 
@@ -59,8 +63,7 @@ def main(argv: list[str] | None = None) -> list[dict]:
     if args.pool > trained:
         ap.error(f"--pool {args.pool} is more than the model's {trained} training scenes")
     held_out = held_out_data_settings(jm.data_settings)
-    test = AVDataModule(**held_out, batch_size=args.n, num_test=args.n)
-    batch = next(iter(test.test_dataloader()))
+    batch = scenes(jm, args.n, "test")
     zv, za = jm.batch_latents(batch)
     cfg = SamplerConfig(**{**vars(jm.sampler_config), "steps": DemoConfig.sample_steps, "seed": args.seed,
                            "modality_scale": DemoConfig.modality_scale})
