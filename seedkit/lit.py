@@ -20,6 +20,7 @@ import torch
 from .data.clip import BOUNCE_SPEC, GRID_SPEC, ClipSpec, video_to_frames
 from .flow import FlowConfig, RectifiedFlow
 from .model import DualTowerConfig, DualTowerDiT
+from .optim import MuonAdamW, muon_split
 from .sampling import SamplerConfig, sample
 from .tokenizers.audio import AudioAutoencoder
 from .tokenizers.video import VideoAutoencoder
@@ -66,8 +67,10 @@ class JointAV(L.LightningModule):
         model: dict | None = None,  # overrides of DualTowerConfig fields (widths, depths, bridge, ...)
         flow: dict | None = None,  # overrides of FlowConfig fields (timesteps, p_clean, dropout)
         sampler: dict | None = None,  # overrides of SamplerConfig fields for validation samples
-        lr: float = 3e-4,  # AdamW peak learning rate
-        weight_decay: float = 0.01,  # AdamW weight decay
+        lr: float = 3e-4,  # peak learning rate (Muon's updates are scaled to AdamW's RMS: the same lr)
+        weight_decay: float = 0.01,  # decoupled weight decay of the matrices
+        optimizer: str = "adamw",  # "adamw", or "muon": orthogonalised updates for the towers' and
+                                   # bridges' hidden matrices, AdamW for the rest (seedkit/optim.py)
         warmup_steps: int = 200,  # linear learning-rate warm-up
         decay_steps: int = 0,  # linear decay to 0 over the last decay_steps of max_steps (0: none)
         ema_decay: float = 0.999,  # EMA of the weights used for sampling
@@ -83,6 +86,8 @@ class JointAV(L.LightningModule):
         self.save_hyperparameters()
         if clip not in CLIP_PRESETS:
             raise ValueError(f"clip must be one of {sorted(CLIP_PRESETS)}, got {clip!r}")
+        if optimizer not in ("adamw", "muon"):
+            raise ValueError(f"JointAV(optimizer={optimizer!r}): expected 'adamw' or 'muon'")
         self.spec = CLIP_PRESETS[clip]
         self.video_tok = VideoAutoencoder.from_checkpoint(video_tokenizer).eval().requires_grad_(False)
         self.audio_tok = AudioAutoencoder.from_checkpoint(audio_tokenizer).eval().requires_grad_(False)
@@ -254,12 +259,17 @@ class JointAV(L.LightningModule):
         ema_update(self.ema, self.model, ema_decay_at(step, self.hparams.ema_decay))
 
     def configure_optimizers(self):
-        decay, no_decay = [], []
-        for n, p in self.model.named_parameters():
-            (decay if p.ndim >= 2 else no_decay).append(p)
-        opt = torch.optim.AdamW([{"params": decay, "weight_decay": self.hparams.weight_decay},
-                                 {"params": no_decay, "weight_decay": 0.0}], lr=self.hparams.lr,
-                                betas=(0.9, 0.99))
+        name = self.hparams.get("optimizer", "adamw")  # checkpoints from before the option: AdamW
+        if name == "muon":
+            opt = MuonAdamW(muon_split(self.model), lr=self.hparams.lr,
+                            weight_decay=self.hparams.weight_decay, betas=(0.9, 0.99))
+        else:
+            decay, no_decay = [], []
+            for n, p in self.model.named_parameters():
+                (decay if p.ndim >= 2 else no_decay).append(p)
+            opt = torch.optim.AdamW([{"params": decay, "weight_decay": self.hparams.weight_decay},
+                                     {"params": no_decay, "weight_decay": 0.0}], lr=self.hparams.lr,
+                                    betas=(0.9, 0.99))
         warm, decay = self.hparams.warmup_steps, self.hparams.decay_steps
         max_steps = self.trainer.max_steps if self._trainer is not None else -1
         if decay > 0 and max_steps <= 0:
