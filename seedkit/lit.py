@@ -258,9 +258,16 @@ class JointAV(L.LightningModule):
         step = self.global_step + 1  # Lightning counts this step once optimizer_step returns
         ema_update(self.ema, self.model, ema_decay_at(step, self.hparams.ema_decay))
 
+    def on_load_checkpoint(self, checkpoint: dict) -> None:
+        # A resumed run restores the optimiser's state, which only fits the optimiser that wrote it.
+        saved = (checkpoint.get("hyper_parameters") or {}).get("optimizer", "adamw")
+        if checkpoint.get("optimizer_states") and saved != self.hparams.optimizer:
+            raise ValueError(f"the checkpoint was trained with optimizer={saved!r} and its optimiser state "
+                             f"only resumes with it: add --model.optimizer {saved} (this run has "
+                             f"{self.hparams.optimizer!r})")
+
     def configure_optimizers(self):
-        name = self.hparams.get("optimizer", "adamw")  # checkpoints from before the option: AdamW
-        if name == "muon":
+        if self.hparams.optimizer == "muon":
             opt = MuonAdamW(muon_split(self.model), lr=self.hparams.lr,
                             weight_decay=self.hparams.weight_decay, betas=(0.9, 0.99))
         else:
