@@ -1,6 +1,4 @@
-"""Muon for the hidden matrices, AdamW for the rest (`seedkit.optim`), and JointAV's `optimizer` option."""
-import math
-
+"""Muon for the hidden matrices, AdamW for the rest (`seedkit.optim`); fits through `seedkit fit`: reliability/."""
 import pytest
 import torch
 from torch import nn
@@ -64,9 +62,10 @@ def test_muon_update_has_adamw_rms_and_the_adamw_part_equals_torch_adamw():
         opt.step()
         torch_opt.step()
         step = w.detach() - before * (1 - 1e-2 * 0.1)
-        # 0.2 sqrt(max(out, in)) x an orthogonal matrix's RMS 1 / sqrt(min) -> about 0.2 lr sqrt(max / min)
+        # a semi-orthogonal 96 x 128 matrix has RMS 1 / sqrt(128): x 0.2 sqrt(128) lr -> 0.2 lr, AdamW's
+        # typical update RMS (Newton-Schulz leaves the singular values a little under 1 on average)
         rms = step.pow(2).mean().sqrt().item()
-        assert rms == pytest.approx(0.2 * 1e-2 * math.sqrt(128 / 96), rel=0.25)
+        assert 0.85 * 0.2 * 1e-2 < rms < 1.05 * 0.2 * 1e-2
     torch.testing.assert_close(b.detach(), ref.detach())
 
 
