@@ -24,7 +24,9 @@ def test_inverse_is_exact_and_strong_directions_get_the_promised_variance(alpha,
     w = SpectralWhitening((4, 3), rank=5, alpha=alpha).fit(data, rho)
     out = w(data)
     assert out.shape == data.shape
-    assert torch.allclose(w.inverse(out), data, atol=1e-4)
+    # exact up to float32 round-off: data up to ~40 through scalings of up to ~20 and the frame
+    # whitening leave up to 5e-4 on an AMD EPYC (1e-4 on a Xeon); a wrong inverse is off by O(1)
+    assert torch.allclose(w.inverse(out), data, atol=2e-3)
     # along each fitted direction (in noise-whitened coordinates) the variance lam becomes
     # lam^(1 - alpha) where lam > 1, and stays lam where lam <= 1
     y = whiten_frames(out.double(), rho).flatten(1)
