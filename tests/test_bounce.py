@@ -38,6 +38,51 @@ def test_captions_name_the_objects():
         assert {e.label for e in s.events} <= {" ".join(words[k:k + 2]) for k in range(0, len(words), 2)}
 
 
+def _read_layout(caption: str, colors) -> list[tuple[str, str, str, str, str]]:
+    """"red ball top left moving down right ..." -> [(colour, kind, row, column, heading), ...]."""
+    words, out = caption.split(), []
+    while words:
+        color, kind, row, col, moving, *words = words
+        assert color in colors and moving == "moving", caption
+        n = next((k for k, w in enumerate(words) if w in colors), len(words))  # heading: 1-2 words
+        out.append((color, kind, row, col, " ".join(words[:n])))
+        words = words[n:]
+    return out
+
+
+def test_layout_captions_say_where_each_object_starts_and_heads():
+    objects, layout = BounceGenerator(), BounceGenerator(BounceConfig(captions="layout"))
+    assert objects.vocabulary() == ["red", "blue", "green", "yellow", "ball", "box"]  # unchanged
+    lo, hi = layout.config.radius, 1 - layout.config.radius
+    dt = 1 / layout.config.spec.fps
+    checked = 0
+    for i in range(40):
+        s, tracks = layout.scene(i), layout.tracks(i)
+        assert all(w in layout.vocabulary() for w in s.caption.split())
+        described = _read_layout(s.caption, layout.config.colors)
+        # the same objects in the same order as the plain caption, one description per track
+        assert " ".join(f"{c} {k}" for c, k, *_ in described) == objects.scene(i).caption
+        assert len(described) == np.isfinite(tracks[0, :, 0]).sum()
+        for j, (_, _, row, col, heading) in enumerate(described):
+            x, y = tracks[0, j]
+            # the third of the arena the centre starts in (y points down)
+            assert col == ("left", "center", "right")[min(2, int(3 * (x - lo) / (hi - lo)))]
+            assert row == ("top", "middle", "bottom")[min(2, int(3 * (y - lo) / (hi - lo)))]
+            # the heading: within half a 45-degree sector (+6 degrees for a frame of gravity) of
+            # the first frame's displacement, unless a bounce falls inside that frame
+            if any(e.time_s < dt for e in s.events):
+                continue
+            dx, dy = tracks[1, j] - tracks[0, j]
+            angle = np.degrees(np.arctan2(-dy, dx))
+            said = {"right": 0, "up right": 45, "up": 90, "up left": 135, "left": 180,
+                    "down left": -135, "down": -90, "down right": -45}[heading]
+            assert abs((angle - said + 180) % 360 - 180) <= 22.5 + 6, (i, j, angle, heading)
+            checked += 1
+    assert checked >= 40
+    with pytest.raises(ValueError, match="unknown bounce captions 'long'"):
+        BounceGenerator(BounceConfig(captions="long"))
+
+
 def _onset(wav, t, sr, window_s=0.05):
     lo = max(0, int((t - window_s) * sr))
     seg = np.abs(wav[lo: int((t + window_s) * sr)])

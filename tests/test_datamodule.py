@@ -33,3 +33,14 @@ def test_vocab_encodes_captions_and_names_unknown_words():
 
     with pytest.raises(ValueError, match="'purple'"):
         v.encode("purple ball", strict=True)
+
+
+def test_layout_captions_reach_the_batches_and_the_vocabulary():
+    dm = AVDataModule(batch_size=4, num_train=8, num_val=4, num_test=4, captions="layout")
+    batch = next(iter(dm.test_dataloader()))
+    assert all(" moving " in c for c in batch["caption"])
+    # every word is known (id 1 is <unk>), and the longest caption fits the model's text table
+    assert (batch["text_ids"] != 1).all() and batch["text_ids"].shape[1] <= 16
+    plain = next(iter(AVDataModule(batch_size=4, num_train=8, num_val=4, num_test=4).test_dataloader()))
+    assert [c.split()[:2] for c in batch["caption"]] == [c.split()[:2] for c in plain["caption"]]
+    assert torch.equal(batch["video"], plain["video"])  # the same scenes, described in more words

@@ -108,6 +108,8 @@ def test_demo_scores_a_model_on_test_scenes_of_its_own_world():
     one = held_out_data_settings({"dataset": "bounce", "num_train": 300_000, "num_val": 64, "max_objects": 1,
                               "seed": 3})
     assert one["num_train"] + one["num_val"] == 300_064 and one["max_objects"] == 1 and one["seed"] == 3
+    # a model trained on layout captions is prompted with the test scenes' layout captions
+    assert held_out_data_settings({"dataset": "bounce", "captions": "layout"})["captions"] == "layout"
     with pytest.raises(ValueError, match="trained on 'grid'"):
         held_out_data_settings({"dataset": "grid"})
 

@@ -32,6 +32,13 @@ COLORS: dict[str, tuple[tuple[float, float, float], str]] = {
 }
 SHAPES: tuple[str, ...] = ("ball", "box")
 
+# layout captions: the third of the arena an object starts in, and its heading in 45-degree sectors
+ROWS: tuple[str, ...] = ("top", "middle", "bottom")
+COLUMNS: tuple[str, ...] = ("left", "center", "right")
+HEADINGS: tuple[str, ...] = ("right", "up right", "up", "up left", "left", "down left", "down", "down right")
+LAYOUT_WORDS: tuple[str, ...] = (*ROWS, *COLUMNS, "moving", "up", "down")
+CAPTION_STYLES: tuple[str, ...] = ("objects", "layout")
+
 # material -> modal partials (frequency Hz, relative amplitude, decay time s) + click noise
 MATERIALS: dict[str, dict] = {
     "rubber": {"modes": [(180.0, 1.0, 0.05), (410.0, 0.4, 0.03)], "noise": 0.25, "noise_decay": 0.008},
@@ -61,6 +68,8 @@ class BounceConfig:
     loudness_ref_speed: float = 1.5  # impact speed (arena/s) that plays at full loudness
     background: tuple[float, float, float] = (0.08, 0.08, 0.1)  # RGB in [0, 1]
     seed: int = 0  # dataset seed; scenes are a pure function of (seed, index)
+    captions: str = "objects"  # "objects": colour and kind of each object ("red ball"); "layout":
+                               # also where it starts and heads ("red ball top left moving down right")
 
 
 @dataclass
@@ -90,6 +99,8 @@ class BounceGenerator:
         for s in config.shapes:
             if s not in SHAPES:
                 raise ValueError(f"unknown bounce shape {s!r}; choose from {list(SHAPES)}")
+        if config.captions not in CAPTION_STYLES:
+            raise ValueError(f"unknown bounce captions {config.captions!r}; choose from {list(CAPTION_STYLES)}")
         if not 1 <= config.min_objects <= config.max_objects <= len(config.colors):
             raise ValueError("need 1 <= min_objects <= max_objects <= number of colours")
         self.config = config
@@ -101,7 +112,10 @@ class BounceGenerator:
     # -- vocabulary ---------------------------------------------------------------------------
     def vocabulary(self) -> list[str]:
         """Every word a caption can contain."""
-        return list(self.config.colors) + list(self.config.shapes)
+        words = list(self.config.colors) + list(self.config.shapes)
+        if self.config.captions == "layout":
+            words += [w for w in LAYOUT_WORDS if w not in words]
+        return words
 
     # -- one scene ----------------------------------------------------------------------------
     def scene(self, index: int) -> BounceScene:
@@ -118,7 +132,7 @@ class BounceGenerator:
         frames = self._render(tracks, objects)
         pitches = {f"{o[0]} {o[1]}": (COLORS[o[0]][1], o[4]) for o in objects}
         waveform = self._sonify(events, pitches, rng)
-        caption = " ".join(f"{o[0]} {o[1]}" for o in objects)
+        caption = " ".join(self._describe(o) for o in objects)
         return BounceScene(frames, waveform, caption, events, tracks)
 
     def tracks(self, index: int) -> np.ndarray:
@@ -130,6 +144,17 @@ class BounceGenerator:
         for j, (color, shape, pos, vel, _) in enumerate(objects):
             out[:, j] = self._simulate(pos, vel, f"{color} {shape}")[0]
         return out
+
+    def _describe(self, obj: tuple) -> str:
+        """One object's words: "red ball", or with layout captions "red ball top left moving down right"
+        (the third of the arena its centre starts in, and its initial heading to the nearest 45 degrees)."""
+        color, shape, pos, vel, _ = obj
+        if self.config.captions == "objects":
+            return f"{color} {shape}"
+        lo, hi = self.config.radius, 1.0 - self.config.radius  # where a centre can be
+        col, row = (min(2, int(3 * (p - lo) / (hi - lo))) for p in pos)
+        sector = round(math.atan2(-vel[1], vel[0]) / (math.pi / 4)) % 8  # y points down: -vy is up
+        return f"{color} {shape} {ROWS[row]} {COLUMNS[col]} moving {HEADINGS[sector]}"
 
     def _draw_objects(self, rng: np.random.Generator) -> list[tuple]:
         """(colour, shape, position [2], velocity [2], pitch) per object: the scene's first draws."""

@@ -82,6 +82,8 @@ class AVDataModule(L.LightningDataModule):
         size: int = 32,  # frame size in pixels (square)
         sample_rate: int = 16000,  # audio rate
         max_objects: int = 2,  # bounce: objects per scene at most
+        captions: Literal["objects", "layout"] = "objects",  # bounce: "red ball", or "layout" adds where each
+                                                             # object starts and heads (BounceConfig.captions)
         cache_dir: str | None = None,  # grid: prepared cache folder (default data/cache/grid)
         cache_latents: bool = False,  # encode train/val clips once with the model's frozen tokenizers
         latent_dir: str | None = None,  # where cache_latents stores them (default: grid <cache_dir>/latents,
@@ -94,7 +96,7 @@ class AVDataModule(L.LightningDataModule):
         self.spec = ClipSpec(fps=fps, num_frames=num_frames, size=size, sample_rate=sample_rate)
         if dataset == "bounce":
             self.bounce_config = BounceConfig(spec=self.spec, seed=seed, max_objects=max_objects,
-                                              min_objects=min(1, max_objects))
+                                              min_objects=min(1, max_objects), captions=captions)
             self.vocab = WordVocab(BounceDataset(self.bounce_config, 0, 1).vocabulary())
         elif dataset == "grid":
             from .grid import grid_vocabulary
