@@ -113,6 +113,13 @@ class AVDataModule(L.LightningDataModule):
     def setup(self, stage: str | None = None) -> None:
         if not self.splits:
             self._build_splits()
+        model = self.trainer.lightning_module if self.trainer is not None else None
+        words = getattr(getattr(model, "vocab", None), "words", None)
+        if words is not None and words != self.vocab.words:
+            # the batches carry this datamodule's word ids: another vocabulary reads other words
+            raise ValueError(f"the model's vocabulary ({' '.join(words[2:])}) is not the data's "
+                             f"({' '.join(self.vocab.words[2:])}); pass --model.vocabulary "
+                             f"[{', '.join(self.vocab.words[2:])}]")
         wanted = {"fit": LATENT_SPLITS, "validate": ("val",), None: LATENT_SPLITS}.get(stage, ())
         if self.hparams.cache_latents and any(s not in self._latent_splits for s in wanted):
             model = self.trainer.lightning_module if self.trainer is not None else None
