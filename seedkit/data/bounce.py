@@ -7,6 +7,9 @@ makes a sound, so picture and soundtrack share exact, known event times.
 * Motion is event-driven and exact: x moves at constant speed, y falls under gravity, collisions
   with walls are elastic by default, so impact times are solved in closed form (no time-step
   error) and the sound of each impact starts on its exact sample.
+* Captions name the objects ("red ball blue box"); `BounceConfig(captions="layout")` also says
+  where each starts and heads ("red ball top left moving down right ..."), the same scenes in
+  more words (docs/joint_bounce.md, "Captions that say where the objects start").
 * Deterministic per (seed, index): `BounceGenerator(config).scene(index)` is the same everywhere.
 
 Objects do not collide with each other (they pass in front of one another): every sound has one
