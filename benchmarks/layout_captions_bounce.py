@@ -18,23 +18,12 @@ import math
 
 import numpy as np
 
-from seedkit.data import AVDataModule, BounceConfig, BounceGenerator, video_to_frames
-from seedkit.data.bounce import COLORS, COLUMNS, HEADINGS, ROWS
+from seedkit.data import AVDataModule, BounceConfig, video_to_frames
+from seedkit.data.bounce import COLORS, COLUMNS, HEADINGS, ROWS, read_layout
 from seedkit.demo import DemoConfig, held_out_data_settings
 from seedkit.lit import load_joint
 from seedkit.metrics.events import track_objects
 from seedkit.sampling import SamplerConfig
-
-
-def read_layout(caption: str) -> list[tuple[str, str, str, str]]:
-    """"red ball top left moving down right ..." -> [(colour, row, column, heading), ...]."""
-    words, out = caption.split(), []
-    while words:
-        color, _kind, row, col, _moving, *words = words
-        n = next((k for k, w in enumerate(words) if w in COLORS), len(words))
-        out.append((color, row, col, " ".join(words[:n])))
-        words = words[n:]
-    return out
 
 
 def object_starts(frames: np.ndarray, radius: float) -> dict[str, tuple[str, str, float]]:
@@ -71,7 +60,7 @@ def follows(frames_list, captions: list[str], radius: float) -> tuple[int, int, 
     n = found = start = heads = 0
     for frames, caption in zip(frames_list, captions):
         seen = object_starts(frames, radius)
-        for color, row, col, heading in read_layout(caption):
+        for color, _kind, row, col, heading in read_layout(caption):
             n += 1
             if color not in seen:
                 continue
@@ -95,11 +84,9 @@ def main(argv: list[str] | None = None) -> None:
     settings = held_out_data_settings(jm.data_settings)
     batch = next(iter(AVDataModule(**settings, batch_size=args.n, num_test=args.n).test_dataloader()))
     # the layout of the same test scenes, whatever captions the model was trained on
-    world = {k: v for k, v in settings.items() if k not in ("num_train", "num_val")}
-    dm = AVDataModule(**{**world, "captions": "layout"}, num_train=settings["num_train"],
-                      num_val=settings["num_val"], batch_size=args.n, num_test=args.n)
+    dm = AVDataModule(**{**settings, "captions": "layout"}, batch_size=args.n, num_test=args.n)
     layout = [dm.dataset("test")[i]["caption"] for i in range(args.n)]
-    radius = BounceGenerator(BounceConfig()).config.radius
+    radius = BounceConfig().radius  # the scenes' object half-size: where a centre can be
     over = {} if args.text_scale is None else {"text_scale_video": args.text_scale[0],
                                                "text_scale_audio": args.text_scale[1]}
     scfg = SamplerConfig(**{**vars(jm.sampler_config), "steps": DemoConfig.sample_steps, "seed": args.seed,

@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 from seedkit.data import BounceConfig, BounceGenerator, ClipSpec
+from seedkit.data.bounce import read_layout
 
 
 def test_scenes_are_deterministic_per_seed_and_index():
@@ -38,18 +39,6 @@ def test_captions_name_the_objects():
         assert {e.label for e in s.events} <= {" ".join(words[k:k + 2]) for k in range(0, len(words), 2)}
 
 
-def _read_layout(caption: str, colors) -> list[tuple[str, str, str, str, str]]:
-    """"red ball top left moving down right ..." -> [(colour, kind, row, column, heading), ...]."""
-    words, out = caption.split(), []
-    while words:
-        color, kind, row, col, moving, *words = words
-        assert color in colors and moving == "moving", caption
-        n = next((k for k, w in enumerate(words) if w in colors), len(words))  # heading: 1-2 words
-        out.append((color, kind, row, col, " ".join(words[:n])))
-        words = words[n:]
-    return out
-
-
 def test_layout_captions_say_where_each_object_starts_and_heads():
     objects, layout = BounceGenerator(), BounceGenerator(BounceConfig(captions="layout"))
     assert objects.vocabulary() == ["red", "blue", "green", "yellow", "ball", "box"]  # unchanged
@@ -59,7 +48,7 @@ def test_layout_captions_say_where_each_object_starts_and_heads():
     for i in range(40):
         s, tracks = layout.scene(i), layout.tracks(i)
         assert all(w in layout.vocabulary() for w in s.caption.split())
-        described = _read_layout(s.caption, layout.config.colors)
+        described = read_layout(s.caption)
         # the same objects in the same order as the plain caption, one description per track
         assert " ".join(f"{c} {k}" for c, k, *_ in described) == objects.scene(i).caption
         assert len(described) == np.isfinite(tracks[0, :, 0]).sum()
@@ -81,6 +70,8 @@ def test_layout_captions_say_where_each_object_starts_and_heads():
     assert checked >= 40
     with pytest.raises(ValueError, match="unknown bounce captions 'long'"):
         BounceGenerator(BounceConfig(captions="long"))
+    with pytest.raises(ValueError, match="not a layout caption: 'red ball blue box'"):
+        read_layout("red ball blue box")
 
 
 def _onset(wav, t, sr, window_s=0.05):

@@ -253,6 +253,20 @@ class BounceGenerator:
         return out.astype(np.float32)[None]
 
 
+def read_layout(caption: str) -> list[tuple[str, str, str, str, str]]:
+    """A layout caption back into its parts: "red ball top left moving down right ..." ->
+    [(colour, kind, row, column, heading), ...], one per object, in the caption's order."""
+    words, out = caption.split(), []
+    while words:
+        if len(words) < 6 or words[0] not in COLORS or words[4] != "moving":
+            raise ValueError(f"not a layout caption: {caption!r} (expected 'red ball top left moving down right ...')")
+        color, kind, row, col, _moving, *words = words
+        n = next((k for k, w in enumerate(words) if w in COLORS), len(words))  # the heading: 1-2 words
+        out.append((color, kind, row, col, " ".join(words[:n])))
+        words = words[n:]
+    return out
+
+
 def _time_to_wall(y, vy, g, lo, hi) -> tuple[float, str]:
     """First t > 0 with y + vy t + g t^2 / 2 at the top (lo) or bottom (hi) wall."""
     best, wall = math.inf, "bottom"

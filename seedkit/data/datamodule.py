@@ -122,7 +122,6 @@ class AVDataModule(L.LightningDataModule):
                              f"[{', '.join(self.vocab.words[2:])}]")
         wanted = {"fit": LATENT_SPLITS, "validate": ("val",), None: LATENT_SPLITS}.get(stage, ())
         if self.hparams.cache_latents and any(s not in self._latent_splits for s in wanted):
-            model = self.trainer.lightning_module if self.trainer is not None else None
             if model is None or not hasattr(model, "video_tok") or not hasattr(model, "audio_tok"):
                 raise RuntimeError(
                     "data.cache_latents needs the joint model's frozen tokenizers: train under a Trainer "
