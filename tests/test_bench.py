@@ -85,7 +85,11 @@ def test_bench_train_quick_reports_flops_mfu_and_naive_speedup(tmp_path):
     assert conv * 1e9 == pytest.approx(3 * counter.get_total_flops() * cfg.video_depth)
     for r in rows.values():
         assert r["gflop_per_step"] > 0 and r["samples_per_s"] > 0 and r["tokens_per_s"] > r["samples_per_s"]
-        assert 0 < r["mfu_ratio"] < 2 and r["peak_gflops"] > 0 and r["activations_mb"] > 0
+        assert r["mfu_ratio"] > 0 and r["peak_gflops"] > 0 and r["activations_mb"] > 0
+    # an fp32 step cannot beat the fp32 matmul peak by much. The bf16 row can: on a CPU without bf16
+    # matrix units (a 2-core AMD EPYC in CI) its reference, a bf16 256x256 matmul, ran at 1 GFLOP/s
+    # and the step under autocast at 1.7 (ratio 2.6), so its ratio has no upper bound to check
+    assert all(rows[v]["mfu_ratio"] < 2 for v in ("fast", "naive", "gridconv"))
     assert rows["naive"]["speedup_vs_naive"] == pytest.approx(1.0)
     assert rows["fast"]["gflop_per_step"] == rows["naive"]["gflop_per_step"]  # same model FLOPs
     assert result["machine_before"]["load_average_1_5_15"]
