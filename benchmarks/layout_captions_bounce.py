@@ -18,8 +18,8 @@ import math
 
 import numpy as np
 
-from seedkit.data import AVDataModule, BounceConfig, video_to_frames
-from seedkit.data.bounce import COLORS, COLUMNS, HEADINGS, ROWS, read_layout
+from seedkit.data import AVDataModule, BounceGenerator, video_to_frames
+from seedkit.data.bounce import COLORS, COLUMNS, HEADINGS, ROWS, arena_third, read_layout
 from seedkit.demo import DemoConfig, held_out_data_settings
 from seedkit.lit import load_joint
 from seedkit.metrics.events import track_objects
@@ -32,7 +32,6 @@ def object_starts(frames: np.ndarray, radius: float) -> dict[str, tuple[str, str
     three frames in a row). Of two tracks with one colour (a ghost), the one whole in more frames."""
     size = frames.shape[1]
     palette = {name: np.array(rgb) * 255 for name, (rgb, _) in COLORS.items()}
-    lo, hi = radius, 1 - radius
     best: dict[str, tuple[int, tuple[str, str, float]]] = {}
     for tr in track_objects(frames):
         ok = np.flatnonzero(tr.valid)
@@ -43,7 +42,7 @@ def object_starts(frames: np.ndarray, radius: float) -> dict[str, tuple[str, str
         rgb = (frames[t0] * weight).sum((0, 1)) / max(float(weight.sum()), 1e-9)
         name = min(palette, key=lambda c: np.linalg.norm(palette[c] - rgb))
         x, y = (tr.xy[t0] + 0.5) / size  # pixel centroid -> arena units, y down
-        col, row = (int(np.clip(3 * (p - lo) / (hi - lo), 0, 2)) for p in (x, y))
+        col, row = (arena_third(p, radius) for p in (x, y))
         heading = math.nan
         if len(ok) >= 4 and ok[3] - t0 == 3:
             dx, dy = tr.xy[ok[3]] - tr.xy[t0]
@@ -84,9 +83,11 @@ def main(argv: list[str] | None = None) -> None:
     settings = held_out_data_settings(jm.data_settings)
     batch = next(iter(AVDataModule(**settings, batch_size=args.n, num_test=args.n).test_dataloader()))
     # the layout of the same test scenes, whatever captions the model was trained on
-    dm = AVDataModule(**{**settings, "captions": "layout"}, batch_size=args.n, num_test=args.n)
-    layout = [dm.dataset("test")[i]["caption"] for i in range(args.n)]
-    radius = BounceConfig().radius  # the scenes' object half-size: where a centre can be
+    layout_world = AVDataModule(**{**settings, "captions": "layout"}).bounce_config
+    first = settings["num_train"] + settings["num_val"]  # the test split's first scene
+    generator = BounceGenerator(layout_world)
+    layout = [generator.caption(first + i) for i in range(args.n)]
+    radius = layout_world.radius
     over = {} if args.text_scale is None else {"text_scale_video": args.text_scale[0],
                                                "text_scale_audio": args.text_scale[1]}
     scfg = SamplerConfig(**{**vars(jm.sampler_config), "steps": DemoConfig.sample_steps, "seed": args.seed,

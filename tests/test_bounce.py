@@ -47,6 +47,7 @@ def test_layout_captions_say_where_each_object_starts_and_heads():
     checked = 0
     for i in range(40):
         s, tracks = layout.scene(i), layout.tracks(i)
+        assert layout.caption(i) == s.caption  # the same words without drawing the scene
         assert all(w in layout.vocabulary() for w in s.caption.split())
         described = read_layout(s.caption)
         # the same objects in the same order as the plain caption, one description per track

@@ -39,7 +39,7 @@ SHAPES: tuple[str, ...] = ("ball", "box")
 ROWS: tuple[str, ...] = ("top", "middle", "bottom")
 COLUMNS: tuple[str, ...] = ("left", "center", "right")
 HEADINGS: tuple[str, ...] = ("right", "up right", "up", "up left", "left", "down left", "down", "down right")
-LAYOUT_WORDS: tuple[str, ...] = (*ROWS, *COLUMNS, "moving", "up", "down")
+LAYOUT_WORDS: tuple[str, ...] = tuple(dict.fromkeys([*ROWS, *COLUMNS, "moving", *" ".join(HEADINGS).split()]))
 CAPTION_STYLES: tuple[str, ...] = ("objects", "layout")
 
 # material -> modal partials (frequency Hz, relative amplitude, decay time s) + click noise
@@ -135,8 +135,11 @@ class BounceGenerator:
         frames = self._render(tracks, objects)
         pitches = {f"{o[0]} {o[1]}": (COLORS[o[0]][1], o[4]) for o in objects}
         waveform = self._sonify(events, pitches, rng)
-        caption = " ".join(self._describe(o) for o in objects)
-        return BounceScene(frames, waveform, caption, events, tracks)
+        return BounceScene(frames, waveform, self._caption(objects), events, tracks)
+
+    def caption(self, index: int) -> str:
+        """The caption of `scene(index)` without drawing its frames or sound."""
+        return self._caption(self._draw_objects(np.random.default_rng([self.config.seed, index])))
 
     def tracks(self, index: int) -> np.ndarray:
         """The object centres of `scene(index)` without drawing its frames or sound: float32
@@ -148,14 +151,16 @@ class BounceGenerator:
             out[:, j] = self._simulate(pos, vel, f"{color} {shape}")[0]
         return out
 
+    def _caption(self, objects: list[tuple]) -> str:
+        return " ".join(self._describe(o) for o in objects)
+
     def _describe(self, obj: tuple) -> str:
         """One object's words: "red ball", or with layout captions "red ball top left moving down right"
         (the third of the arena its centre starts in, and its initial heading to the nearest 45 degrees)."""
         color, shape, pos, vel, _ = obj
         if self.config.captions == "objects":
             return f"{color} {shape}"
-        lo, hi = self.config.radius, 1.0 - self.config.radius  # where a centre can be
-        col, row = (min(2, int(3 * (p - lo) / (hi - lo))) for p in pos)
+        col, row = (arena_third(p, self.config.radius) for p in pos)
         sector = round(math.atan2(-vel[1], vel[0]) / (math.pi / 4)) % 8  # y points down: -vy is up
         return f"{color} {shape} {ROWS[row]} {COLUMNS[col]} moving {HEADINGS[sector]}"
 
@@ -251,6 +256,12 @@ class BounceGenerator:
         if peak > 0.95:  # rare pile-ups: scale the clip, keep relative loudness
             out *= 0.95 / peak
         return out.astype(np.float32)[None]
+
+
+def arena_third(p: float, radius: float) -> int:
+    """Which third of the arena (0, 1, 2) a centre coordinate p lies in, across the range a centre of
+    an object of half-size `radius` can take, [radius, 1 - radius]; outside it, the nearest third."""
+    return int(np.clip(3 * (p - radius) / (1 - 2 * radius), 0, 2))
 
 
 def read_layout(caption: str) -> list[tuple[str, str, str, str, str]]:
