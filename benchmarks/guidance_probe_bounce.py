@@ -5,6 +5,7 @@ high-noise expert on the KL latent" of docs/joint_bounce.md).
     .venv/bin/python benchmarks/guidance_probe_bounce.py --ckpt C --out R --autoguide BAD --weight 2
     .venv/bin/python benchmarks/guidance_probe_bounce.py --ckpt C --out R --frame-blind 2 --frame-blind-t-min 0.5
     .venv/bin/python benchmarks/guidance_probe_bounce.py --ckpt C --out R --high-expert E --switch-t 0.7
+    .venv/bin/python benchmarks/guidance_probe_bounce.py --ckpt C --out R --video-decoder V
 
 * Autoguidance (Karras et al. 2024, "Guiding a diffusion model with a bad version of itself"): every
   forward of the checkpoint's EMA model (good) is paired with one of an earlier checkpoint of the
@@ -19,6 +20,10 @@ high-noise expert on the KL latent" of docs/joint_bounce.md).
 * High-noise expert (two experts split by noise level, as Wan 2.2's MoE): the steps whose noise
   level (the larger of video's and audio's) is at least `--switch-t` are run by the EMA model of
   `--high-expert E`, a checkpoint trained mostly on high noise levels; the rest by the checkpoint's.
+
+* `--video-decoder V` (with any of them or none): the generated latents decoded by V, the checkpoint's
+  video tokenizer with its decoder trained on (`--model.decoder_of`; `seedkit.lit.load_joint`'s
+  `video_decoder`), to see what a better decoder makes of the same latents.
 
 All three wrap the EMA model that `seedkit.demo.evaluate_demo` samples with, so the clips, the sampler
 and the scores are the demo's (32 held-out test scenes; joint, chance = each video with the next
@@ -38,6 +43,7 @@ import seedkit.lit
 from seedkit.demo import DemoConfig, evaluate_demo
 from seedkit.model.attention import Attention
 from seedkit.model.dual import DualOutput, DualTowerDiT
+from seedkit.tokenizers.video import with_decoder_of
 from seedkit.model.rope import RopeTable
 
 
@@ -129,6 +135,8 @@ def main(argv: list[str] | None = None) -> dict:
     p.add_argument("--frame-blind-t-min", type=float, default=0.0, help="frame-blind guidance only where t >= this")
     p.add_argument("--high-expert", metavar="E", help="a checkpoint trained mostly on high noise: runs the steps at t >= --switch-t")
     p.add_argument("--switch-t", type=float, default=0.7, help="noise level from which the high-noise expert runs")
+    p.add_argument("--video-decoder", metavar="V", help="a video tokenizer with the checkpoint's encoder (its decoder "
+                   "fine-tuned): decodes the generated videos")
     p.add_argument("--seed", type=int, default=DemoConfig.seed, help="sampling seed (default: the demo's)")
     p.add_argument("--n-eval", type=int, default=DemoConfig.n_eval, help="clips scored per mode (default 32)")
     p.add_argument("--sample-steps", type=int, default=DemoConfig.sample_steps, help="default: the demo's")
@@ -148,6 +156,8 @@ def main(argv: list[str] | None = None) -> dict:
             jm.ema = FrameBlindGuided(jm.ema, args.frame_blind, args.frame_blind_t_min)
         elif args.high_expert:
             jm.ema = TwoExperts(load(args.high_expert, map_location).ema, jm.ema, args.switch_t)
+        if args.video_decoder:
+            jm.video_tok = with_decoder_of(jm.video_tok, args.video_decoder, map_location)
         return jm
 
     seedkit.lit.load_joint = load_guided  # evaluate_demo imports it from seedkit.lit when it runs

@@ -170,7 +170,7 @@ def cmd_sample(args) -> int:
     if args.steps < 1:
         raise UserError(f"--steps must be at least 1, got {args.steps}")
     try:
-        jm = load_joint(args.ckpt)
+        jm = load_joint(args.ckpt, video_decoder=args.video_decoder)
     except ValueError as e:
         raise UserError(str(e)) from e
     spec = jm.spec
@@ -335,7 +335,8 @@ def cmd_evaluate(args) -> int:
     cfg = EvalConfig(out=args.out, ckpt=args.ckpt, clips=args.clips, dataset=args.dataset, n=args.n,
                      steps=args.steps, seed=args.seed, shift_s=args.shift_s, bootstrap=args.bootstrap,
                      syncnet=args.syncnet, cache_dir=args.cache, video_tokenizer=args.video_tokenizer,
-                     audio_tokenizer=args.audio_tokenizer, guidance=guidance_overrides(args), mode=args.mode)
+                     audio_tokenizer=args.audio_tokenizer, video_decoder=args.video_decoder,
+                     guidance=guidance_overrides(args), mode=args.mode)
     if args.steps < 1:
         raise UserError(f"--steps must be at least 1, got {args.steps}")
     if args.bootstrap < 0:
@@ -439,6 +440,8 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--steps", type=int, default=25, help="sampler steps (default 25)")
     sp.add_argument("--seed", type=int, default=0, help="sampling seed (default 0)")
     sp.add_argument("--out", required=True, help="output folder")
+    sp.add_argument("--video-decoder", default=None, help="video tokenizer .pt with the model's encoder and a "
+                    "decoder trained on (--model.decoder_of): decodes the videos")
     add_guidance_options(sp)
     sp.set_defaults(func=cmd_sample)
 
@@ -459,6 +462,8 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--cache", default=None, help="GRID cache folder (default data/cache/grid)")
     ev.add_argument("--video-tokenizer", default=None, help="video tokenizer .pt for FD-kitvideo (with --clips)")
     ev.add_argument("--audio-tokenizer", default=None, help="audio tokenizer .pt for FD-kitaudio (with --clips)")
+    ev.add_argument("--video-decoder", default=None, help="with --ckpt: video tokenizer .pt with the model's "
+                    "encoder and a decoder trained on (--model.decoder_of): decodes the videos")
     ev.add_argument("--out", required=True, help="output folder")
     add_guidance_options(ev)
     ev.set_defaults(func=cmd_evaluate)

@@ -66,6 +66,7 @@ class EvalConfig:
     cache_dir: str | None = None  # GRID cache (default data/cache/grid)
     video_tokenizer: str | None = None  # for FD-kitvideo without --ckpt
     audio_tokenizer: str | None = None  # for FD-kitaudio without --ckpt
+    video_decoder: str | None = None  # with --ckpt: its video tokenizer with a decoder trained on decodes the clips
     mode: str = "joint"  # joint | a2v (video for the real audio) | v2a (audio for the real video)
     batch_size: int = 16  # clips generated per batch
     guidance: dict = field(default_factory=dict)  # SamplerConfig overrides (text_scale_*, modality_scale, shift)
@@ -383,8 +384,10 @@ def run_evaluation(cfg: EvalConfig) -> dict:
         raise UserError(f"--mode must be one of {', '.join(EVAL_MODES)}, got {cfg.mode!r}")
     if cfg.clips and cfg.mode != "joint":
         raise UserError(f"--mode {cfg.mode} generates clips for the real ones: it needs --ckpt, not --clips")
+    if cfg.video_decoder and not cfg.ckpt:
+        raise UserError("--video-decoder decodes the clips a checkpoint generates: it needs --ckpt")
     for opt, f in (("--video-tokenizer", cfg.video_tokenizer), ("--audio-tokenizer", cfg.audio_tokenizer),
-                   ("--syncnet", cfg.syncnet)):
+                   ("--syncnet", cfg.syncnet), ("--video-decoder", cfg.video_decoder)):
         if f and not Path(f).is_file():  # fail before minutes of generation and scoring
             raise UserError(f"{opt} {f}: no such file")
     t0 = time.time()
@@ -393,7 +396,7 @@ def run_evaluation(cfg: EvalConfig) -> dict:
         from .lit import load_joint
 
         try:
-            jm = load_joint(cfg.ckpt)
+            jm = load_joint(cfg.ckpt, video_decoder=cfg.video_decoder)
         except ValueError as e:
             raise UserError(str(e)) from e
         preset = jm.hparams.clip

@@ -401,13 +401,14 @@ def export_ema(ckpt: str | Path, out: str | Path) -> None:
     torch.save({"ema_state_dict": ema, **keep}, out)
 
 
-def load_joint(path: str, map_location: str = "cpu") -> JointAV:
+def load_joint(path: str, map_location: str = "cpu", video_decoder: str | None = None) -> JointAV:
     """Load a JointAV Lightning checkpoint with `weights_only=True` (no pickled code runs).
 
     Also reads a sampling file: the EMA weights alone (`ema_state_dict`, with the checkpoint's
     `hyper_parameters`; `export_ema` writes them). Sampling uses only the EMA, so both the model
     and its EMA get those weights; the frozen tokenizers come from the paths in the
-    hyperparameters, as for a checkpoint.
+    hyperparameters, as for a checkpoint. `video_decoder`: a video tokenizer with the same encoder whose
+    decoder was trained on (`TokenizerModule(decoder_of=...)`) decodes the samples instead.
     Raises FileNotFoundError for a missing path and ValueError for a checkpoint of another kind.
     """
     if not Path(path).is_file():
@@ -440,4 +441,8 @@ def load_joint(path: str, map_location: str = "cpu") -> JointAV:
             model.video_whitening.load_state_dict(ckpt["video_whitening_state_dict"])
     # the datamodule's settings it was trained with (LightningCLI saves them): what world to test in
     model.data_settings = dict(ckpt.get("datamodule_hyper_parameters") or {})
+    if video_decoder:
+        from .tokenizers.video import with_decoder_of
+
+        model.video_tok = with_decoder_of(model.video_tok, video_decoder, map_location)
     return model.eval()

@@ -14,6 +14,7 @@ import pytest
 import torch
 from torch.utils.flop_counter import FlopCounterMode
 
+from seedkit import media
 from seedkit.model import DualTowerConfig, DualTowerDiT
 from seedkit.model.rope import RopeTable
 from seedkit.model.towers import GridConv
@@ -153,6 +154,7 @@ def test_bench_latent_cache_quick_times_both_variants(tmp_path):
 def test_demo_joint_variant_trains_the_demo_stage_with_the_options_given_and_scores_it(tmp_path, capsys):
     from seedkit.demo import DemoConfig, train_pipeline
     from seedkit.lit import load_joint
+    from seedkit.tokenizers import VideoAutoencoder
 
     demo = tmp_path / "demo"
     train_pipeline(DemoConfig.tiny(str(demo)))  # tokenizers (and a tiny joint model, unused here)
@@ -198,6 +200,24 @@ def test_demo_joint_variant_trains_the_demo_stage_with_the_options_given_and_sco
         m = guide.main(["--ckpt", ckpt, "--out", str(tmp_path / "probe"), "--n-eval", "4", "--sample-steps", "2", *extra])
         assert m["joint"]["n_clips"] == 4 and set(m["motion"]) == {"real", "joint", "a2v"}
         assert "joint objects" in capsys.readouterr().out and seedkit.lit.load_joint is load_joint
+    # --video-decoder: the same latents decoded by the tokenizer with another decoder; another encoder is refused
+    tok = VideoAutoencoder.from_checkpoint(load_joint(ckpt).hparams.video_tokenizer)
+    with torch.no_grad():
+        tok.decoder.frame[-1].bias.add_(0.5)  # a decoder that draws every pixel brighter
+    tok.save_checkpoint(tmp_path / "dec.pt")
+    m = guide.main(["--ckpt", ckpt, "--out", str(tmp_path / "probe_dec"), "--n-eval", "4", "--sample-steps", "2",
+                    "--video-decoder", str(tmp_path / "dec.pt")])
+    guide.main(["--ckpt", ckpt, "--out", str(tmp_path / "probe"), "--n-eval", "4", "--sample-steps", "2"])
+    assert m["joint"]["n_clips"] == 4 and seedkit.lit.load_joint is load_joint
+    bright, dim = (media.read(d / "samples" / "joint_0.mp4", audio=False).frames.astype(float).mean()
+                   for d in (tmp_path / "probe_dec", tmp_path / "probe"))
+    assert bright > dim + 10
+    with torch.no_grad():
+        tok.encoder.frame[0].weight.mul_(1.1)
+    tok.save_checkpoint(tmp_path / "other.pt")
+    with pytest.raises(ValueError, match="other.pt: its encoder or latent normalisation differs"):
+        guide.main(["--ckpt", ckpt, "--out", str(tmp_path / "probe"), "--video-decoder", str(tmp_path / "other.pt")])
+    capsys.readouterr()
     with pytest.raises(SystemExit):
         guide.main(["--ckpt", ckpt, "--out", str(tmp_path / "probe"), "--frame-blind", "1", "--autoguide", ckpt])
     assert "separate probes" in capsys.readouterr().err

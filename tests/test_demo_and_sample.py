@@ -86,6 +86,34 @@ def test_sample_in_every_mode_from_the_demo_checkpoint(demo_out, tmp_path, capsy
 
 
 @pytest.mark.slow
+def test_sample_decodes_with_a_decoder_trained_on_and_refuses_another_encoder(demo_out, tmp_path, capsys):
+    """`--video-decoder`: the same latents through the same tokenizer with another decoder (here one
+    that draws every pixel brighter); a tokenizer with another encoder would misread them: refused."""
+    from seedkit.tokenizers import VideoAutoencoder
+
+    ckpt = demo_out / "joint" / "checkpoints" / "last.ckpt"
+    tok = VideoAutoencoder.from_checkpoint(demo_out / "checkpoints" / "tokenizer_video_bounce.pt")
+    with torch.no_grad():
+        tok.decoder.frame[-1].bias.add_(0.5)
+    tok.save_checkpoint(tmp_path / "dec.pt")
+    frames = {}
+    for name, extra in (("plain", []), ("dec", ["--video-decoder", str(tmp_path / "dec.pt")])):
+        assert main(["sample", "--ckpt", str(ckpt), "--text", "red ball", "--n", "1", "--steps", "2",
+                     "--out", str(tmp_path / name), *extra]) == 0
+        frames[name] = media.read(tmp_path / name / "joint_000.mp4", audio=False).frames.astype(float)
+    assert frames["dec"].mean() > frames["plain"].mean() + 10
+    with torch.no_grad():
+        tok.encoder.frame[0].weight.mul_(1.1)
+    tok.save_checkpoint(tmp_path / "other.pt")
+    assert main(["sample", "--ckpt", str(ckpt), "--text", "red ball", "--out", str(tmp_path / "x"),
+                 "--video-decoder", str(tmp_path / "other.pt")]) == 2
+    assert "other.pt: its encoder or latent normalisation differs" in capsys.readouterr().err
+    assert main(["evaluate", "--clips", str(tmp_path / "plain"), "--video-decoder", str(tmp_path / "dec.pt"),
+                 "--out", str(tmp_path / "e")]) == 2
+    assert "--video-decoder decodes the clips a checkpoint generates: it needs --ckpt" in capsys.readouterr().err
+
+
+@pytest.mark.slow
 @pytest.mark.parametrize("args, message", [
     (["--text", ""], "--text is empty"),
     (["--text", "purple ball"], "'purple' is not in the vocabulary"),

@@ -121,3 +121,40 @@ def test_fit_prints_the_rate_table_and_exports_a_loadable_checkpoint(tmp_path, c
     batch = next(iter(dm.val_dataloader()))
     with torch.no_grad():
         assert torch.equal(loaded.encode(batch["video"]), module.tokenizer.eval().encode(batch["video"]))
+
+
+def test_decoder_of_trains_the_decoder_alone_and_keeps_what_the_latents_mean(tmp_path, capsys):
+    """`decoder_of`: a second fit changes only the decoder; the encoder, and so every latent a joint
+    model was trained on, and the latent normalisation are the checkpoint's own."""
+    import lightning as L
+
+    from seedkit.data import AVDataModule
+    from seedkit.tokenizers.lit import TokenizerModule
+
+    torch.manual_seed(0)
+    dm = AVDataModule(batch_size=2, num_train=4, num_val=2, num_frames=8, size=16)
+    opts = dict(modality="video", latent_channels=4, base_channels=8, kl_weight=0.01, stats_batches=1)
+
+    def fit(module):
+        L.Trainer(max_steps=3, limit_val_batches=0, logger=False, enable_checkpointing=False,
+                  enable_progress_bar=False, enable_model_summary=False).fit(module, datamodule=dm)
+
+    fit(TokenizerModule(**opts, export_path=str(tmp_path / "v.pt")))
+    module = TokenizerModule(**opts, export_path=str(tmp_path / "v2.pt"), decoder_of=str(tmp_path / "v.pt"))
+    fit(module)
+    assert module.tokenizer.encoder.training is False and module.tokenizer.decoder.training  # the frozen half in eval
+    assert f"latent stats kept from {tmp_path / 'v.pt'}" in capsys.readouterr().out
+    before, after = (VideoAutoencoder.from_checkpoint(tmp_path / n) for n in ("v.pt", "v2.pt"))
+    a, b = before.state_dict(), after.state_dict()
+    assert all(torch.equal(a[k], b[k]) for k in a if not k.startswith("decoder."))  # encoder and latent stats
+    assert any(not torch.equal(a[k], b[k]) for k in a if k.startswith("decoder."))  # the decoder trained
+    batch = next(iter(dm.val_dataloader()))
+    with torch.no_grad():
+        z = before.encode(batch["video"])
+        assert torch.equal(after.encode(batch["video"]), z)
+        assert not torch.allclose(after.decode(z), before.decode(z))
+    # the checkpoint's own architecture options are required, named in the error; video only
+    with pytest.raises(ValueError, match="decoder_of=.*kl_weight=0.01 \\(here 0.0\\)"):
+        TokenizerModule(**{**opts, "kl_weight": 0.0}, decoder_of=str(tmp_path / "v.pt"))
+    with pytest.raises(ValueError, match="decoder_of is for the .*video tokenizer"):
+        TokenizerModule(modality="audio", decoder_of=str(tmp_path / "v.pt"))

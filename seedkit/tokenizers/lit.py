@@ -7,9 +7,17 @@ optional KL term. Validation logs PSNR/SSIM (video) or mel L1 / spectral converg
 after the full mel -> Griffin-Lim -> mel round trip) and, with a W&B logger, reconstructions as
 images, audio and side-by-side mp4s. At the end of `fit` the latent shift/scale is measured on
 training batches and a plain checkpoint is exported to `export_path`.
+
+`decoder_of=K` trains on the decoder of the video tokenizer checkpoint K alone: its encoder and
+latent normalisation stay frozen, so the latents mean what they meant and every joint model trained
+on K decodes with the new checkpoint (as Stable Diffusion's fine-tuned VAE decoders did):
+
+    seedkit fit --config seedkit/configs/tokenizer_video_bounce.yaml --model.kl_weight 0.01 \
+        --model.decoder_of K --model.export_path K2
 """
 from __future__ import annotations
 
+import dataclasses
 from typing import Literal
 
 import lightning as L
@@ -45,6 +53,7 @@ class TokenizerModule(L.LightningModule):
         stats_batches: int = 8,  # training batches used to measure the latent shift/scale
         media_clips: int = 2,  # clips logged as media per validation (W&B only)
         griffin_lim_clips: int = 4,  # clips put through the Griffin-Lim round trip per validation
+        decoder_of: str | None = None,  # video: a tokenizer checkpoint whose decoder alone is trained on
     ):
         super().__init__()
         self.save_hyperparameters()
@@ -59,9 +68,34 @@ class TokenizerModule(L.LightningModule):
                 identity=identity))
         else:
             raise ValueError(f"TokenizerModule.modality must be 'video' or 'audio', got {modality!r}")
+        if decoder_of:
+            self._load_frozen_encoder(decoder_of)
         if video_loss not in ("mse", "l1+mse"):
             raise ValueError(f"TokenizerModule.video_loss must be 'mse' or 'l1+mse', got {video_loss!r}")
         self._described = False
+
+    def _load_frozen_encoder(self, path: str) -> None:
+        """Start from checkpoint `path` (same architecture options) and freeze all but the decoder."""
+        if self.hparams.modality != "video" or self.hparams.identity:
+            raise ValueError("TokenizerModule.decoder_of is for the (non-identity) video tokenizer, "
+                             f"got modality={self.hparams.modality!r}, identity={self.hparams.identity}")
+        trained = VideoAutoencoder.from_checkpoint(path)
+        ours, theirs = dataclasses.asdict(self.tokenizer.config), dataclasses.asdict(trained.config)
+        differ = {k: (ours[k], theirs[k]) for k in ours if ours[k] != theirs[k]}
+        if differ:
+            raise ValueError(f"TokenizerModule.decoder_of={path}: the checkpoint was trained with other options "
+                             + ", ".join(f"{k}={v[1]!r} (here {v[0]!r})" for k, v in differ.items())
+                             + "; pass the checkpoint's own (e.g. --model.kl_weight)")
+        self.tokenizer = trained.train()
+        for name, p in self.tokenizer.named_parameters():
+            p.requires_grad_(name.startswith("decoder."))
+
+    def train(self, mode: bool = True):
+        """As nn.Module.train, but a frozen encoder stays in eval mode."""
+        super().train(mode)
+        if self.hparams.get("decoder_of"):
+            self.tokenizer.encoder.eval()
+        return self
 
     # -- training ---------------------------------------------------------------------------------
     def _losses(self, batch: dict) -> tuple[dict, object]:
@@ -93,9 +127,10 @@ class TokenizerModule(L.LightningModule):
         return losses["loss"]
 
     def configure_optimizers(self):
-        if not any(p.requires_grad for p in self.parameters()):
+        params = [p for p in self.parameters() if p.requires_grad]
+        if not params:
             return None  # identity tokenizers have nothing to train
-        opt = torch.optim.AdamW(self.parameters(), lr=self.hparams.lr, weight_decay=self.hparams.weight_decay)
+        opt = torch.optim.AdamW(params, lr=self.hparams.lr, weight_decay=self.hparams.weight_decay)
         total = self.trainer.max_steps if self.trainer and self.trainer.max_steps > 0 else 1000
         sched = torch.optim.lr_scheduler.LambdaLR(
             opt, lambda s: 0.1 + 0.9 * 0.5 * (1 + np.cos(np.pi * min(s / total, 1.0))))
@@ -193,10 +228,15 @@ class TokenizerModule(L.LightningModule):
             return
         was_training = self.training
         self.eval()
-        loader = dm.train_dataloader()
-        batches = (b for _, b in zip(range(self.hparams.stats_batches), loader))
-        mean, std = self.measure_latent_stats(batches)
-        print(f"latent stats over {self.hparams.stats_batches} training batches: shift={mean:.4f} scale={std:.4f}")
+        if self.hparams.get("decoder_of"):  # the encoder did not change: keep the latents' meaning
+            tok = self.tokenizer
+            print(f"latent stats kept from {self.hparams.decoder_of}: shift={tok.latent_shift.item():.4f} "
+                  f"scale={tok.latent_scale.item():.4f}")
+        else:
+            loader = dm.train_dataloader()
+            batches = (b for _, b in zip(range(self.hparams.stats_batches), loader))
+            mean, std = self.measure_latent_stats(batches)
+            print(f"latent stats over {self.hparams.stats_batches} training batches: shift={mean:.4f} scale={std:.4f}")
         if self.hparams.export_path and self.trainer.is_global_zero:
             path = self.tokenizer.save_checkpoint(self.hparams.export_path)
             print(f"exported {self.hparams.modality} tokenizer -> {path}")

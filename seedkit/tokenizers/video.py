@@ -270,3 +270,18 @@ class VideoAutoencoder(nn.Module):
                                   f"seedkit/configs/tokenizer_video_*.yaml`")
         model.set_latent_stats(payload["latent_shift"], payload["latent_scale"])
         return model.to(map_location).eval()
+
+
+def with_decoder_of(tok: VideoAutoencoder, path: str | os.PathLike,
+                    map_location: str | torch.device = "cpu") -> VideoAutoencoder:
+    """The video tokenizer at `path` in place of `tok`, once checked to share tok's encoder and latent
+    normalisation: its decoder alone differs (trained on with `TokenizerModule(decoder_of=...)`), so
+    latents of models trained on `tok` mean the same to it. Raises CheckpointError otherwise."""
+    new = VideoAutoencoder.from_checkpoint(path, map_location)
+    a, b = tok.state_dict(), new.state_dict()
+    kept = [k for k in a if not k.startswith("decoder.")]
+    if set(a) != set(b) or any(not torch.equal(a[k].cpu(), b[k].cpu()) for k in kept):
+        raise CheckpointError(f"{path}: its encoder or latent normalisation differs from the model's video tokenizer; "
+                              "expected that tokenizer with only its decoder trained on "
+                              "(seedkit fit --config seedkit/configs/tokenizer_video_*.yaml --model.decoder_of ...)")
+    return new.to(next(iter(tok.buffers())).device).eval().requires_grad_(False)
