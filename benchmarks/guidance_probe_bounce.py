@@ -43,8 +43,8 @@ import seedkit.lit
 from seedkit.demo import DemoConfig, evaluate_demo
 from seedkit.model.attention import Attention
 from seedkit.model.dual import DualOutput, DualTowerDiT
-from seedkit.tokenizers.video import with_decoder_of
 from seedkit.model.rope import RopeTable
+from seedkit.tokenizers.video import with_decoder_of
 
 
 class AutoGuided(nn.Module):
