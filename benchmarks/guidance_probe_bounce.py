@@ -44,7 +44,6 @@ from seedkit.demo import DemoConfig, evaluate_demo
 from seedkit.model.attention import Attention
 from seedkit.model.dual import DualOutput, DualTowerDiT
 from seedkit.model.rope import RopeTable
-from seedkit.tokenizers.video import with_decoder_of
 
 
 class AutoGuided(nn.Module):
@@ -149,15 +148,13 @@ def main(argv: list[str] | None = None) -> dict:
     load = seedkit.lit.load_joint
 
     def load_guided(path: str, map_location: str = "cpu"):
-        jm = load(path, map_location)
+        jm = load(path, map_location, video_decoder=args.video_decoder)
         if args.autoguide:
             jm.ema = AutoGuided(jm.ema, load(args.autoguide, map_location).ema, args.weight)
         elif args.frame_blind:
             jm.ema = FrameBlindGuided(jm.ema, args.frame_blind, args.frame_blind_t_min)
         elif args.high_expert:
             jm.ema = TwoExperts(load(args.high_expert, map_location).ema, jm.ema, args.switch_t)
-        if args.video_decoder:
-            jm.video_tok = with_decoder_of(jm.video_tok, args.video_decoder, map_location)
         return jm
 
     seedkit.lit.load_joint = load_guided  # evaluate_demo imports it from seedkit.lit when it runs
