@@ -3,6 +3,7 @@ again from there (SDEdit, `SamplerConfig.start_t`), scored like the demo's joint
 held-out flow loss at fixed noise levels (the renoise table of docs/joint_bounce.md).
 
     .venv/bin/python benchmarks/renoise_bounce.py --ckpt C [--t0 0.5 0.7 0.9 1] [--scenes train] [--text-scale 1 1]
+        [--video-decoder V]
 
 On the demo's 32 held-out test scenes (`--scenes train`: the first training scenes, the
 memorisation probe of a model trained on a few scenes), with the checkpoint's sampler and the
@@ -15,7 +16,9 @@ of the results' video latents to the source clips' (t0 = 1, a plain joint run: t
 of the clips). Then the video and audio flow loss of the EMA model on the same
 clips at fixed t (one noise draw), the loss the training objective averages over t, next to the
 video loss of the exact flow of these clips taken as the whole data set (each given its caption):
-the loss of a model that has memorised them, the bar of the memorisation probe.
+the loss of a model that has memorised them, the bar of the memorisation probe. `--video-decoder V`
+decodes the results with V, a video tokenizer sharing the checkpoint's encoder (`load_joint`'s
+`video_decoder`): the latents are the same, only their pictures change.
 """
 from __future__ import annotations
 
@@ -93,11 +96,13 @@ def main(argv: list[str] | None = None) -> list[dict]:
                     help="sampler steps (default: the demo's 25; a clock-ramped model wants about 2x)")
     ap.add_argument("--text-scale", type=float, nargs=2, metavar=("VIDEO", "AUDIO"), default=None,
                     help="text guidance scales of the sampler (default: the checkpoint's)")
+    ap.add_argument("--video-decoder", metavar="V", help="a video tokenizer with the checkpoint's encoder "
+                    "(its decoder trained on: TokenizerModule(decoder_of=...)) to decode the results")
     args = ap.parse_args(argv)
     if any(not 0 < t <= 1 for t in args.t0):
         ap.error(f"--t0 values must lie in (0, 1], got {args.t0}")
 
-    jm = load_joint(args.ckpt)
+    jm = load_joint(args.ckpt, video_decoder=args.video_decoder)
     batch = scenes(jm, args.n, args.scenes)
     zv, za = jm.batch_latents(batch)  # the flow's latents (whitened for a whitened model)
     ids, mask = batch["text_ids"], batch["text_mask"]

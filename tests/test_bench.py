@@ -237,6 +237,12 @@ def test_demo_joint_variant_trains_the_demo_stage_with_the_options_given_and_sco
     renoise.main(["--ckpt", str(out / "checkpoints" / "last.ckpt"), "--n", "4", "--t0", "0.001", "--steps", "2",
                   "--text-scale", "1.5", "1"])
     assert "video text scale 1.5" in capsys.readouterr().out.splitlines()[0]
+    # --video-decoder: the results decoded by another decoder of the same encoder; another encoder is refused
+    rows = renoise.main(["--ckpt", ckpt, "--n", "4", "--t0", "0.001", "--steps", "2", "--video-decoder", str(tmp_path / "dec.pt")])
+    assert len(rows) == 1 and 0 <= rows[0]["event_f1"] <= 1
+    with pytest.raises(ValueError, match="other.pt: its encoder or latent normalisation differs"):
+        renoise.main(["--ckpt", ckpt, "--n", "4", "--t0", "0.5", "--video-decoder", str(tmp_path / "other.pt")])
+    capsys.readouterr()
     with pytest.raises(SystemExit):
         renoise.main(["--ckpt", str(out / "checkpoints" / "last.ckpt"), "--t0", "0"])
     assert "--t0 values must lie in (0, 1]" in capsys.readouterr().err
