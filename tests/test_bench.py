@@ -151,7 +151,7 @@ def test_bench_latent_cache_quick_times_both_variants(tmp_path):
     assert json.loads((tmp_path / "l.json").read_text())["benchmark"] == "latent_cache"
 
 
-def test_demo_joint_variant_trains_the_demo_stage_with_the_options_given_and_scores_it(tmp_path, capsys):
+def test_demo_joint_variant_trains_the_demo_stage_with_the_options_given_and_scores_it(tmp_path, capsys, monkeypatch):
     from seedkit.demo import DemoConfig, train_pipeline
     from seedkit.lit import load_joint
     from seedkit.tokenizers import VideoAutoencoder
@@ -237,9 +237,18 @@ def test_demo_joint_variant_trains_the_demo_stage_with_the_options_given_and_sco
     renoise.main(["--ckpt", str(out / "checkpoints" / "last.ckpt"), "--n", "4", "--t0", "0.001", "--steps", "2",
                   "--text-scale", "1.5", "1"])
     assert "video text scale 1.5" in capsys.readouterr().out.splitlines()[0]
-    # --video-decoder: the results decoded by another decoder of the same encoder; another encoder is refused
-    rows = renoise.main(["--ckpt", ckpt, "--n", "4", "--t0", "0.001", "--steps", "2", "--video-decoder", str(tmp_path / "dec.pt")])
-    assert len(rows) == 1 and 0 <= rows[0]["event_f1"] <= 1
+    # --video-decoder: the same latents decoded by the brighter decoder give brighter clips; another encoder is refused
+    scored, score = [], renoise.joint_score
+
+    def brightness_then_score(jm, video, audio):
+        scored.append(video.mean())
+        return score(jm, video, audio)
+
+    monkeypatch.setattr(renoise, "joint_score", brightness_then_score)
+    for extra in ([], ["--video-decoder", str(tmp_path / "dec.pt")]):
+        rows = renoise.main(["--ckpt", ckpt, "--n", "4", "--t0", "0.001", "--steps", "2", *extra])
+        assert len(rows) == 1 and 0 <= rows[0]["event_f1"] <= 1
+    assert scored[1] > scored[0] + 0.4  # the decoder's last bias + 0.5 on every pixel
     with pytest.raises(ValueError, match="other.pt: its encoder or latent normalisation differs"):
         renoise.main(["--ckpt", ckpt, "--n", "4", "--t0", "0.5", "--video-decoder", str(tmp_path / "other.pt")])
     capsys.readouterr()
