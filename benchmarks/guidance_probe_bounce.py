@@ -136,6 +136,10 @@ def main(argv: list[str] | None = None) -> dict:
     p.add_argument("--switch-t", type=float, default=0.7, help="noise level from which the high-noise expert runs")
     p.add_argument("--video-decoder", metavar="V", help="a video tokenizer with the checkpoint's encoder (its decoder "
                    "fine-tuned): decodes the generated videos")
+    p.add_argument("--rerank", type=int, default=1, metavar="N", help="keep the best of N candidates per clip "
+                   "by the sync critic (seedkit/rerank.py; 1: off)")
+    p.add_argument("--critic", metavar="S", help="the SyncNet-lite checkpoint --rerank scores with "
+                   "(seedkit/configs/syncnet_bounce.yaml)")
     p.add_argument("--seed", type=int, default=DemoConfig.seed, help="sampling seed (default: the demo's)")
     p.add_argument("--n-eval", type=int, default=DemoConfig.n_eval, help="clips scored per mode (default 32)")
     p.add_argument("--sample-steps", type=int, default=DemoConfig.sample_steps, help="default: the demo's")
@@ -160,7 +164,7 @@ def main(argv: list[str] | None = None) -> dict:
     seedkit.lit.load_joint = load_guided  # evaluate_demo imports it from seedkit.lit when it runs
     out = Path(args.out)
     cfg = DemoConfig(out=str(out), seed=args.seed, sampler=args.sampler, n_eval=args.n_eval,
-                     sample_steps=args.sample_steps)
+                     sample_steps=args.sample_steps, rerank=args.rerank, critic=args.critic)
     t = time.time()
     try:
         m = evaluate_demo(Path(args.ckpt), out, cfg)

@@ -202,15 +202,35 @@ def cmd_sample(args) -> int:
             init["init_audio"] = _read_audio_clip(args.init, spec)[None].expand(args.n, -1, -1)
     cfg = SamplerConfig(**{**vars(jm.sampler_config), **guidance_overrides(args), "steps": args.steps,
                            "seed": args.seed, "start_t": args.start_t or 1.0})
-    out_v, out_a = jm.generate(args.mode, text_ids, text_mask, video=video, audio=audio, n=args.n,
-                               config=cfg, **init)
+    kept = ""
+    if args.rerank > 1:
+        from .metrics.syncnet import load_syncnet
+        from .rerank import best_of_n
+
+        if not args.critic:
+            raise UserError(f"--rerank {args.rerank} keeps the best of {args.rerank} candidates by a sync critic: "
+                            "pass --critic S, a SyncNet-lite checkpoint (seedkit fit --config "
+                            "seedkit/configs/syncnet_bounce.yaml)")
+        try:
+            critic = load_syncnet(args.critic)
+            best = best_of_n(jm, critic, args.rerank, args.mode, cfg, text_ids=text_ids, text_mask=text_mask,
+                             video=video, audio=audio, n=args.n, **init)
+        except (FileNotFoundError, ValueError) as e:
+            raise UserError(str(e)) from e
+        out_v, out_a = best.video, best.audio
+        kept = f", each the best of {args.rerank} by {args.critic} (candidates kept: {best.chosen.tolist()})"
+    elif args.rerank < 1:
+        raise UserError(f"--rerank must be at least 1 (1: no reranking), got {args.rerank}")
+    else:
+        out_v, out_a = jm.generate(args.mode, text_ids, text_mask, video=video, audio=audio, n=args.n,
+                                   config=cfg, **init)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     for i in range(args.n):
         media.write(out / f"{args.mode}_{i:03d}.mp4", video_to_frames(out_v[i]).numpy(),
                     out_a[i].numpy(), spec.fps, spec.sample_rate)
     start = f", from {args.init} noised to t {args.start_t:g}" if args.init else ""
-    print(f"wrote {args.n} {args.mode} clips to {out}{start}")
+    print(f"wrote {args.n} {args.mode} clips to {out}{start}{kept}")
     return 0
 
 
@@ -442,6 +462,10 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--out", required=True, help="output folder")
     sp.add_argument("--video-decoder", default=None, help="video tokenizer .pt with the model's encoder and a "
                     "decoder trained on (--model.decoder_of): decodes the videos")
+    sp.add_argument("--rerank", type=int, default=1, metavar="N", help="sample N candidates of every clip and keep "
+                    "the one --critic rates best in sync (default 1: no reranking)")
+    sp.add_argument("--critic", default=None, help="SyncNet-lite checkpoint that judges the candidates "
+                    "(seedkit/configs/syncnet_bounce.yaml)")
     add_guidance_options(sp)
     sp.set_defaults(func=cmd_sample)
 

@@ -47,6 +47,11 @@ class DemoConfig:
     # SamplerConfig fields that replace the joint model's own when scoring, e.g. {"guidance_t_min": 0.9}
     # (None: the model's sampler, with the fields above)
     sampler: dict | None = None
+    # best of N when scoring (seedkit/rerank.py): every clip sampled `rerank` times and the candidate
+    # the sync critic rates best kept (1: off); `critic`: its SyncNet-lite checkpoint, trained on
+    # bounce (seedkit/configs/syncnet_bounce.yaml)
+    rerank: int = 1
+    critic: str | None = None
     # train the two tokenizers at the same time, in two processes with half the threads each: a
     # tokenizer step gains only x1.5-1.7 from a second thread and its data are drawn on one, so on
     # 2 cores the pair took 201 s instead of 157 + 153 s one after the other (2-core AMD EPYC;
@@ -313,6 +318,24 @@ def evaluate_demo(ckpt: Path, out: Path, cfg: DemoConfig) -> dict:
                             **({} if cfg.clock_ramp is None else {"clock_ramp": cfg.clock_ramp}),
                             **(cfg.sampler or {})})
 
+    critic = None
+    if cfg.rerank > 1:
+        from .metrics.syncnet import load_syncnet
+
+        if not cfg.critic:
+            raise ValueError(f"DemoConfig.rerank={cfg.rerank} keeps the best of {cfg.rerank} candidates by a sync "
+                             "critic: set DemoConfig.critic to a SyncNet-lite checkpoint (seedkit fit --config "
+                             "seedkit/configs/syncnet_bounce.yaml)")
+        critic = load_syncnet(cfg.critic)
+
+    def generate(mode: str, **kw):
+        if critic is None:
+            return jm.generate(mode, config=scfg, **kw)
+        from .rerank import best_of_n
+
+        best = best_of_n(jm, critic, cfg.rerank, mode, scfg, **kw)
+        return best.video, best.audio
+
     def impacts_of(frames_list) -> list:
         return [detect_video_impact_events(f, spec.fps) for f in frames_list]
 
@@ -343,7 +366,7 @@ def evaluate_demo(ckpt: Path, out: Path, cfg: DemoConfig) -> dict:
     }
     sheet = []
     for mode, kw in runs.items():
-        v, a = jm.generate(mode, n=cfg.n_eval, config=scfg, **kw)
+        v, a = generate(mode, n=cfg.n_eval, **kw)
         frames = [video_to_frames(x).numpy() for x in v]
         audio = [x.numpy() for x in a]
         impacts = impacts_of(frames)
@@ -360,8 +383,7 @@ def evaluate_demo(ckpt: Path, out: Path, cfg: DemoConfig) -> dict:
             result["joint_audio_of_next_clip"] = score(frames, audio[1:] + audio[:1], impacts)
             # the sequential pipeline (experiments.generate_sequential) on these same videos, so
             # they are not generated twice: their soundtrack made by v2a
-            _, a_seq = jm.generate("v2a", n=cfg.n_eval, config=scfg, text_ids=batch["text_ids"],
-                                   text_mask=batch["text_mask"], video=v)
+            _, a_seq = generate("v2a", n=cfg.n_eval, text_ids=batch["text_ids"], text_mask=batch["text_mask"], video=v)
             result["sequential"] = score(frames, [x.numpy() for x in a_seq], impacts)
         for i in range(4):
             media.write(out / "samples" / f"{mode}_{i}.mp4", frames[i], audio[i], spec.fps, spec.sample_rate)
@@ -370,4 +392,5 @@ def evaluate_demo(ckpt: Path, out: Path, cfg: DemoConfig) -> dict:
     fig = contact_sheet(sheet, spec.fps, spec.sample_rate, title="demo samples (joint, a2v, v2a)")
     fig.savefig(out / "contact_sheet.png", dpi=110)
     result["sampler"] = vars(scfg)
+    result["rerank"] = {"candidates": cfg.rerank, "critic": cfg.critic if critic is not None else None}
     return result

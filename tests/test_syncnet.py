@@ -115,18 +115,23 @@ def test_shipped_checkpoint_prefers_real_grid_pairs_over_shifted_audio(grid_sour
     assert wins == len(files)
 
 
-def test_config_names_classes_that_accept_its_arguments():
+@pytest.mark.parametrize("name", ["syncnet_grid", "syncnet_bounce"])
+def test_config_names_classes_that_accept_its_arguments(name):
     import importlib
     from importlib import resources
 
     import yaml
 
-    cfg = yaml.safe_load((resources.files("seedkit") / "configs" / "syncnet_grid.yaml").read_text())
+    cfg = yaml.safe_load((resources.files("seedkit") / "configs" / f"{name}.yaml").read_text())
+    made = {}
     for part in ("model", "data"):
-        mod, name = cfg[part]["class_path"].rsplit(".", 1)
-        cls = getattr(importlib.import_module(mod), name)
-        cls(**cfg[part]["init_args"])  # no data is read before setup()
-    assert cfg["model"]["init_args"]["export_path"] == "checkpoints/syncnet_grid.pt"
+        mod, cls_name = cfg[part]["class_path"].rsplit(".", 1)
+        cls = getattr(importlib.import_module(mod), cls_name)
+        made[part] = cls(**cfg[part]["init_args"])  # no data is read before setup()
+    assert cfg["model"]["init_args"]["export_path"] == f"checkpoints/{name}.pt"
+    if name == "syncnet_bounce":  # the network reads the clips the data module makes
+        assert made["model"].net.config.mels_per_frame == made["data"].config.mels_per_frame == 4
+        assert made["model"].net.config.fps == made["data"].config.fps == 16.0
 
 
 @pytest.mark.filterwarnings("ignore:You are trying to `self.log")  # no Trainer: logging is a no-op

@@ -137,6 +137,18 @@ class BounceGenerator:
         waveform = self._sonify(events, pitches, rng)
         return BounceScene(frames, waveform, self._caption(objects), events, tracks)
 
+    def soundtrack(self, index: int, events: list[Impact]) -> np.ndarray:
+        """The waveform float32 [1, N] `scene(index)` would have with `events` as its impacts: its
+        objects' materials and pitches, the same noise draws (edited soundtracks for a sync critic's
+        negatives; labels must be objects of the scene)."""
+        rng = np.random.default_rng([self.config.seed, index])
+        objects = self._draw_objects(rng)  # the draws scene() makes before its sounds
+        pitches = {f"{o[0]} {o[1]}": (COLORS[o[0]][1], o[4]) for o in objects}
+        for ev in events:
+            if ev.label not in pitches:
+                raise ValueError(f"scene {index} has no {ev.label!r} (objects: {sorted(pitches)})")
+        return self._sonify(sorted(events, key=lambda e: e.time_s), pitches, rng)
+
     def caption(self, index: int) -> str:
         """The caption of `scene(index)` without drawing its frames or sound."""
         return self._caption(self._draw_objects(np.random.default_rng([self.config.seed, index])))

@@ -42,7 +42,7 @@ import torch.nn.functional as F
 from torch import nn
 
 __all__ = ["SyncNetConfig", "SyncNetLite", "SyncScore", "prepare_video", "prepare_audio",
-           "shift_distances", "score_embeddings", "save_syncnet", "load_syncnet",
+           "pair_similarity", "shift_distances", "score_embeddings", "save_syncnet", "load_syncnet",
            "default_syncnet_path"]
 
 KIND = "syncnet_lite"  # the "kind" entry of a plain SyncNet-lite checkpoint
@@ -183,6 +183,13 @@ class SyncNetLite(nn.Module):
         dev = next(self.parameters()).device
         v, a = self(video[None].to(dev), mel[None].to(dev))
         return score_embeddings(v[0].cpu(), a[0].cpu(), c.max_shift, c.fps)
+
+
+def pair_similarity(v: torch.Tensor, a: torch.Tensor) -> torch.Tensor:
+    """How well a soundtrack fits a picture as they are, unshifted: the mean over frames of the cosine
+    of the unit embeddings, v, a [..., T, D] -> [...] in [-1, 1] (higher: better). The critic's
+    score for keeping the best of several generated clips (`seedkit.rerank`)."""
+    return (v * a).sum(-1).mean(-1)
 
 
 def shift_distances(v: torch.Tensor, a: torch.Tensor, max_shift: int) -> torch.Tensor:

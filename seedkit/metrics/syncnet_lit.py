@@ -24,9 +24,11 @@ import torch
 import torch.nn.functional as F
 from torch.utils.data import DataLoader, Dataset
 
-from .syncnet import SyncNetConfig, SyncNetLite, prepare_audio, prepare_video, save_syncnet, score_embeddings
+from .syncnet import (SyncNetConfig, SyncNetLite, pair_similarity, prepare_audio, prepare_video, save_syncnet,
+                      score_embeddings)
 
-__all__ = ["SyncNetModule", "GridSyncData", "SyncClips", "info_nce_over_shifts", "load_sync_clips"]
+__all__ = ["SyncNetModule", "GridSyncData", "BounceSyncData", "SyncClips", "info_nce_over_shifts",
+           "load_sync_clips", "bounce_sync_clips"]
 
 
 def info_nce_over_shifts(v: torch.Tensor, a: torch.Tensor, max_shift: int, scale: torch.Tensor) -> torch.Tensor:
@@ -123,27 +125,173 @@ class GridSyncData(L.LightningDataModule):
         return DataLoader(self.val_set, batch_size=self.hparams.batch_size, shuffle=False)
 
 
+EDITS = ("drop", "add", "move")  # the ways `edit_impacts` breaks a soundtrack
+
+
+def edit_impacts(events: list, labels: list[str], rng: np.random.Generator, duration_s: float, fps: float) -> list:
+    """One edit of a scene's impacts, for a soundtrack that no longer matches its picture: drop one
+    impact, add one where the picture has none (any object of `labels`), or move one by 2-6 frames.
+    The picture of every other impact keeps its sound, so only that one moment disagrees."""
+    from ..data.bounce import Impact
+
+    kinds = EDITS if events else ("add",)
+    kind = kinds[int(rng.integers(len(kinds)))]
+    out = list(events)
+    if kind == "drop":
+        out.pop(int(rng.integers(len(out))))
+    elif kind == "add":
+        speed = float(np.median([e.speed for e in events])) if events else 1.0
+        out.append(Impact(float(rng.uniform(0.1, duration_s - 0.1)), labels[int(rng.integers(len(labels)))],
+                          speed, "none"))
+    else:
+        j = int(rng.integers(len(out)))
+        step = float(rng.integers(2, 7)) * (1 if rng.random() < 0.5 else -1) / fps
+        e = out[j]
+        out[j] = Impact(float(np.clip(e.time_s + step, 0.0, duration_s - 0.05)), e.label, e.speed, e.wall)
+    return out
+
+
+def mirror_frames(video: torch.Tensor, at: torch.Tensor) -> torch.Tensor:
+    """video [B, T, ...] played forward up to frame `at` [B] (>= T / 2) and backwards from there: every
+    object turns at that frame wherever it is, a turn in mid-air that makes no sound."""
+    T = video.shape[1]
+    j = torch.arange(T, device=video.device)[None]
+    a = at.to(video.device)[:, None]
+    idx = torch.where(j < a, j, 2 * a - 1 - j)  # [B, T]
+    return torch.gather(video, 1, idx.reshape(*idx.shape, *([1] * (video.ndim - 2))).expand_as(video))
+
+
+def bounce_sync_clips(start: int, count: int, config: SyncNetConfig, seed: int = 0, max_objects: int = 2,
+                      negatives: int = 0):
+    """bounce scenes `start .. start + count - 1` of the world `seed` -> (video [T, S, S] list,
+    mel [M, 4T] list, edited mels [negatives, M, 4T] list), drawn now (about 10 ms a scene and
+    3 ms an edited soundtrack; `edit_impacts`, seeded by the scene)."""
+    from ..data.bounce import BounceConfig, BounceGenerator
+    from ..data.clip import BOUNCE_SPEC
+
+    if abs(config.fps - BOUNCE_SPEC.fps) > 0.01 or config.sample_rate != BOUNCE_SPEC.sample_rate:
+        raise ValueError(f"SyncNet-lite config is {config.fps:g} fps / {config.sample_rate} Hz; bounce clips are "
+                         f"{BOUNCE_SPEC.fps:g} fps / {BOUNCE_SPEC.sample_rate} Hz (set the module's fps and hop)")
+    gen = BounceGenerator(BounceConfig(seed=seed, max_objects=max_objects))
+    videos, mels, edited = [], [], []
+    for i in range(start, start + count):
+        scene = gen.scene(i)
+        v = prepare_video(scene.frames, config.size)
+        videos.append(v)
+        mels.append(prepare_audio(scene.waveform, BOUNCE_SPEC.sample_rate, v.shape[0], config))
+        if negatives:
+            rng = np.random.default_rng([seed, i, 1])
+            labels = sorted({" ".join(w) for w in zip(scene.caption.split()[::2], scene.caption.split()[1::2])})
+            waves = [gen.soundtrack(i, edit_impacts(scene.events, labels, rng, BOUNCE_SPEC.duration_s, BOUNCE_SPEC.fps))
+                     for _ in range(negatives)]
+            edited.append(prepare_audio(np.stack(waves), BOUNCE_SPEC.sample_rate, v.shape[0], config).half())
+    return videos, mels, edited
+
+
+class BounceSyncClips(Dataset):
+    """Whole bounce clips with their edited soundtracks and, for each, a frame to mirror the video at
+    (drawn anew every time, in [T / 2, T - 3])."""
+
+    def __init__(self, videos, mels, edited):
+        self.videos, self.mels, self.edited = videos, mels, edited
+
+    def __len__(self) -> int:
+        return len(self.videos)
+
+    def __getitem__(self, i: int) -> dict:
+        T = self.videos[i].shape[0]
+        item = {"video": self.videos[i], "mel": self.mels[i]}
+        if self.edited:
+            item["mel_edited"] = self.edited[i].float()
+            item["mirror_at"] = int(torch.randint(T // 2, T - 2, ()).item())
+        return item
+
+
+class BounceSyncData(L.LightningDataModule):
+    """bounce scenes for SyncNet-lite as a critic of generated bounce clips: the joint model's
+    training scenes (0 .. num_train - 1) and the next num_val for validation, whole 2 s clips.
+    The test scenes the demo scores (from 100064 on) are never drawn."""
+
+    def __init__(
+        self,
+        num_train: int = 8000,  # training scenes (the joint recipe trains on scenes 0 .. 19999)
+        num_val: int = 64,  # validation scenes, after the training ones
+        seed: int = 0,  # the bounce world's seed (the joint model's `data.seed`)
+        max_objects: int = 2,  # objects per scene, as the joint model's data
+        batch_size: int = 32,  # clips per batch
+        negatives: int = 0,  # edited soundtracks per scene (`edit_impacts`) for SyncNetModule.edit_weight
+        fps: float = 16.0,  # the bounce clip's frame rate (SyncNetModule.fps)
+        hop: int = 250,  # mel hop in samples: 4 mel frames per 16 fps frame (SyncNetModule.hop)
+    ):
+        super().__init__()
+        self.save_hyperparameters()
+        self.config = SyncNetConfig(fps=fps, hop=hop)
+        self.train_set: BounceSyncClips | None = None
+        self.val_set: BounceSyncClips | None = None
+
+    def setup(self, stage: str | None = None) -> None:
+        if self.train_set is not None:
+            return
+        hp, c = self.hparams, self.config
+        t0 = time.time()
+        self.train_set = BounceSyncClips(*bounce_sync_clips(0, hp.num_train, c, hp.seed, hp.max_objects, hp.negatives))
+        self.val_set = BounceSyncClips(*bounce_sync_clips(hp.num_train, hp.num_val, c, hp.seed, hp.max_objects,
+                                                          hp.negatives))
+        print(f"SyncNet-lite bounce data: {hp.num_train} train / {hp.num_val} val scenes "
+              f"({hp.negatives} edited soundtracks each) drawn in {time.time() - t0:.0f} s")
+
+    def train_dataloader(self) -> DataLoader:
+        return DataLoader(self.train_set, batch_size=self.hparams.batch_size, shuffle=True, drop_last=True)
+
+    def val_dataloader(self) -> DataLoader:
+        return DataLoader(self.val_set, batch_size=self.hparams.batch_size, shuffle=False)
+
+
 class SyncNetModule(L.LightningModule):
     def __init__(
         self,
         width: int = 96,  # channels of the inner layers (SyncNetConfig.width)
         dim: int = 128,  # embedding size
         max_shift: int = 12,  # K: offsets contrasted (+-12 frames = +-0.48 s at 25 fps)
+        fps: float = 25.0,  # video frame rate of the clips (GRID 25; bounce 16)
+        hop: int = 160,  # mel hop in samples, 4 mel frames per video frame (GRID 160; bounce 250)
         lr: float = 2e-3,  # AdamW peak learning rate (cosine decay to 5% over max_steps)
         weight_decay: float = 1e-4,  # AdamW weight decay
         warmup_steps: int = 50,  # linear learning-rate warm-up
+        edit_weight: float = 0.0,  # weight of the edit loss (needs BounceSyncData.negatives > 0; 0: off)
         export_path: str | None = "checkpoints/syncnet_grid.pt",  # plain checkpoint written at the end of fit
     ):
         super().__init__()
         self.save_hyperparameters()
-        self.net = SyncNetLite(SyncNetConfig(width=width, dim=dim, max_shift=max_shift))
+        self.net = SyncNetLite(SyncNetConfig(width=width, dim=dim, max_shift=max_shift, fps=fps, hop=hop))
+        # logit scale of the whole-clip similarities of the edit loss (training only, not exported)
+        self.clip_log_scale = torch.nn.Parameter(torch.tensor(np.log(30.0), dtype=torch.float32))
         self._t0 = time.process_time()
+
+    def edit_loss(self, batch: dict, v: torch.Tensor, a: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Cross-entropy of each clip's own soundtrack against its edited ones (`edit_impacts`) and
+        against its picture mirrored in time (`mirror_frames`), ranked by `pair_similarity`.
+        v, a [B, T, D]; batch["mel_edited"] [B, E, M, 4T], batch["mirror_at"] [B].
+        Returns the loss and the share of clips whose own pairing ranks first."""
+        B, E = batch["mel_edited"].shape[:2]
+        a_edit = self.net.embed_audio(batch["mel_edited"].flatten(0, 1)).reshape(B, E, *a.shape[1:])
+        v_mirror = self.net.embed_video(mirror_frames(batch["video"], batch["mirror_at"]))
+        sims = torch.cat([pair_similarity(v, a)[:, None], pair_similarity(v[:, None], a_edit),
+                          pair_similarity(v_mirror, a)[:, None]], 1)  # [B, E + 2]; the own pair first
+        logits = sims * self.clip_log_scale.clamp(max=np.log(1000.0)).exp()
+        target = torch.zeros(B, dtype=torch.long, device=v.device)
+        return F.cross_entropy(logits, target), (logits.argmax(1) == 0).float().mean()
 
     def training_step(self, batch: dict, batch_idx: int) -> torch.Tensor:
         v, a = self.net(batch["video"], batch["mel"])
         scale = self.net.log_scale.clamp(max=np.log(100.0)).exp()
         loss = info_nce_over_shifts(v, a, self.hparams.max_shift, scale)
-        self.log_dict({"train/loss": loss, "train/scale": scale}, prog_bar=True, batch_size=v.shape[0])
+        logs = {"train/loss": loss, "train/scale": scale}
+        if self.hparams.edit_weight > 0:
+            edit, acc = self.edit_loss(batch, v, a)
+            loss = loss + self.hparams.edit_weight * edit
+            logs.update({"train/loss": loss, "train/edit_loss": edit, "train/edit_acc": acc})
+        self.log_dict(logs, prog_bar=True, batch_size=v.shape[0])
         return loss
 
     def validation_step(self, batch: dict, batch_idx: int) -> None:
@@ -153,9 +301,10 @@ class SyncNetModule(L.LightningModule):
         scores = [score_embeddings(v[i].cpu(), a[i].cpu(), self.hparams.max_shift, self.net.config.fps)
                   for i in range(v.shape[0])]
         acc = float(np.mean([s.offset_frames == 0 for s in scores]))
-        self.log_dict({"val/loss": loss, "val/offset_acc": acc,
-                       "val/lse_c": float(np.mean([s.lse_c for s in scores]))},
-                      prog_bar=True, batch_size=v.shape[0])
+        logs = {"val/loss": loss, "val/offset_acc": acc, "val/lse_c": float(np.mean([s.lse_c for s in scores]))}
+        if "mel_edited" in batch:  # the own soundtrack ranked above every edited one and the mirror
+            logs["val/edit_loss"], logs["val/edit_acc"] = self.edit_loss(batch, v, a)
+        self.log_dict(logs, prog_bar=True, batch_size=v.shape[0])
 
     def configure_optimizers(self):
         opt = torch.optim.AdamW(self.parameters(), lr=self.hparams.lr, weight_decay=self.hparams.weight_decay)

@@ -1,0 +1,149 @@
+"""Best of N by a sync critic (seedkit/rerank.py) and the critic's bounce data: edited soundtracks and
+mirrored pictures as its negatives (seedkit/metrics/syncnet_lit.py)."""
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+import torch
+from torch import nn
+
+from seedkit.data.bounce import BounceConfig, BounceGenerator, Impact
+from seedkit.metrics.syncnet import SyncNetConfig, SyncNetLite
+from seedkit.metrics.syncnet_lit import (BounceSyncData, SyncNetModule, bounce_sync_clips, edit_impacts,
+                                         mirror_frames)
+from seedkit.rerank import SEED_STRIDE, best_of_n, critic_scores
+from seedkit.sampling import SamplerConfig
+
+BOUNCE = SyncNetConfig(fps=16.0, hop=250, width=16, dim=8, max_shift=6)
+
+
+class FakeJoint:
+    """`JointAV.generate`'s contract: clips drawn from the sampler seed (video in [-1, 1], audio)."""
+
+    spec = SimpleNamespace(fps=16.0, sample_rate=16000)
+
+    def __init__(self, seed: int | None = 3):
+        self.sampler_config = SamplerConfig(seed=seed)
+        self.calls = []
+
+    def generate(self, mode, config=None, n=2, **kw):
+        self.calls.append((mode, config.seed, kw))
+        g = torch.Generator().manual_seed(config.seed)
+        return torch.rand(n, 32, 3, 32, 32, generator=g) * 2 - 1, 0.1 * torch.randn(n, 1, 32000, generator=g)
+
+
+class BrightnessCritic(nn.Module):
+    """A critic whose score is known: the clip's mean brightness (video embedding = audio embedding
+    = a unit vector turned by it), so the best candidate of each clip is the brightest."""
+
+    config = SyncNetConfig(fps=16.0, hop=250)
+
+    def __init__(self):
+        super().__init__()
+        self.dummy = nn.Parameter(torch.zeros(1))
+
+    def forward(self, video, mel):
+        b = video.mean((2, 3))  # [B, T] in [0, 1]
+        v = torch.stack([torch.ones_like(b), torch.zeros_like(b)], -1)
+        a = torch.stack([b, (1 - b * b).clamp_min(0).sqrt()], -1)  # cos(v, a) = brightness
+        return v, a
+
+
+def test_best_of_n_keeps_each_clips_best_candidate_and_one_candidate_is_the_plain_run():
+    jm, critic = FakeJoint(), BrightnessCritic()
+    r = best_of_n(jm, critic, 3, "a2v", n=4, audio="given")
+    assert [c[1] for c in jm.calls] == [3, 3 + SEED_STRIDE, 3 + 2 * SEED_STRIDE]
+    assert all(c[0] == "a2v" and c[2] == {"audio": "given"} for c in jm.calls)  # passed through
+    candidates = [FakeJoint().generate("a2v", SamplerConfig(seed=s), n=4) for s in (3, 3 + SEED_STRIDE,
+                                                                                     3 + 2 * SEED_STRIDE)]
+    bright = torch.stack([((v + 1) / 2).mean((1, 2, 3, 4)) for v, _ in candidates])  # [3, 4]
+    assert torch.allclose(r.scores, bright, atol=0.02)  # the grey conversion weighs the channels
+    assert torch.equal(r.chosen, r.scores.argmax(0))
+    for i, k in enumerate(r.chosen.tolist()):
+        assert torch.equal(r.video[i], candidates[k][0][i]) and torch.equal(r.audio[i], candidates[k][1][i])
+    one = best_of_n(FakeJoint(), critic, 1, "joint", n=4)
+    assert torch.equal(one.video, candidates[0][0]) and one.chosen.tolist() == [0] * 4
+
+
+def test_best_of_n_refuses_what_it_cannot_do():
+    critic = SyncNetLite(BOUNCE).eval()
+    with pytest.raises(ValueError, match="at least 1 candidate"):
+        best_of_n(FakeJoint(), critic, 0)
+    with pytest.raises(ValueError, match="seeded SamplerConfig"):
+        best_of_n(FakeJoint(seed=None), critic, 2)
+    grid = SyncNetLite(SyncNetConfig(width=16, dim=8)).eval()  # 25 fps
+    with pytest.raises(ValueError, match="trained on 25 fps clips; these are 16 fps"):
+        best_of_n(FakeJoint(), grid, 2)
+    video, audio = FakeJoint().generate("joint", SamplerConfig(seed=0))
+    s = critic_scores(critic, video, audio, 16.0, 16000)
+    assert s.shape == (2,) and bool(((s >= -1) & (s <= 1)).all())
+
+
+def test_a_soundtrack_redrawn_with_the_scenes_own_impacts_is_the_scenes():
+    gen = BounceGenerator(BounceConfig())
+    scene = gen.scene(7)
+    assert np.array_equal(gen.soundtrack(7, scene.events), scene.waveform)
+    fewer = gen.soundtrack(7, scene.events[1:])
+    assert not np.array_equal(fewer, scene.waveform)
+    with pytest.raises(ValueError, match="scene 7 has no 'purple ball'"):
+        gen.soundtrack(7, [Impact(0.5, "purple ball", 1.0, "left")])
+
+
+def test_each_edit_changes_exactly_one_impact():
+    events = [Impact(0.3, "red ball", 1.0, "left"), Impact(1.1, "red ball", 1.2, "top")]
+    rng = np.random.default_rng(0)
+    kinds = set()
+    for _ in range(40):
+        out = edit_impacts(events, ["red ball"], rng, 2.0, 16.0)
+        old, new = {(e.time_s, e.label) for e in events}, {(e.time_s, e.label) for e in out}
+        if len(out) == 1:
+            kinds.add("drop")
+            assert new < old
+        elif len(out) == 3:
+            kinds.add("add")
+            assert old < new
+        else:
+            kinds.add("move")
+            (moved,), (was,) = new - old, old - new
+            assert 2 / 16 - 1e-9 <= abs(moved[0] - was[0]) <= 6 / 16 + 1e-9
+    assert kinds == {"drop", "add", "move"}
+    assert len(edit_impacts([], ["red ball"], rng, 2.0, 16.0)) == 1  # nothing to drop or move: one added
+
+
+def test_a_mirrored_clip_plays_forward_then_back():
+    video = torch.arange(2 * 8, dtype=torch.float32).reshape(2, 8, 1, 1)
+    out = mirror_frames(video, torch.tensor([4, 6]))[..., 0, 0]
+    assert out[0].tolist() == [0, 1, 2, 3, 3, 2, 1, 0]
+    assert out[1].tolist() == [8, 9, 10, 11, 12, 13, 13, 12]
+
+
+def test_bounce_critic_data_has_edited_soundtracks_and_refuses_another_clip_format():
+    videos, mels, edited = bounce_sync_clips(100, 3, BOUNCE, negatives=2)
+    assert videos[0].shape == (32, 32, 32) and mels[0].shape == (40, 128) and edited[0].shape == (2, 40, 128)
+    assert not torch.equal(edited[0][0].float(), mels[0])
+    with pytest.raises(ValueError, match="bounce clips are 16 fps / 16000 Hz"):
+        bounce_sync_clips(0, 1, SyncNetConfig())
+    data = BounceSyncData(num_train=4, num_val=2, batch_size=2, negatives=2)
+    data.setup()
+    batch = next(iter(data.train_dataloader()))
+    assert batch["mel_edited"].shape == (2, 2, 40, 128) and bool((batch["mirror_at"] >= 16).all())
+
+
+@pytest.mark.filterwarnings("ignore:You are trying to `self.log")  # no Trainer: logging is a no-op
+def test_training_with_edits_learns_to_rank_the_own_soundtrack_first():
+    torch.manual_seed(0)
+    data = BounceSyncData(num_train=8, num_val=2, batch_size=8, negatives=3)
+    data.setup()
+    batch = next(iter(data.train_dataloader()))
+    module = SyncNetModule(width=16, dim=16, max_shift=6, fps=16.0, hop=250, edit_weight=1.0, export_path=None)
+    opt = torch.optim.AdamW(module.parameters(), lr=3e-3)
+    edit = []
+    for _ in range(30):
+        v, a = module.net(batch["video"], batch["mel"])
+        loss, _ = module.edit_loss(batch, v, a)
+        total = module.training_step(batch, 0)
+        opt.zero_grad()
+        total.backward()
+        opt.step()
+        edit.append(loss.item())
+    assert np.isfinite(edit).all() and edit[-1] < 0.5 * edit[0]
