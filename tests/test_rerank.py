@@ -8,9 +8,9 @@ import torch
 from torch import nn
 
 from seedkit.data.bounce import BounceConfig, BounceGenerator, Impact
-from seedkit.metrics.syncnet import SyncNetConfig, SyncNetLite
+from seedkit.metrics.syncnet import SyncNetConfig, SyncNetLite, prepare_video
 from seedkit.metrics.syncnet_lit import (BounceSyncData, SyncNetModule, bounce_sync_clips, edit_impacts,
-                                         mirror_frames)
+                                         mirror_frames, tokenizer_round_trip)
 from seedkit.rerank import SEED_STRIDE, best_of_n, critic_scores
 from seedkit.sampling import SamplerConfig
 
@@ -147,3 +147,24 @@ def test_training_with_edits_learns_to_rank_the_own_soundtrack_first():
         opt.step()
         edit.append(loss.item())
     assert np.isfinite(edit).all() and edit[-1] < 0.5 * edit[0]
+
+
+def test_critic_data_can_show_the_clips_as_the_tokenizers_draw_them(tiny_tokenizer_paths):
+    """`video_tokenizer` / `audio_tokenizer`: the pictures encoded and decoded, the soundtracks
+    through the audio tokenizer and Griffin-Lim, as generated clips are made (here by untrained
+    tokenizers, so the clips change)."""
+    v_path, a_path = tiny_tokenizer_paths
+    raw_v, raw_m, _ = bounce_sync_clips(0, 2, BOUNCE)
+    frames = np.stack([BounceGenerator(BounceConfig()).scene(i).frames for i in range(2)])
+    drawn = tokenizer_round_trip(v_path)(frames)
+    assert drawn.shape == frames.shape and drawn.dtype == np.uint8 and not np.array_equal(drawn, frames)
+    data = BounceSyncData(num_train=2, num_val=1, batch_size=2, negatives=1, video_tokenizer=v_path,
+                          audio_tokenizer=a_path)
+    data.setup()
+    item = data.train_set[0]
+    assert item["video"].shape == raw_v[0].shape and item["mel"].shape == raw_m[0].shape
+    assert torch.allclose(item["video"], prepare_video(drawn[0], 32))
+    assert not torch.allclose(item["mel"], raw_m[0])
+    assert item["mel_edited"].shape == (1, 40, 128)
+    with pytest.raises(ValueError, match="video_decoder decodes what video_tokenizer encodes"):
+        BounceSyncData(num_train=2, video_decoder=v_path).setup()
