@@ -7,12 +7,14 @@
     keep, for every clip, the candidate with the highest score
 
 DALL-E reranked its samples with CLIP (Ramesh et al. 2021); here the critic is a SyncNet-lite trained
-in the kit on bounce scenes (`seedkit fit --config seedkit/configs/syncnet_bounce.yaml`): real clips
-against the same clips shifted in time, with one impact's sound dropped, added or moved, and with
-the picture played backwards from a frame (every object turning in mid-air, silently). It never
-sees a generated clip nor the event detectors that score the demo. In every mode the critic judges
-the pair as it comes out: joint (both generated), a2v (the generated video against the given audio),
-v2a (the generated audio against the given video). The cost is N times the sampling and decoding.
+in the kit on bounce scenes (`seedkit fit --config seedkit/configs/syncnet_bounce.yaml`): each real
+clip's soundtrack ranked against the same soundtrack shifted in time, the soundtracks passed through
+the joint model's audio tokenizer and Griffin-Lim as generated ones are (`BounceSyncData`; options
+add edited soundtracks and mirrored pictures as negatives). It never sees a generated clip nor the
+event detectors that score the demo. In every mode the critic judges the pair as it comes out:
+joint (both generated), a2v (the generated video against the given audio), v2a (the generated
+audio against the given video). The cost is N times the sampling and decoding; measured in
+docs/joint_bounce.md ("Best of N by a sync critic").
 """
 from __future__ import annotations
 
