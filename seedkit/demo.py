@@ -309,15 +309,6 @@ def evaluate_demo(ckpt: Path, out: Path, cfg: DemoConfig) -> dict:
     from .viz import contact_sheet, use_headless_backend
 
     use_headless_backend()
-    jm = load_joint(str(ckpt))
-    dm = AVDataModule(**held_out_data_settings(jm.data_settings), batch_size=cfg.n_eval, num_test=cfg.n_eval)
-    batch = next(iter(dm.test_dataloader()))
-    spec = jm.spec
-    scfg = SamplerConfig(**{**vars(jm.sampler_config), "steps": cfg.sample_steps, "seed": cfg.seed,
-                            "modality_scale": cfg.modality_scale,
-                            **({} if cfg.clock_ramp is None else {"clock_ramp": cfg.clock_ramp}),
-                            **(cfg.sampler or {})})
-
     critic = None
     if cfg.rerank > 1:
         from .metrics.syncnet import load_syncnet
@@ -327,6 +318,15 @@ def evaluate_demo(ckpt: Path, out: Path, cfg: DemoConfig) -> dict:
                              "critic: set DemoConfig.critic to a SyncNet-lite checkpoint (seedkit fit --config "
                              "seedkit/configs/syncnet_bounce.yaml)")
         critic = load_syncnet(cfg.critic)
+
+    jm = load_joint(str(ckpt))
+    dm = AVDataModule(**held_out_data_settings(jm.data_settings), batch_size=cfg.n_eval, num_test=cfg.n_eval)
+    batch = next(iter(dm.test_dataloader()))
+    spec = jm.spec
+    scfg = SamplerConfig(**{**vars(jm.sampler_config), "steps": cfg.sample_steps, "seed": cfg.seed,
+                            "modality_scale": cfg.modality_scale,
+                            **({} if cfg.clock_ramp is None else {"clock_ramp": cfg.clock_ramp}),
+                            **(cfg.sampler or {})})
 
     def generate(mode: str, **kw):
         if critic is None:
@@ -385,7 +385,7 @@ def evaluate_demo(ckpt: Path, out: Path, cfg: DemoConfig) -> dict:
             # they are not generated twice: their soundtrack made by v2a
             _, a_seq = generate("v2a", n=cfg.n_eval, text_ids=batch["text_ids"], text_mask=batch["text_mask"], video=v)
             result["sequential"] = score(frames, [x.numpy() for x in a_seq], impacts)
-        for i in range(4):
+        for i in range(min(4, len(frames))):  # the first four clips as playable files
             media.write(out / "samples" / f"{mode}_{i}.mp4", frames[i], audio[i], spec.fps, spec.sample_rate)
         sheet.append({"frames": frames[0], "waveform": audio[0], "caption": f"{mode}: {batch['caption'][0]}",
                       "events": []})

@@ -246,3 +246,33 @@ def test_bf16_is_faster_on_a_cpu_only_with_amx(monkeypatch):
         assert demo.joint_precision("auto") == ("bf16-mixed" if amx else None)
     monkeypatch.delattr(torch.cpu, "_is_amx_tile_supported")  # a torch without the probe: stay at 32-bit
     assert demo.bf16_is_faster() is False
+
+
+@pytest.mark.slow
+def test_sample_and_demo_scoring_keep_the_best_of_n_by_a_critic(demo_out, tmp_path, capsys):
+    """`--rerank N --critic S`: N candidates per clip, the critic's pick kept (the selection itself:
+    tests/test_rerank.py); without a critic, or with a critic of another clip format, a clear error."""
+    from seedkit.demo import evaluate_demo
+    from seedkit.metrics.syncnet import SyncNetConfig, SyncNetLite, save_syncnet
+
+    ckpt = demo_out / "joint" / "checkpoints" / "last.ckpt"
+    torch.manual_seed(0)
+    save_syncnet(SyncNetLite(SyncNetConfig(fps=16.0, hop=250, width=16, dim=8, max_shift=6)), tmp_path / "critic.pt")
+    save_syncnet(SyncNetLite(SyncNetConfig(width=16, dim=8)), tmp_path / "grid.pt")  # 25 fps
+    common = ["sample", "--ckpt", str(ckpt), "--text", "red ball", "--n", "2", "--steps", "2"]
+    capsys.readouterr()
+    assert main([*common, "--rerank", "3", "--critic", str(tmp_path / "critic.pt"), "--out", str(tmp_path / "r")]) == 0
+    said = capsys.readouterr().out
+    kept = json.loads(re.search(r"candidates kept: (\[.*\])", said).group(1))
+    assert "each the best of 3" in said and len(kept) == 2 and all(0 <= k < 3 for k in kept)
+    assert media.read(tmp_path / "r" / "joint_001.mp4").frames.shape == (32, 32, 32, 3)
+    assert main([*common, "--rerank", "2", "--out", str(tmp_path / "x")]) == 2
+    assert "pass --critic S" in capsys.readouterr().err
+    assert main([*common, "--rerank", "2", "--critic", str(tmp_path / "grid.pt"), "--out", str(tmp_path / "x")]) == 2
+    assert "trained on 25 fps clips; these are 16 fps" in capsys.readouterr().err
+    with pytest.raises(ValueError, match="set DemoConfig.critic"):
+        evaluate_demo(ckpt, tmp_path / "e", DemoConfig(rerank=2))
+    cfg = DemoConfig(out=str(tmp_path / "e"), n_eval=2, sample_steps=2, rerank=2, critic=str(tmp_path / "critic.pt"))
+    m = evaluate_demo(ckpt, tmp_path / "e", cfg)
+    assert m["rerank"] == {"candidates": 2, "critic": str(tmp_path / "critic.pt")}
+    assert 0.0 <= m["joint"]["event_f1"] <= 1.0 and m["joint"]["n_clips"] == 2
