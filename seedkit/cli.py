@@ -169,6 +169,12 @@ def cmd_sample(args) -> int:
         raise UserError(f"--n must be at least 1, got {args.n}")
     if args.steps < 1:
         raise UserError(f"--steps must be at least 1, got {args.steps}")
+    if args.rerank < 1:
+        raise UserError(f"--rerank must be at least 1 (1: no reranking), got {args.rerank}")
+    if args.rerank > 1 and not args.critic:
+        raise UserError(f"--rerank {args.rerank} keeps the best of {args.rerank} candidates by a sync critic: "
+                        "pass --critic S, a SyncNet-lite checkpoint (seedkit fit --config "
+                        "seedkit/configs/syncnet_bounce.yaml)")
     try:
         jm = load_joint(args.ckpt, video_decoder=args.video_decoder)
     except ValueError as e:
@@ -207,10 +213,6 @@ def cmd_sample(args) -> int:
         from .metrics.syncnet import load_syncnet
         from .rerank import best_of_n
 
-        if not args.critic:
-            raise UserError(f"--rerank {args.rerank} keeps the best of {args.rerank} candidates by a sync critic: "
-                            "pass --critic S, a SyncNet-lite checkpoint (seedkit fit --config "
-                            "seedkit/configs/syncnet_bounce.yaml)")
         try:
             critic = load_syncnet(args.critic)
             best = best_of_n(jm, critic, args.rerank, args.mode, cfg, text_ids=text_ids, text_mask=text_mask,
@@ -219,8 +221,6 @@ def cmd_sample(args) -> int:
             raise UserError(str(e)) from e
         out_v, out_a = best.video, best.audio
         kept = f", each the best of {args.rerank} by {args.critic} (candidates kept: {best.chosen.tolist()})"
-    elif args.rerank < 1:
-        raise UserError(f"--rerank must be at least 1 (1: no reranking), got {args.rerank}")
     else:
         out_v, out_a = jm.generate(args.mode, text_ids, text_mask, video=video, audio=audio, n=args.n,
                                    config=cfg, **init)

@@ -23,6 +23,7 @@ from dataclasses import dataclass, replace
 import torch
 from torch import Tensor
 
+from .data.clip import video_to_frames
 from .metrics.syncnet import SyncNetLite, pair_similarity, prepare_audio, prepare_video
 from .sampling import SamplerConfig
 
@@ -48,8 +49,8 @@ def critic_scores(critic: SyncNetLite, video: Tensor, audio: Tensor, fps: float,
     if abs(fps - c.fps) > 0.01:
         raise ValueError(f"the sync critic was trained on {c.fps:g} fps clips; these are {fps:g} fps "
                          "(train one on this clip format: seedkit/configs/syncnet_bounce.yaml)")
-    frames = ((video.float().clamp(-1, 1) + 1) * 127.5).round().to(torch.uint8).permute(0, 1, 3, 4, 2)
-    v = prepare_video(frames.cpu().numpy(), c.size)
+    frames = torch.stack([video_to_frames(x) for x in video])  # uint8 [B, T, H, W, 3], as the clips are written
+    v = prepare_video(frames.numpy(), c.size)
     mel = prepare_audio(audio.float().cpu(), sample_rate, v.shape[1], c)
     dev = next(critic.parameters()).device
     ev, ea = critic(v.to(dev), mel.to(dev))
