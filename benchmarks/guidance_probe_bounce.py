@@ -140,6 +140,10 @@ def main(argv: list[str] | None = None) -> dict:
                    "by the sync critic (seedkit/rerank.py; 1: off)")
     p.add_argument("--critic", metavar="S", help="the SyncNet-lite checkpoint --rerank scores with "
                    "(seedkit/configs/syncnet_bounce.yaml)")
+    p.add_argument("--realism", metavar="R", help="a realism critic weighed into --rerank's choice "
+                   "(seedkit/configs/realism_bounce.yaml)")
+    p.add_argument("--realism-weight", type=float, default=DemoConfig.realism_weight, metavar="W",
+                   help="its weight against the sync critic (standardised scores; default: the demo's)")
     p.add_argument("--seed", type=int, default=DemoConfig.seed, help="sampling seed (default: the demo's)")
     p.add_argument("--n-eval", type=int, default=DemoConfig.n_eval, help="clips scored per mode (default 32)")
     p.add_argument("--sample-steps", type=int, default=DemoConfig.sample_steps, help="default: the demo's")
@@ -164,7 +168,8 @@ def main(argv: list[str] | None = None) -> dict:
     seedkit.lit.load_joint = load_guided  # evaluate_demo imports it from seedkit.lit when it runs
     out = Path(args.out)
     cfg = DemoConfig(out=str(out), seed=args.seed, sampler=args.sampler, n_eval=args.n_eval,
-                     sample_steps=args.sample_steps, rerank=args.rerank, critic=args.critic)
+                     sample_steps=args.sample_steps, rerank=args.rerank, critic=args.critic,
+                     realism=args.realism, realism_weight=args.realism_weight)
     t = time.time()
     try:
         m = evaluate_demo(Path(args.ckpt), out, cfg)

@@ -175,6 +175,10 @@ def cmd_sample(args) -> int:
         raise UserError(f"--rerank {args.rerank} keeps the best of {args.rerank} candidates by a sync critic: "
                         "pass --critic S, a SyncNet-lite checkpoint (seedkit fit --config "
                         "seedkit/configs/syncnet_bounce.yaml)")
+    if args.realism and args.rerank < 2:
+        raise UserError("--realism R weighs a realism critic into --rerank N's choice: pass --rerank N with N >= 2")
+    if args.realism_weight < 0:
+        raise UserError(f"--realism-weight must be >= 0, got {args.realism_weight}")
     try:
         jm = load_joint(args.ckpt, video_decoder=args.video_decoder)
     except ValueError as e:
@@ -210,17 +214,21 @@ def cmd_sample(args) -> int:
                            "seed": args.seed, "start_t": args.start_t or 1.0})
     kept = ""
     if args.rerank > 1:
+        from .metrics.realism import load_realism
         from .metrics.syncnet import load_syncnet
         from .rerank import best_of_n
 
         try:
             critic = load_syncnet(args.critic)
-            best = best_of_n(jm, critic, args.rerank, args.mode, cfg, text_ids=text_ids, text_mask=text_mask,
+            realism = load_realism(args.realism) if args.realism else None
+            best = best_of_n(jm, critic, args.rerank, args.mode, cfg, realism=realism,
+                             realism_weight=args.realism_weight, text_ids=text_ids, text_mask=text_mask,
                              video=video, audio=audio, n=args.n, **init)
         except (FileNotFoundError, ValueError) as e:
             raise UserError(str(e)) from e
         out_v, out_a = best.video, best.audio
-        kept = f", each the best of {args.rerank} by {args.critic} (candidates kept: {best.chosen.tolist()})"
+        judges = args.critic + (f" and {args.realism} (weight {args.realism_weight:g})" if realism else "")
+        kept = f", each the best of {args.rerank} by {judges} (candidates kept: {best.chosen.tolist()})"
     else:
         out_v, out_a = jm.generate(args.mode, text_ids, text_mask, video=video, audio=audio, n=args.n,
                                    config=cfg, **init)
@@ -466,6 +474,10 @@ def build_parser() -> argparse.ArgumentParser:
                     "the one --critic rates best in sync (default 1: no reranking)")
     sp.add_argument("--critic", default=None, help="SyncNet-lite checkpoint that judges the candidates "
                     "(seedkit/configs/syncnet_bounce.yaml)")
+    sp.add_argument("--realism", default=None, metavar="R", help="realism critic checkpoint weighed in beside "
+                    "--critic (seedkit/configs/realism_bounce.yaml): keeps candidates that look like real clips")
+    sp.add_argument("--realism-weight", type=float, default=1.0, metavar="W", help="weight of the realism "
+                    "critic's standardised score against the sync critic's (default 1)")
     add_guidance_options(sp)
     sp.set_defaults(func=cmd_sample)
 

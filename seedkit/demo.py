@@ -52,6 +52,10 @@ class DemoConfig:
     # bounce (seedkit/configs/syncnet_bounce.yaml)
     rerank: int = 1
     critic: str | None = None
+    # a realism critic weighed into the choice (seedkit/configs/realism_bounce.yaml; None: the sync
+    # critic alone): each clip's candidates ranked by z(sync) + realism_weight * z(realism)
+    realism: str | None = None
+    realism_weight: float = 1.0
     # train the two tokenizers at the same time, in two processes with half the threads each: a
     # tokenizer step gains only x1.5-1.7 from a second thread and its data are drawn on one, so on
     # 2 cores the pair took 201 s instead of 157 + 153 s one after the other (2-core AMD EPYC;
@@ -318,6 +322,14 @@ def evaluate_demo(ckpt: Path, out: Path, cfg: DemoConfig) -> dict:
                              "critic: set DemoConfig.critic to a SyncNet-lite checkpoint (seedkit fit --config "
                              "seedkit/configs/syncnet_bounce.yaml)")
         critic = load_syncnet(cfg.critic)
+    realism = None
+    if cfg.realism:
+        if cfg.rerank < 2:
+            raise ValueError("DemoConfig.realism weighs a realism critic into the best-of-N choice: set "
+                             f"DemoConfig.rerank >= 2 (got {cfg.rerank})")
+        from .metrics.realism import load_realism
+
+        realism = load_realism(cfg.realism)
 
     jm = load_joint(str(ckpt))
     dm = AVDataModule(**held_out_data_settings(jm.data_settings), batch_size=cfg.n_eval, num_test=cfg.n_eval)
@@ -333,7 +345,7 @@ def evaluate_demo(ckpt: Path, out: Path, cfg: DemoConfig) -> dict:
             return jm.generate(mode, config=scfg, **kw)
         from .rerank import best_of_n
 
-        best = best_of_n(jm, critic, cfg.rerank, mode, scfg, **kw)
+        best = best_of_n(jm, critic, cfg.rerank, mode, scfg, realism=realism, realism_weight=cfg.realism_weight, **kw)
         return best.video, best.audio
 
     def impacts_of(frames_list) -> list:
@@ -392,5 +404,6 @@ def evaluate_demo(ckpt: Path, out: Path, cfg: DemoConfig) -> dict:
     fig = contact_sheet(sheet, spec.fps, spec.sample_rate, title="demo samples (joint, a2v, v2a)")
     fig.savefig(out / "contact_sheet.png", dpi=110)
     result["sampler"] = vars(scfg)
-    result["rerank"] = {"candidates": cfg.rerank, "critic": cfg.critic if critic is not None else None}
+    result["rerank"] = {"candidates": cfg.rerank, "critic": cfg.critic if critic is not None else None,
+                        "realism": cfg.realism, "realism_weight": cfg.realism_weight if realism is not None else None}
     return result

@@ -274,5 +274,67 @@ def test_sample_and_demo_scoring_keep_the_best_of_n_by_a_critic(demo_out, tmp_pa
         evaluate_demo(ckpt, tmp_path / "e", DemoConfig(rerank=2))
     cfg = DemoConfig(out=str(tmp_path / "e"), n_eval=2, sample_steps=2, rerank=2, critic=str(tmp_path / "critic.pt"))
     m = evaluate_demo(ckpt, tmp_path / "e", cfg)
-    assert m["rerank"] == {"candidates": 2, "critic": str(tmp_path / "critic.pt")}
+    assert m["rerank"] == {"candidates": 2, "critic": str(tmp_path / "critic.pt"), "realism": None,
+                           "realism_weight": None}
     assert 0.0 <= m["joint"]["event_f1"] <= 1.0 and m["joint"]["n_clips"] == 2
+
+
+@pytest.mark.slow
+def test_a_realism_critic_trains_on_the_joint_models_own_samples_and_joins_the_choice(demo_out, tmp_path, capsys):
+    """GeneratedClipsData samples shards once (a lost shard is redrawn bit-identically, the rest kept),
+    RealismModule fits and exports, and `--realism R` weighs the exported critic into --rerank."""
+    import lightning as L
+
+    from seedkit.demo import evaluate_demo
+    from seedkit.metrics.realism import load_realism
+    from seedkit.metrics.realism_lit import GeneratedClipsData, RealismModule
+    from seedkit.metrics.syncnet import SyncNetConfig, SyncNetLite, save_syncnet
+
+    ckpt = demo_out / "joint" / "checkpoints" / "last.ckpt"
+    data = GeneratedClipsData(joint=str(ckpt), num_clips=6, num_val=2, shard=2, first_scene=10,
+                              sampler={"steps": 2}, cache_dir=str(tmp_path / "cache"), batch_size=2)
+    data.prepare_data()
+    folder = data.cache_folder()
+    shards = sorted(folder.glob("shard*.npz"))
+    assert [p.name for p in shards] == ["shard0000.npz", "shard0001.npz", "shard0002.npz"]
+    with np.load(shards[1]) as z:
+        first = {k: z[k] for k in z}
+    assert first["real"].shape == first["generated"].shape == (2, 32, 32, 32, 3)
+    assert first["real"].dtype == np.uint8 and not np.array_equal(first["real"], first["generated"])
+    kept = shards[0].stat().st_mtime_ns
+    shards[1].unlink()  # an interrupted preparation: the missing shard is drawn again, the same
+    data.prepare_data()
+    with np.load(shards[1]) as z:
+        assert all(np.array_equal(z[k], first[k]) for k in first)
+    assert shards[0].stat().st_mtime_ns == kept
+    other = GeneratedClipsData(joint=str(ckpt), num_clips=6, num_val=2, shard=2, first_scene=12,
+                               cache_dir=str(tmp_path / "cache"))
+    assert other.cache_folder() != folder  # other scenes, another cache
+    with pytest.raises(ValueError, match="multiples of shard"):
+        GeneratedClipsData(joint=str(ckpt), num_clips=5, num_val=2, shard=2)
+    with pytest.raises(ValueError, match="reach the test scenes"):
+        GeneratedClipsData(joint=str(ckpt), num_clips=4, num_val=2, shard=2, first_scene=10**6,
+                           cache_dir=str(tmp_path / "c2")).prepare_data()
+    module = RealismModule(width=8, export_path=str(tmp_path / "realism.pt"))
+    trainer = L.Trainer(max_steps=3, logger=False, enable_checkpointing=False, enable_progress_bar=False,
+                        num_sanity_val_steps=0, accelerator="cpu")
+    trainer.fit(module, data)
+    assert len(data.train_set) == 8 and len(data.val_set) == 4  # each scene real and generated
+    realism = load_realism(tmp_path / "realism.pt")
+    assert realism.meta["steps"] == 3 and realism.config.width == 8
+
+    save_syncnet(SyncNetLite(SyncNetConfig(fps=16.0, hop=250, width=16, dim=8, max_shift=6)), tmp_path / "critic.pt")
+    common = ["sample", "--ckpt", str(ckpt), "--text", "red ball", "--n", "2", "--steps", "2",
+              "--critic", str(tmp_path / "critic.pt")]
+    capsys.readouterr()
+    assert main([*common, "--rerank", "3", "--realism", str(tmp_path / "realism.pt"), "--realism-weight", "2",
+                 "--out", str(tmp_path / "r")]) == 0
+    said = capsys.readouterr().out
+    assert f"and {tmp_path / 'realism.pt'} (weight 2)" in said
+    assert main([*common, "--realism", str(tmp_path / "realism.pt"), "--out", str(tmp_path / "x")]) == 2
+    assert "pass --rerank N with N >= 2" in capsys.readouterr().err
+    assert main([*common, "--rerank", "2", "--realism", str(tmp_path / "critic.pt"), "--out", str(tmp_path / "x")]) == 2
+    assert "expected a realism-critic checkpoint" in capsys.readouterr().err
+    cfg = DemoConfig(out=str(tmp_path / "e"), n_eval=2, sample_steps=2, rerank=2, critic=str(tmp_path / "critic.pt"),
+                     realism=str(tmp_path / "realism.pt"))
+    assert evaluate_demo(ckpt, tmp_path / "e", cfg)["rerank"]["realism_weight"] == 1.0

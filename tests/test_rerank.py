@@ -1,5 +1,6 @@
-"""Best of N by a sync critic (seedkit/rerank.py) and the critic's bounce data: edited soundtracks and
-mirrored pictures as its negatives (seedkit/metrics/syncnet_lit.py)."""
+"""Best of N by a sync critic (seedkit/rerank.py), with a realism critic beside it
+(seedkit/metrics/realism.py), and the sync critic's bounce data: edited soundtracks and mirrored
+pictures as its negatives (seedkit/metrics/syncnet_lit.py)."""
 from types import SimpleNamespace
 
 import numpy as np
@@ -11,7 +12,9 @@ from seedkit.data.bounce import BounceConfig, BounceGenerator, Impact
 from seedkit.metrics.syncnet import SyncNetConfig, SyncNetLite, prepare_video
 from seedkit.metrics.syncnet_lit import (BounceSyncData, SyncNetModule, bounce_sync_clips, edit_impacts,
                                          mirror_frames, tokenizer_round_trip)
-from seedkit.rerank import SEED_STRIDE, best_of_n, critic_scores
+from seedkit.metrics.realism import RealismConfig, RealismCritic, load_realism, save_realism
+from seedkit.metrics.syncnet import save_syncnet
+from seedkit.rerank import SEED_STRIDE, best_of_n, clip_z, critic_scores
 from seedkit.sampling import SamplerConfig
 
 BOUNCE = SyncNetConfig(fps=16.0, hop=250, width=16, dim=8, max_shift=6)
@@ -63,6 +66,56 @@ def test_best_of_n_keeps_each_clips_best_candidate_and_one_candidate_is_the_plai
         assert torch.equal(r.video[i], candidates[k][0][i]) and torch.equal(r.audio[i], candidates[k][1][i])
     one = best_of_n(FakeJoint(), critic, 1, "joint", n=4)
     assert torch.equal(one.video, candidates[0][0]) and one.chosen.tolist() == [0] * 4
+
+
+class RedCritic(RealismCritic):
+    """A realism critic whose logit is known: the clip's mean red channel."""
+
+    def forward(self, video):
+        return video[:, :, 0].mean((1, 2, 3))
+
+
+def test_a_realism_critic_joins_the_choice_by_standardised_scores():
+    sync_only = best_of_n(FakeJoint(), BrightnessCritic(), 4, "joint", n=3)
+    r = best_of_n(FakeJoint(), BrightnessCritic(), 4, "joint", realism=RedCritic(), realism_weight=2.0, n=3)
+    assert torch.equal(r.sync, sync_only.scores) and sync_only.realism is None
+    candidates = [FakeJoint().generate("joint", SamplerConfig(seed=3 + k * SEED_STRIDE), n=3) for k in range(4)]
+    red = torch.stack([v[:, :, 0].mean((1, 2, 3)) for v, _ in candidates])  # [4, 3]
+    assert torch.allclose(r.realism, red, atol=0.01)  # judged as written: uint8 frames
+    assert torch.allclose(r.scores, clip_z(r.sync) + 2.0 * clip_z(r.realism))
+    assert torch.equal(r.chosen, r.scores.argmax(0))
+    for i, k in enumerate(r.chosen.tolist()):
+        assert torch.equal(r.video[i], candidates[k][0][i]) and torch.equal(r.audio[i], candidates[k][1][i])
+    z = clip_z(torch.tensor([[1.0, 5.0], [3.0, 5.0]]))
+    assert torch.allclose(z, torch.tensor([[-1.0, 0.0], [1.0, 0.0]]))  # equal candidates: 0, not NaN
+    deaf = best_of_n(FakeJoint(), BrightnessCritic(), 4, "joint", realism=RedCritic(), realism_weight=0.0, n=3)
+    assert torch.equal(deaf.chosen, sync_only.chosen)
+    with pytest.raises(ValueError, match="realism_weight must be >= 0"):
+        best_of_n(FakeJoint(), BrightnessCritic(), 2, realism=RedCritic(), realism_weight=-1.0)
+    grid = RedCritic(RealismConfig(fps=25.0, num_frames=72, size=64))
+    with pytest.raises(ValueError, match="trained on 72 frames of 64x64 at 25 fps; these clips are 32 frames"):
+        best_of_n(FakeJoint(), BrightnessCritic(), 2, realism=grid)
+
+
+def test_realism_critic_checkpoints_round_trip_and_refuse_other_files(tmp_path):
+    torch.manual_seed(0)
+    net = RealismCritic(RealismConfig(width=8)).eval()
+    video = torch.rand(2, 32, 3, 32, 32) * 2 - 1
+    save_realism(net, tmp_path / "r.pt", meta={"steps": 5})
+    back = load_realism(tmp_path / "r.pt")
+    assert back.meta == {"steps": 5} and back.config == net.config
+    with torch.no_grad():
+        assert torch.allclose(back(video), net(video), atol=1e-2)  # fp16 weights
+    with pytest.raises(ValueError, match=r"expected video \[B, T, 3, H, W\]"):
+        net(video[0])
+    with pytest.raises(FileNotFoundError, match="realism_bounce.yaml"):
+        load_realism(tmp_path / "missing.pt")
+    save_syncnet(SyncNetLite(BOUNCE), tmp_path / "s.pt")
+    with pytest.raises(ValueError, match="s.pt: is a syncnet_lite checkpoint, expected a realism-critic"):
+        load_realism(tmp_path / "s.pt")
+    (tmp_path / "junk.pt").write_text("not a checkpoint")
+    with pytest.raises(ValueError, match="junk.pt: not a readable realism critic checkpoint"):
+        load_realism(tmp_path / "junk.pt")
 
 
 def test_best_of_n_refuses_what_it_cannot_do():
