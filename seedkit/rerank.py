@@ -18,10 +18,11 @@ add edited soundtracks and mirrored pictures as negatives). It never sees a gene
 event detectors that score the demo. In every mode the critic judges the pair as it comes out:
 joint (both generated), a2v (the generated video against the given audio), v2a (the generated
 audio against the given video; the realism critic has nothing to choose there, the given video is
-every candidate's). The sync critic picks agreement, not physics: its kept clips turn in mid-air
-as often as the others; the realism critic sees what gives a sample away (objects that smear, turns
-in mid-air) and never hears the sound. The cost is N times the sampling and decoding; measured in
-docs/joint_bounce.md ("Best of N by a sync critic", "... and a realism critic").
+every candidate's). The sync critic picks agreement, not physics: a third of its kept clips'
+impacts are still turns in mid-air. The realism critic never hears the sound; it judges whether
+the picture looks like a real clip, and its kept clips keep their objects whole more often. The
+cost is N times the sampling and decoding; measured in docs/joint_bounce.md ("Best of N by a sync
+critic", and "Best of N by a sync critic and a realism critic").
 """
 from __future__ import annotations
 
