@@ -81,14 +81,15 @@ class GeneratedClipsData(L.LightningDataModule):
         if not hp.joint:
             raise ValueError("GeneratedClipsData needs --data.joint: the joint model checkpoint whose samples "
                              "the realism critic learns to tell from real clips")
-        h = hashlib.sha256()
+        from ..data.grid import sha256_file
+
+        parts = []
         for path in (hp.joint, hp.video_decoder):
-            if path:
-                if not Path(path).is_file():
-                    raise FileNotFoundError(f"GeneratedClipsData: {path} does not exist")
-                h.update(Path(path).read_bytes())
-        h.update(json.dumps([hp.first_scene, hp.shard, hp.seed, hp.sampler or {}], sort_keys=True).encode())
-        return Path(hp.cache_dir) / h.hexdigest()[:16]
+            if path and not Path(path).is_file():
+                raise FileNotFoundError(f"GeneratedClipsData: {path} does not exist")
+            parts.append(sha256_file(path) if path else None)  # read in chunks: checkpoints are large
+        parts += [hp.first_scene, hp.shard, hp.seed, hp.sampler or {}]
+        return Path(hp.cache_dir) / hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()[:16]
 
     def prepare_data(self) -> None:
         folder = self.cache_folder()
