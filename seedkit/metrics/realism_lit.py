@@ -162,6 +162,9 @@ def frames_batch_to_video(frames: torch.Tensor) -> torch.Tensor:
 
 
 class RealismModule(L.LightningModule):
+    """The realism critic's training: logit [B] of uint8 clips [B, T, H, W, 3] against labels [B]
+    (1 real, 0 generated), binary cross-entropy; exports the weights at the end of fit."""
+
     def __init__(
         self,
         width: int = 32,  # RealismConfig.width: channels of the first block
