@@ -9,7 +9,6 @@
     with a realism critic too (`metrics.realism`: a discriminator of real vs generated video):
     score_k = z(sync_k) + w z(realism_k), z standardising each clip's N candidates
 
-
 DALL-E reranked its samples with CLIP (Ramesh et al. 2021); here the critic is a SyncNet-lite trained
 in the kit on bounce scenes (`seedkit fit --config seedkit/configs/syncnet_bounce.yaml`): each real
 clip's soundtrack ranked against the same soundtrack shifted in time, the soundtracks passed through
@@ -31,8 +30,7 @@ from dataclasses import dataclass, replace
 import torch
 from torch import Tensor
 
-from .data.clip import video_to_frames
-from .data.clip import frames_to_video
+from .data.clip import frames_to_video, video_to_frames
 from .metrics.realism import RealismCritic
 from .metrics.syncnet import SyncNetLite, pair_similarity, prepare_audio, prepare_video
 from .sampling import SamplerConfig
@@ -89,7 +87,8 @@ def best_of_n(jm, critic: SyncNetLite, candidates: int, mode: str = "joint", con
               realism: RealismCritic | None = None, realism_weight: float = 1.0, **generate_kwargs) -> Reranked:
     """`jm.generate(mode, config=..., **generate_kwargs)` run `candidates` times with candidate seeds
     (see the module docstring), every clip kept from the candidate `critic` rates best, or with a
-    `realism` critic, the best by z(sync) + realism_weight * z(realism). jm: a `JointAV`."""
+    `realism` critic, the best by z(sync) + realism_weight * z(realism). jm: a `JointAV`. Every
+    candidate is held until the choice: N times the clips' memory (bounce, 32 clips, N = 16: 0.3 GB)."""
     if candidates < 1:
         raise ValueError(f"best_of_n needs at least 1 candidate, got {candidates}")
     if realism_weight < 0:
