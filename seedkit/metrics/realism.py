@@ -16,7 +16,7 @@ and knows nothing of the event detectors that score the demo.
 from __future__ import annotations
 
 import os
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 
 import torch
@@ -65,27 +65,15 @@ class RealismCritic(nn.Module):
 
 def save_realism(model: RealismCritic, path: str | os.PathLike, meta: dict | None = None) -> Path:
     """Write {"kind", "config", "state_dict", "meta"} (fp16 weights), atomically."""
-    from ..tokenizers.checkpoint import save_plain
+    from ..tokenizers.checkpoint import save_weights
 
-    sd = {k: (v.detach().cpu().half() if v.is_floating_point() else v.detach().cpu())
-          for k, v in model.state_dict().items()}
-    return save_plain({"kind": KIND, "config": asdict(model.config), "state_dict": sd, "meta": meta or {}}, path)
+    return save_weights(model, KIND, path, meta=meta)
 
 
 def load_realism(path: str | os.PathLike, map_location: str = "cpu") -> RealismCritic:
     """Load a realism critic checkpoint (eval mode). FileNotFoundError / ValueError name the file."""
-    p = Path(path)
-    if not p.is_file():
-        raise FileNotFoundError(f"realism critic checkpoint {p} does not exist; train one with "
-                                "`seedkit fit --config seedkit/configs/realism_bounce.yaml --data.joint C`")
-    try:
-        payload = torch.load(p, map_location=map_location, weights_only=True)
-    except Exception as e:  # noqa: BLE001 - any unpickling failure means "not our checkpoint"
-        raise ValueError(f"{p}: not a readable realism critic checkpoint ({e.__class__.__name__})") from e
-    if not isinstance(payload, dict) or payload.get("kind") != KIND:
-        kind = payload.get("kind", "unknown") if isinstance(payload, dict) else type(payload).__name__
-        raise ValueError(f"{p}: is a {kind} checkpoint, expected a {KIND} checkpoint")
-    model = RealismCritic(RealismConfig(**payload["config"]))
-    model.load_state_dict({k: v.float() if v.is_floating_point() else v for k, v in payload["state_dict"].items()})
-    model.meta = payload.get("meta", {})
-    return model.eval()
+    from ..tokenizers.checkpoint import load_weights
+
+    return load_weights(path, KIND, "realism critic",
+                        "`seedkit fit --config seedkit/configs/realism_bounce.yaml --data.joint C`",
+                        lambda c: RealismCritic(RealismConfig(**c)), map_location)

@@ -255,28 +255,14 @@ def default_syncnet_path() -> Path:
 
 def save_syncnet(model: SyncNetLite, path: str | os.PathLike, half: bool = True, meta: dict | None = None) -> Path:
     """Write {"kind", "config", "state_dict", "meta"}; weights in fp16 (half the size) by default."""
-    from ..tokenizers.checkpoint import save_plain
+    from ..tokenizers.checkpoint import save_weights
 
-    sd = {k: (v.detach().cpu().half() if half and v.is_floating_point() else v.detach().cpu())
-          for k, v in model.state_dict().items()}
-    return save_plain({"kind": KIND, "config": asdict(model.config), "state_dict": sd, "meta": meta or {}}, path)
+    return save_weights(model, KIND, path, meta=meta, half=half)
 
 
 def load_syncnet(path: str | os.PathLike, map_location: str = "cpu") -> SyncNetLite:
     """Load a SyncNet-lite checkpoint (eval mode). FileNotFoundError / ValueError name the file."""
-    p = Path(path)
-    if not p.is_file():
-        raise FileNotFoundError(f"SyncNet-lite checkpoint {p} does not exist; train one with "
-                                "`seedkit fit --config seedkit/configs/syncnet_grid.yaml`")
-    try:
-        payload = torch.load(p, map_location=map_location, weights_only=True)
-    except Exception as e:  # noqa: BLE001 - any unpickling failure means "not our checkpoint"
-        raise ValueError(f"{p}: not a readable SyncNet-lite checkpoint ({e.__class__.__name__})") from e
-    if not isinstance(payload, dict) or payload.get("kind") != KIND:
-        kind = payload.get("kind", "unknown") if isinstance(payload, dict) else type(payload).__name__
-        raise ValueError(f"{p}: is a {kind} checkpoint, expected a {KIND} checkpoint")
-    model = SyncNetLite(SyncNetConfig(**payload["config"]))
-    model.load_state_dict({k: v.float() if v.is_floating_point() else v
-                           for k, v in payload["state_dict"].items()})
-    model.meta = payload.get("meta", {})
-    return model.eval()
+    from ..tokenizers.checkpoint import load_weights
+
+    return load_weights(path, KIND, "SyncNet-lite", "`seedkit fit --config seedkit/configs/syncnet_grid.yaml`",
+                        lambda c: SyncNetLite(SyncNetConfig(**c)), map_location)

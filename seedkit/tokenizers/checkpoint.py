@@ -5,6 +5,8 @@
      "latent_shift": float, "latent_scale": float}
 
 Only tensors, numbers, strings, lists and dicts are stored, so no pickled class is ever executed.
+The kit's small judges (SyncNet-lite, the realism critic) are stored the same way, as
+{"kind", "config", "state_dict" (fp16), "meta"} (`save_weights`, `load_weights`).
 """
 from __future__ import annotations
 
@@ -35,6 +37,36 @@ def save_plain(payload: dict, path: str | os.PathLike) -> Path:
         if os.path.exists(tmp):
             os.remove(tmp)
     return path
+
+
+def save_weights(model: torch.nn.Module, kind: str, path: str | os.PathLike, meta: dict | None = None,
+                 half: bool = True) -> Path:
+    """Write a model with a dataclass `config` as {"kind", "config", "state_dict", "meta"}, atomically;
+    floating-point weights in fp16 (half the size) by default."""
+    sd = {k: (v.detach().cpu().half() if half and v.is_floating_point() else v.detach().cpu())
+          for k, v in model.state_dict().items()}
+    return save_plain({"kind": kind, "config": dataclasses.asdict(model.config), "state_dict": sd,
+                       "meta": meta or {}}, path)
+
+
+def load_weights(path: str | os.PathLike, kind: str, name: str, hint: str, build, map_location: str = "cpu"):
+    """Read a `save_weights` file of `kind` and return `build(config_dict)` with its weights (fp32, eval
+    mode, `.meta` set). name: what the model is called in errors; hint: how to train one.
+    FileNotFoundError / ValueError name the file."""
+    p = Path(path)
+    if not p.is_file():
+        raise FileNotFoundError(f"{name} checkpoint {p} does not exist; train one with {hint}")
+    try:
+        payload = torch.load(p, map_location=map_location, weights_only=True)
+    except Exception as e:  # noqa: BLE001 - any unpickling failure means "not our checkpoint"
+        raise ValueError(f"{p}: not a readable {name} checkpoint ({e.__class__.__name__})") from e
+    if not isinstance(payload, dict) or payload.get("kind") != kind:
+        found = payload.get("kind", "unknown") if isinstance(payload, dict) else type(payload).__name__
+        raise ValueError(f"{p}: is a {found} checkpoint, expected a {kind} checkpoint")
+    model = build(payload["config"])
+    model.load_state_dict({k: v.float() if v.is_floating_point() else v for k, v in payload["state_dict"].items()})
+    model.meta = payload.get("meta", {})
+    return model.eval()
 
 
 def save_plain_checkpoint(path: str | os.PathLike, kind: str, config, state_dict: dict,
