@@ -25,6 +25,7 @@ import torch
 import torch.nn.functional as F
 from torch.utils.data import DataLoader, Subset, TensorDataset
 
+from ..data.clip import frames_to_video
 from .realism import RealismConfig, RealismCritic, save_realism
 
 __all__ = ["GeneratedClipsData", "RealismModule", "realism_shard"]
@@ -37,9 +38,9 @@ def realism_shard(jm, batch: dict, config) -> dict[str, np.ndarray]:
     from ..data.clip import video_to_frames
 
     video, _ = jm.generate("joint", batch["text_ids"], batch["text_mask"], config=config)
-    latents, _ = jm._latents(batch["video"], None)
-    with torch.no_grad(), torch.autocast(jm.device.type, enabled=False):
-        real = jm.video_tok.decode(latents.float()).clamp(-1, 1)
+    with torch.no_grad(), torch.autocast(jm.device.type, enabled=False):  # the tokenizer in fp32, as `jm.decode`
+        tok = jm.video_tok  # with the decoder that draws the samples
+        real = tok.decode(tok.encode(batch["video"].float())).clamp(-1, 1)
 
     def frames(v: torch.Tensor) -> np.ndarray:
         return np.stack([video_to_frames(x).numpy() for x in v])
@@ -65,6 +66,7 @@ class GeneratedClipsData(L.LightningDataModule):
     ):
         super().__init__()
         self.save_hyperparameters()
+        self._folder: Path | None = None  # cache_folder(), hashed once
         if num_val % shard or num_clips % shard or not 0 < num_val < num_clips:
             raise ValueError(f"GeneratedClipsData: num_clips ({num_clips}) and num_val ({num_val}) must be "
                              f"multiples of shard ({shard}), with 0 < num_val < num_clips")
@@ -77,6 +79,8 @@ class GeneratedClipsData(L.LightningDataModule):
     def cache_folder(self) -> Path:
         """The folder of this setting's shards: keyed by the checkpoint and decoder files' bytes and
         every option that changes a clip."""
+        if self._folder is not None:
+            return self._folder
         hp = self.hparams
         if not hp.joint:
             raise ValueError("GeneratedClipsData needs --data.joint: the joint model checkpoint whose samples "
@@ -89,7 +93,8 @@ class GeneratedClipsData(L.LightningDataModule):
                 raise FileNotFoundError(f"GeneratedClipsData: {path} does not exist")
             parts.append(sha256_file(path) if path else None)  # read in chunks: checkpoints are large
         parts += [hp.first_scene, hp.shard, hp.seed, hp.sampler or {}]
-        return Path(hp.cache_dir) / hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()[:16]
+        self._folder = Path(hp.cache_dir) / hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()[:16]
+        return self._folder
 
     def prepare_data(self) -> None:
         folder = self.cache_folder()
@@ -156,11 +161,6 @@ class GeneratedClipsData(L.LightningDataModule):
         return DataLoader(self.val_set, batch_size=self.hparams.batch_size * 2, shuffle=False)
 
 
-def frames_batch_to_video(frames: torch.Tensor) -> torch.Tensor:
-    """uint8 frames [B, T, H, W, 3] -> float video [B, T, 3, H, W] in [-1, 1]."""
-    return frames.permute(0, 1, 4, 2, 3).float().div(127.5).sub(1.0)
-
-
 class RealismModule(L.LightningModule):
     """The realism critic's training: logit [B] of uint8 clips [B, T, H, W, 3] against labels [B]
     (1 real, 0 generated), binary cross-entropy; exports the weights at the end of fit."""
@@ -183,7 +183,7 @@ class RealismModule(L.LightningModule):
 
     def _loss(self, batch, flip: bool) -> tuple[torch.Tensor, torch.Tensor]:
         frames, label = batch
-        video = frames_batch_to_video(frames)
+        video = frames_to_video(frames.flatten(0, 1)).unflatten(0, frames.shape[:2])  # [B, T, 3, H, W]
         if flip:  # left-right mirror: the world has no handedness
             mirror = torch.rand(video.shape[0], device=video.device) < 0.5
             video = torch.where(mirror[:, None, None, None, None], video.flip(-1), video)
