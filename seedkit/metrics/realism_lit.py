@@ -26,6 +26,7 @@ import torch.nn.functional as F
 from torch.utils.data import DataLoader, Subset, TensorDataset
 
 from ..data.clip import frames_to_video
+from ..tokenizers.checkpoint import export_weights
 from .realism import RealismConfig, RealismCritic, save_realism
 
 __all__ = ["GeneratedClipsData", "RealismModule", "realism_shard"]
@@ -206,7 +207,4 @@ class RealismModule(L.LightningModule):
         return {"optimizer": opt, "lr_scheduler": {"scheduler": sched, "interval": "step"}}
 
     def on_fit_end(self) -> None:
-        if self.hparams.export_path:
-            meta = {"steps": int(self.global_step), "cpu_s": round(time.process_time() - self._t0, 1)}
-            path = save_realism(self.net, self.hparams.export_path, meta=meta)
-            print(f"realism critic checkpoint written to {path} ({path.stat().st_size / 2**20:.2f} MiB)")
+        export_weights(self, save_realism, "realism critic")

@@ -30,6 +30,7 @@ import torch
 import torch.nn.functional as F
 from torch.utils.data import DataLoader, Dataset
 
+from ..tokenizers.checkpoint import export_weights
 from .syncnet import (SyncNetConfig, SyncNetLite, pair_similarity, prepare_audio, prepare_video, save_syncnet,
                       score_embeddings)
 
@@ -389,7 +390,4 @@ class SyncNetModule(L.LightningModule):
         return {"optimizer": opt, "lr_scheduler": {"scheduler": sched, "interval": "step"}}
 
     def on_fit_end(self) -> None:
-        if self.hparams.export_path:
-            meta = {"steps": int(self.global_step), "cpu_s": round(time.process_time() - self._t0, 1)}
-            path = save_syncnet(self.net, self.hparams.export_path, meta=meta)
-            print(f"SyncNet-lite checkpoint written to {path} ({path.stat().st_size / 2**20:.2f} MiB)")
+        export_weights(self, save_syncnet, "SyncNet-lite")

@@ -13,6 +13,7 @@ from __future__ import annotations
 import dataclasses
 import os
 import tempfile
+import time
 from pathlib import Path
 
 import torch
@@ -47,6 +48,18 @@ def save_weights(model: torch.nn.Module, kind: str, path: str | os.PathLike, met
           for k, v in model.state_dict().items()}
     return save_plain({"kind": kind, "config": dataclasses.asdict(model.config), "state_dict": sd,
                        "meta": meta or {}}, path)
+
+
+def export_weights(module, save, name: str) -> Path | None:
+    """A judge's `on_fit_end`: write `module.net` with `save(net, path, meta=...)` to the module's
+    `hparams.export_path` (nothing when it is empty), meta = its steps and the process CPU seconds
+    since `module._t0`; prints where. Returns the path written or None."""
+    if not module.hparams.export_path:
+        return None
+    meta = {"steps": int(module.global_step), "cpu_s": round(time.process_time() - module._t0, 1)}
+    path = save(module.net, module.hparams.export_path, meta=meta)
+    print(f"{name} checkpoint written to {path} ({path.stat().st_size / 2**20:.2f} MiB)")
+    return path
 
 
 def load_weights(path: str | os.PathLike, kind: str, name: str, hint: str, build, map_location: str = "cpu"):
