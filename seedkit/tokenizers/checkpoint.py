@@ -6,7 +6,8 @@
 
 Only tensors, numbers, strings, lists and dicts are stored, so no pickled class is ever executed.
 The kit's small judges (SyncNet-lite, the realism critic) are stored the same way, as
-{"kind", "config", "state_dict" (fp16), "meta"} (`save_weights`, `load_weights`).
+{"kind", "config", "state_dict" (fp16), "meta"} (`save_weights`, `load_weights`; their Lightning
+modules write them at the end of fit with `export_weights`).
 """
 from __future__ import annotations
 
