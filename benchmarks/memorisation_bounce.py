@@ -47,6 +47,7 @@ def nearest(x: torch.Tensor, pool: torch.Tensor) -> torch.Tensor:
     return torch.cat([torch.cdist(x[i:i + 16], pool).min(1).values for i in range(0, len(x), 16)])
 
 
+@torch.no_grad()  # scoped: a caller in the same process (the tests) keeps autograd on
 def main(argv: list[str] | None = None) -> list[dict]:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--ckpt", required=True, help="a JointAV checkpoint trained on bounce")
@@ -56,7 +57,6 @@ def main(argv: list[str] | None = None) -> list[dict]:
     ap.add_argument("--text-scale", type=float, nargs=2, metavar=("VIDEO", "AUDIO"), default=None,
                     help="text guidance scales of the sampler (default: the checkpoint's)")
     args = ap.parse_args(argv)
-    torch.set_grad_enabled(False)
 
     jm = load_joint(args.ckpt)
     trained = jm.data_settings.get("num_train", 0)

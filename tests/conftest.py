@@ -6,6 +6,19 @@ os.environ.setdefault("WANDB_MODE", "disabled")
 os.environ.setdefault("MPLBACKEND", "Agg")
 
 
+@pytest.fixture(autouse=True)
+def grad_mode_is_left_on():
+    """Fail the test that leaves autograd switched off: a pytest-xdist worker runs many tests in one
+    process, and a later one that trains (or forks training ranks, tests/test_ddp.py) would fail
+    far from the cause, only when the scheduler puts it behind this one."""
+    import torch
+
+    yield
+    if not torch.is_grad_enabled():
+        torch.set_grad_enabled(True)
+        pytest.fail("the test left autograd switched off (torch.set_grad_enabled(False) outside a with-block)")
+
+
 @pytest.fixture
 def grid_source():
     """Path to the GRID corpus (SEEDKIT_GRID_SOURCE); tests that need it skip with a reason if unset."""
