@@ -95,9 +95,9 @@ class ResumableRandomState(L.Callback):
 
     The state saved is the one right after the training step (before validation and before the
     checkpoint is written), and validation (sanity check included) gives back the state it found, so
-    a run resumed from an end-of-epoch checkpoint draws exactly the data order, noise, timesteps and
-    condition dropout of the uninterrupted run. (From a mid-epoch checkpoint the epoch's data restart
-    from a fresh shuffle unless the DataLoader is resumable; Lightning warns about it.)
+    a resumed run draws exactly the data order, noise, timesteps and condition dropout of the
+    uninterrupted run; from a mid-epoch checkpoint too, with the training DataLoader's own place in
+    its epoch (seedkit.data.resumable).
     """
 
     def __init__(self):

@@ -25,6 +25,7 @@ from torch.utils.data import DataLoader, Dataset
 from .bounce import BounceConfig, BounceDataset, BounceGenerator
 from .clip import ClipSpec
 from .latents import LatentClips, cached_latents, latent_key
+from .resumable import ResumableLoader, ResumableShuffle
 from .text import WordVocab
 
 LATENT_SPLITS = ("train", "val")  # splits that cache_latents encodes (test and unseen stay media)
@@ -197,8 +198,10 @@ class AVDataModule(L.LightningDataModule):
             from .motion import WithTracks
 
             data = WithTracks(data, BounceGenerator(self.bounce_config), self._starts[split])
-        return DataLoader(
-            data, batch_size=hp.batch_size, shuffle=shuffle,
+        # training batches come from a loader Lightning can resume mid-epoch (seedkit.data.resumable)
+        loader, order = (ResumableLoader, {"sampler": ResumableShuffle(data)}) if shuffle else (DataLoader, {})
+        return loader(
+            data, batch_size=hp.batch_size, **order,
             num_workers=hp.num_workers, collate_fn=Collate(self.vocab),
             persistent_workers=hp.num_workers > 0, pin_memory=torch.cuda.is_available(),
             drop_last=shuffle and len(data) >= hp.batch_size,

@@ -2,10 +2,12 @@
 weights, EMA weights and global step of a run that was never interrupted.
 
 Tolerance: 0 (bitwise). On a CPU with one thread every kernel is deterministic, the resumed run
-restores weights, EMA, optimiser, scheduler, loop counters (Lightning) and the random states
-(seedkit.callbacks.ResumableRandomState), and the checkpoint it resumes from ends an epoch, so the data
-order is the same too. Any mismatch (a forgotten random state, an EMA update lost at the checkpoint)
-shows as a difference of order 1e-5 or more, not a rounding error.
+restores weights, EMA, optimiser, scheduler, loop counters (Lightning), the random states
+(seedkit.callbacks.ResumableRandomState) and the training DataLoader's place in its epoch
+(seedkit.data.resumable), so it trains on the batches the killed run had left, in the same order,
+whether its checkpoint ended an epoch or fell inside one. Any mismatch (a forgotten random state, an
+EMA update lost at the checkpoint, a batch seen twice) shows as a difference of order 1e-5 or more,
+not a rounding error.
 """
 import signal
 import threading
@@ -15,7 +17,7 @@ import pytest
 import torch
 from runs import fit_in_process, seedkit_popen, tiny_joint_args
 
-MAX_STEPS, EVERY = 9, 3  # 3 epochs of 3 steps, a checkpoint at the end of each
+MAX_STEPS, EPOCH = 9, 3  # 3 epochs of 3 steps
 
 
 def trained_state(root):
@@ -39,21 +41,23 @@ def kill_when_saved(proc, last, min_step, found: dict, timeout_s=300.0):
 
 
 @pytest.mark.slow
-def test_sigkilled_run_resumes_to_the_uninterrupted_weights(tiny_tokenizers, tmp_path, capsys):
+@pytest.mark.parametrize("every", [EPOCH, 2], ids=["epoch-end-checkpoint", "mid-epoch-checkpoint"])
+def test_sigkilled_run_resumes_to_the_uninterrupted_weights(tiny_tokenizers, tmp_path, capsys, every):
     t0 = time.time()
     once, killed = tmp_path / "once", tmp_path / "killed"
     # the run to be killed (a subprocess, slowed down so the kill lands mid-epoch) ...
-    args = tiny_joint_args(tiny_tokenizers, killed, MAX_STEPS, EVERY)
+    args = tiny_joint_args(tiny_tokenizers, killed, MAX_STEPS, every, steps_per_epoch=EPOCH)
     proc = seedkit_popen(args + ["--trainer.callbacks+=slow_steps.SlowSteps"], tmp_path / "killed.log")
     found = {}
     watcher = threading.Thread(target=kill_when_saved,
-                               args=(proc, killed / "checkpoints" / "last.ckpt", EVERY, found))
+                               args=(proc, killed / "checkpoints" / "last.ckpt", every, found))
     watcher.start()
     # ... while the uninterrupted run trains here
-    fit_in_process(tiny_joint_args(tiny_tokenizers, once, MAX_STEPS, EVERY))
+    fit_in_process(tiny_joint_args(tiny_tokenizers, once, MAX_STEPS, every, steps_per_epoch=EPOCH))
     watcher.join()
     log = (tmp_path / "killed.log").read_text()
-    assert proc.returncode == -signal.SIGKILL and EVERY <= found.get("step", -1) < MAX_STEPS, log[-3000:]
+    assert proc.returncode == -signal.SIGKILL and every <= found.get("step", -1) < MAX_STEPS, log[-3000:]
+    assert (found["step"] % EPOCH == 0) == (every == EPOCH)  # the checkpoint ends an epoch, or falls inside one
 
     from slow_steps import CountSteps
 
