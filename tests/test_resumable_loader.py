@@ -5,15 +5,14 @@ import pytest
 import torch
 from torch.utils.data import DataLoader, RandomSampler
 
-from seedkit.data.resumable import ResumableLoader, ResumableShuffle
+from seedkit.data.resumable import ResumableLoader, shuffled_loader
 
 N, B = 10, 3  # 10 items, batches of 3: 3 full batches an epoch with drop_last
 
 
 def loader(workers=0, n=N, **kw):
-    data = list(range(n))
-    return ResumableLoader(data, batch_size=B, sampler=ResumableShuffle(data), drop_last=True,
-                           num_workers=workers, persistent_workers=workers > 0, **kw)
+    return shuffled_loader(list(range(n)), B, drop_last=True, num_workers=workers,
+                           persistent_workers=workers > 0, **kw)
 
 
 def train(dl, epochs, stop_after=None):

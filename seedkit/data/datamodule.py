@@ -25,7 +25,7 @@ from torch.utils.data import DataLoader, Dataset
 from .bounce import BounceConfig, BounceDataset, BounceGenerator
 from .clip import ClipSpec
 from .latents import LatentClips, cached_latents, latent_key
-from .resumable import ResumableLoader, ResumableShuffle
+from .resumable import shuffled_loader
 from .text import WordVocab
 
 LATENT_SPLITS = ("train", "val")  # splits that cache_latents encodes (test and unseen stay media)
@@ -199,9 +199,8 @@ class AVDataModule(L.LightningDataModule):
 
             data = WithTracks(data, BounceGenerator(self.bounce_config), self._starts[split])
         # training batches come from a loader Lightning can resume mid-epoch (seedkit.data.resumable)
-        loader, order = (ResumableLoader, {"sampler": ResumableShuffle(data)}) if shuffle else (DataLoader, {})
-        return loader(
-            data, batch_size=hp.batch_size, **order,
+        return (shuffled_loader if shuffle else DataLoader)(
+            data, batch_size=hp.batch_size,
             num_workers=hp.num_workers, collate_fn=Collate(self.vocab),
             persistent_workers=hp.num_workers > 0, pin_memory=torch.cuda.is_available(),
             drop_last=shuffle and len(data) >= hp.batch_size,

@@ -75,9 +75,16 @@ class ResumableShuffle(RandomSampler):
         yield from torch.randperm(len(self.data_source), generator=generator).tolist()[start:]
 
 
+def shuffled_loader(data, batch_size: int, **kwargs) -> ResumableLoader:
+    """A training DataLoader: the batches of `DataLoader(data, batch_size, shuffle=True, **kwargs)`,
+    resumable mid-epoch."""
+    return ResumableLoader(data, batch_size=batch_size, sampler=ResumableShuffle(data), **kwargs)
+
+
 class ResumableLoader(DataLoader):
     """A DataLoader with Lightning's `state_dict` / `load_state_dict`: build it with
-    `sampler=ResumableShuffle(dataset)` (its constructor is DataLoader's, so Lightning can rebuild it)."""
+    `sampler=ResumableShuffle(dataset)` (`shuffled_loader`; its constructor is DataLoader's, so
+    Lightning can rebuild it, e.g. with a DistributedSampler)."""
 
     _handed_out = 0  # batches of the current epoch given to the training loop
     _resumed = False  # set by load_state_dict: the next iterator belongs to a resumed run

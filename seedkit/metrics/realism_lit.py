@@ -26,6 +26,7 @@ import torch.nn.functional as F
 from torch.utils.data import DataLoader, Subset, TensorDataset
 
 from ..data.clip import frames_to_video
+from ..data.resumable import shuffled_loader
 from ..tokenizers.checkpoint import export_weights
 from .realism import RealismConfig, RealismCritic, save_realism
 
@@ -156,7 +157,7 @@ class GeneratedClipsData(L.LightningDataModule):
         self.train_set = pairs([real[nv:]], [gen[nv:]])
 
     def train_dataloader(self) -> DataLoader:
-        return DataLoader(self.train_set, batch_size=self.hparams.batch_size, shuffle=True, drop_last=True)
+        return shuffled_loader(self.train_set, self.hparams.batch_size, drop_last=True)  # resumable mid-epoch
 
     def val_dataloader(self) -> DataLoader:
         return DataLoader(self.val_set, batch_size=self.hparams.batch_size * 2, shuffle=False)

@@ -30,6 +30,7 @@ import torch
 import torch.nn.functional as F
 from torch.utils.data import DataLoader, Dataset
 
+from ..data.resumable import shuffled_loader
 from ..tokenizers.checkpoint import export_weights
 from .syncnet import (SyncNetConfig, SyncNetLite, pair_similarity, prepare_audio, prepare_video, save_syncnet,
                       score_embeddings)
@@ -127,7 +128,7 @@ class GridSyncData(L.LightningDataModule):
         print(f"SyncNet-lite data: {len(tv)} train / {len(vv)} val clips loaded in {time.time() - t0:.0f} s")
 
     def train_dataloader(self) -> DataLoader:
-        return DataLoader(self.train_set, batch_size=self.hparams.batch_size, shuffle=True, drop_last=True)
+        return shuffled_loader(self.train_set, self.hparams.batch_size, drop_last=True)  # resumable mid-epoch
 
     def val_dataloader(self) -> DataLoader:
         return DataLoader(self.val_set, batch_size=self.hparams.batch_size, shuffle=False)
@@ -310,7 +311,7 @@ class BounceSyncData(L.LightningDataModule):
               f"({hp.negatives} edited soundtracks each) drawn in {time.time() - t0:.0f} s")
 
     def train_dataloader(self) -> DataLoader:
-        return DataLoader(self.train_set, batch_size=self.hparams.batch_size, shuffle=True, drop_last=True)
+        return shuffled_loader(self.train_set, self.hparams.batch_size, drop_last=True)  # resumable mid-epoch
 
     def val_dataloader(self) -> DataLoader:
         return DataLoader(self.val_set, batch_size=self.hparams.batch_size, shuffle=False)
