@@ -16,7 +16,9 @@ uninterrupted run sees the very batches it saw before, and it remembers that see
 and a loader given that state starts its next epoch at `next_sample` of the same permutation: the
 resumed run trains on the batches the interrupted one had left, in the same order. A state whose
 epoch has no full batch left (a checkpoint at an epoch's end) resumes nothing: the next epoch draws
-a fresh seed, as it would have.
+a fresh seed, as it would have. (With `trainer.limit_train_batches` below one epoch the loader does
+not see where Lightning cut the epoch short: a checkpoint at the end of such an epoch resumes into
+the rest of its permutation instead of a fresh one.)
 
 Counting happens where Lightning takes the batches, in the main process, so workers prefetching
 ahead do not count. The global random stream is kept too: creating a DataLoader iterator draws a
