@@ -36,6 +36,16 @@ def test_latent_key_follows_weights_and_settings(tokenizers):
     assert key != latent_key([v2, a], {"dataset": "bounce"})
 
 
+def test_cli_bookkeeping_does_not_change_the_cache_folder(tmp_path, tokenizers):
+    """LightningCLI adds `_class_path` and `_instantiator` to a datamodule's hparams: `seedkit fit`
+    and the same datamodule built in Python must name the same cache."""
+    plain = _bounce(tmp_path).encode_latents(*tokenizers, splits=("val",))
+    cli = _bounce(tmp_path)
+    cli.hparams.update(_class_path="seedkit.data.AVDataModule", _instantiator="lightning.pytorch.cli.instantiate_module")
+    assert cli.encode_latents(*tokenizers, splits=("val",)) == plain
+    assert _bounce(tmp_path, seed=1).encode_latents(*tokenizers, splits=("val",)) != plain
+
+
 def test_stored_latents_equal_encoding_each_batch(tmp_path, tokenizers):
     v, a = tokenizers
     dm = _bounce(tmp_path)

@@ -146,8 +146,10 @@ class AVDataModule(L.LightningDataModule):
             raise ValueError(f"data.cache_latents on bounce encodes every scene of a split once: "
                              f"num_train={hp.num_train}, num_val={hp.num_val}; use at most "
                              f"{MAX_CACHED_BOUNCE} (e.g. --data.num_train 8192)")
-        settings = {k: v for k, v in hp.items() if k not in ("batch_size", "num_workers", "cache_latents",
-                                                               "latent_dir", "motion")}
+        # what the clips are, not how they are loaded; nor LightningCLI's `_class_path` / `_instantiator`,
+        # so that `seedkit fit` and a datamodule built in Python (a notebook, a probe) share the cache
+        settings = {k: v for k, v in hp.items() if not k.startswith("_") and k not in (
+            "batch_size", "num_workers", "cache_latents", "latent_dir", "motion")}
         if hp.latent_dir:
             root = Path(hp.latent_dir)
         elif hp.dataset == "grid":
