@@ -415,3 +415,17 @@ def test_parallel_joint_fits_trains_each_variant_for_the_budget_and_leaves_a_sam
     short = subprocess.run(["bash", str(script), *tiny_tokenizer_paths, str(out), "1", f"a={tiny}"],
                            env=env, capture_output=True, text=True, timeout=600)
     assert short.returncode == 1 and "nothing left to train" in short.stderr
+
+
+def test_the_grid_memorisation_probe_tells_copies_from_new_draws():
+    memo = load("memorisation_grid")
+    g = torch.Generator().manual_seed(0)
+    train = torch.randn(400, 24, generator=g)
+    fresh = torch.randn(32, 24, generator=g)  # drawn like the training clips, none of them
+    copies = train[:32] + 0.01 * torch.randn(32, 24, generator=g)  # training clips drawn back
+    first, second, index = memo.two_nearest(copies, train)
+    assert index.tolist() == list(range(32)) and bool((first < second).all())
+    assert torch.allclose(first, (copies - train[:32]).norm(dim=1), atol=1e-3)  # cdist: matrix products
+    assert memo.near_copies(first, second).all()
+    assert not memo.near_copies(*memo.two_nearest(fresh, train)[:2]).any()
+    assert memo.shared_words("bin blue at f two now", "bin red at f two soon") == 4
