@@ -22,18 +22,13 @@ same count for their own captions).
 from __future__ import annotations
 
 import argparse
-import sys
 from dataclasses import replace
-from pathlib import Path
 
 import torch
 
 from seedkit.data import AVDataModule
 from seedkit.lit import load_joint
 from seedkit.sampling import sample
-
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from memorisation_bounce import nearest  # noqa: E402
 
 
 def two_nearest(x: torch.Tensor, pool: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
@@ -82,7 +77,7 @@ def probe(ckpt: str, n: int, modality_scale: float | None = None) -> list[dict]:
             d_train, d_second, j = two_nearest(x, tr)
             words = [shared_words(c, train.captions[k]) for c, k in zip(batch["caption"], j.tolist())]
             row = {"ckpt": ckpt, "clips": arm, "stream": stream, "nearest_training": d_train.mean().item(),
-                   "ratio_to_val": (d_train / nearest(x, va)).mean().item(),
+                   "ratio_to_val": (d_train / two_nearest(x, va)[0]).mean().item(),
                    "near_copies": near_copies(d_train, d_second).float().mean().item(),
                    "shared_words": sum(words) / len(words)}
             rows.append(row)
