@@ -53,7 +53,7 @@ def shared_words(a: str, b: str) -> int:
 @torch.no_grad()
 def probe(ckpt: str, n: int, modality_scale: float | None = None) -> list[dict]:
     jm = load_joint(ckpt)
-    settings = {k: v for k, v in jm.data_settings.items() if not k.startswith("_")}
+    settings = jm.data_settings
     if settings.get("dataset") != "grid":
         raise SystemExit(f"{ckpt}: trained on {settings.get('dataset')!r}, this probe reads GRID")
     dm = AVDataModule(**{**settings, "batch_size": n, "num_workers": 0})

@@ -439,8 +439,10 @@ def load_joint(path: str, map_location: str = "cpu", video_decoder: str | None =
                                  f"{hp['video_whitening']}) but the file holds no fitted whitening; "
                                  "export it again with seedkit.lit.export_ema")
             model.video_whitening.load_state_dict(ckpt["video_whitening_state_dict"])
-    # the datamodule's settings it was trained with (LightningCLI saves them): what world to test in
-    model.data_settings = dict(ckpt.get("datamodule_hyper_parameters") or {})
+    # the datamodule's settings it was trained with (LightningCLI saves them): what world to test in;
+    # without LightningCLI's bookkeeping (`_class_path`, `_instantiator`), so they build an AVDataModule
+    model.data_settings = {k: v for k, v in (ckpt.get("datamodule_hyper_parameters") or {}).items()
+                           if not k.startswith("_")}
     if video_decoder:
         from .tokenizers.video import with_decoder_of
 

@@ -10,6 +10,7 @@ import os
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 from torch.utils.flop_counter import FlopCounterMode
@@ -429,3 +430,24 @@ def test_the_grid_memorisation_probe_tells_copies_from_new_draws():
     assert memo.near_copies(first, second).all()
     assert not memo.near_copies(*memo.two_nearest(fresh, train)[:2]).any()
     assert memo.shared_words("bin blue at f two now", "bin red at f two soon") == 4
+
+
+def test_the_guidance_scale_probe_exaggerates_only_the_lips():
+    probe = load("guidance_scale_grid")
+    rng = np.random.default_rng(0)
+    frames = np.full((20, 32, 32, 3), 150, np.uint8)
+    frames[:, 22:26, 10:22] = (190, 60, 70)  # red lips on skin
+    frames[::2, 23:25, 12:20] = (120, 30, 40)  # opening every other frame
+    frames[..., 0] = np.clip(frames[..., 0].astype(int) + rng.integers(-3, 4, frames.shape[:3]), 0, 255)
+    ys, xs = probe.lip_box(frames)
+    more = probe.exaggerate_lips(frames, 2.0)
+    outside = np.ones(frames.shape[1:3], bool)
+    outside[ys, xs] = False
+    assert np.array_equal(more[:, outside], frames[:, outside])  # the face around the lips as it was
+    # inside the box the motion doubles (up to clipping at 0..255)
+    assert probe.lip_signal(more, "motion")[1:].mean() > 1.8 * probe.lip_signal(frames, "motion")[1:].mean()
+    y = rng.normal(0.5, 0.1, 200)
+    x = y + 0.3 + rng.normal(0, 0.05, 200)  # a gap of 0.3 with a little noise per pair
+    lo, hi = probe.diff_ci(x, y)
+    assert lo < 0.3 < hi and hi - lo < 0.03  # paired: the noise of y itself does not widen it
+    assert probe.rank_corr([1, 2, 3, 4], [10, 30, 20, 40]) == pytest.approx(0.8)

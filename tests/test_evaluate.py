@@ -96,6 +96,22 @@ def test_a_model_trained_compiled_loads_uncompiled_for_sampling(tiny_ckpt, tmp_p
         assert torch.equal(a, b)
 
 
+def test_a_checkpoints_data_settings_build_its_datamodule(tiny_ckpt, tmp_path):
+    """LightningCLI saves `_class_path` / `_instantiator` beside the datamodule's settings;
+    `load_joint` leaves them out, so its `data_settings` build an AVDataModule as they are."""
+    from seedkit.data import AVDataModule
+    from seedkit.lit import load_joint
+
+    c = torch.load(tiny_ckpt, weights_only=True)
+    c["datamodule_hyper_parameters"] = {"dataset": "bounce", "num_train": 16, "num_val": 4, "batch_size": 4,
+                                        "_class_path": "seedkit.data.AVDataModule",
+                                        "_instantiator": "lightning.pytorch.cli.instantiate_module"}
+    torch.save(c, tmp_path / "cli.ckpt")
+    settings = load_joint(str(tmp_path / "cli.ckpt")).data_settings
+    assert settings == {"dataset": "bounce", "num_train": 16, "num_val": 4, "batch_size": 4}
+    assert AVDataModule(**settings).hparams.num_train == 16
+
+
 def test_ema_update_is_the_lerp_of_every_parameter():
     from seedkit.lit import ema_update
 
