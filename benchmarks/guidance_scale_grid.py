@@ -111,6 +111,7 @@ def main() -> None:
     real = arms["real"]["sync0_per_clip"]
     for name, a in arms.items():
         lo, hi = diff_ci(a["sync0_per_clip"], real)
+        a["sync0_minus_real_ci95"] = [lo, hi]
         gap = f"{a['sync0'] - arms['real']['sync0']:+.3f} [{lo:+.3f}, {hi:+.3f}]"
         print(f"{name:<26} {a['sync0']:7.3f} {gap:>24} {a['lips']:6.2f} {a['energy']:7.2f} {a['r']:16.3f} "
               f"{a['rank_corr_lips_sync0']:21.2f}")
