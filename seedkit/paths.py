@@ -1,0 +1,26 @@
+"""Where a notebook works: the kit's folder, as the command line does.
+
+`make demo`, `seedkit fit` and `seedkit data prepare` run in the kit's folder and write
+`outputs/`, `checkpoints/` and `data/cache/` there. Jupyter starts a notebook's kernel in the
+notebook's own folder (`notebooks/`, or `notebooks/exercises/`), so a notebook that looks for
+`outputs/demo` would look in `notebooks/outputs/demo` and train again what the demo already
+trained. `enter_kit_folder()` moves the kernel to the kit's folder when it started inside a
+source checkout's `notebooks/`; anywhere else (Colab, a notebook copied out) it stays put.
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+__all__ = ["enter_kit_folder"]
+
+
+def enter_kit_folder() -> Path:
+    """chdir to the kit's folder (the parent of `notebooks/` holding `pyproject.toml`) when the
+    working folder lies inside it; return the working folder either way."""
+    here = Path.cwd().resolve()
+    for folder in (here, *here.parents):
+        if folder.name == "notebooks" and (folder.parent / "pyproject.toml").is_file():
+            os.chdir(folder.parent)
+            break
+    return Path.cwd()
