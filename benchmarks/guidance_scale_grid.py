@@ -32,8 +32,9 @@ import json
 from pathlib import Path
 
 import numpy as np
+from scipy.stats import spearmanr
 
-from seedkit.evaluate import EvalConfig, generate_clips, real_clips
+from seedkit.evaluate import EvalConfig, bootstrap_ci, generate_clips, real_clips
 from seedkit.lit import load_joint
 from seedkit.metrics.mouth import MAX_LAG_FRAMES, frame_log_energy, lip_box, lip_signal
 from seedkit.metrics.offset import cross_correlation
@@ -51,20 +52,6 @@ def exaggerate_lips(frames: np.ndarray, k: float) -> np.ndarray:
     return out
 
 
-def diff_ci(x, y, n_boot: int = 2000, seed: int = 0) -> tuple[float, float]:
-    """95 % bootstrap interval of mean(x - y) over paired clips."""
-    d = np.asarray(x) - np.asarray(y)
-    rng = np.random.default_rng(seed)
-    means = d[rng.integers(0, len(d), (n_boot, len(d)))].mean(1)
-    return float(np.percentile(means, 2.5)), float(np.percentile(means, 97.5))
-
-
-def rank_corr(x, y) -> float:
-    """Spearman's rank correlation of two equal-length sequences (no ties expected)."""
-    rx, ry = np.argsort(np.argsort(x)), np.argsort(np.argsort(y))
-    return float(np.corrcoef(rx, ry)[0, 1])
-
-
 def clip_stats(frames: np.ndarray, wave: np.ndarray, syncnet, fps: float, sr: int) -> dict[str, float]:
     v = lip_signal(frames, "motion")
     e = frame_log_energy(wave, sr, fps, len(v), centre_frames=-0.5)
@@ -76,7 +63,7 @@ def clip_stats(frames: np.ndarray, wave: np.ndarray, syncnet, fps: float, sr: in
 def arm_stats(frames: list, audio: list, syncnet, fps: float, sr: int) -> dict:
     rows = [clip_stats(f, a, syncnet, fps, sr) for f, a in zip(frames, audio)]
     out = {k: float(np.mean([r[k] for r in rows])) for k in rows[0]}
-    out["rank_corr_lips_sync0"] = rank_corr([r["lips"] for r in rows], [r["sync0"] for r in rows])
+    out["rank_corr_lips_sync0"] = float(spearmanr([r["lips"] for r in rows], [r["sync0"] for r in rows])[0])
     out["sync0_per_clip"] = [r["sync0"] for r in rows]
     return out
 
@@ -110,7 +97,7 @@ def main() -> None:
           f"{'rank corr lips~sync0':>21}")
     real = arms["real"]["sync0_per_clip"]
     for name, a in arms.items():
-        lo, hi = diff_ci(a["sync0_per_clip"], real)
+        lo, hi = bootstrap_ci(np.subtract(a["sync0_per_clip"], real), n_boot=2000)  # paired by caption
         a["sync0_minus_real_ci95"] = [lo, hi]
         gap = f"{a['sync0'] - arms['real']['sync0']:+.3f} [{lo:+.3f}, {hi:+.3f}]"
         print(f"{name:<26} {a['sync0']:7.3f} {gap:>24} {a['lips']:6.2f} {a['energy']:7.2f} {a['r']:16.3f} "
