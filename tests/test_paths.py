@@ -1,8 +1,13 @@
 import os
+import re
+from pathlib import Path
 
+import nbformat
 import pytest
 
 from seedkit.paths import enter_kit_folder
+
+NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
 
 
 @pytest.fixture
@@ -25,3 +30,35 @@ def test_a_notebook_elsewhere_stays_where_it_is(tmp_path, monkeypatch):
     lone.mkdir()
     monkeypatch.chdir(lone)
     assert enter_kit_folder() == lone.resolve()
+
+
+# a relative path into the kit's outputs: "outputs/...", "checkpoints...", "data/cache..." (not `KIT / "..."`)
+KIT_RELATIVE = re.compile(r"""(?<![/\w])["'](outputs/|checkpoints|data/cache)""")
+
+
+def kit_paths_before_entering(path: Path) -> list[str]:
+    """Lines of a notebook's code that name a kit-relative path before any `enter_kit_folder()` call."""
+    early = []
+    for cell in nbformat.read(path, 4).cells:
+        if cell.cell_type != "code":
+            continue
+        for line in cell.source.splitlines():
+            if "enter_kit_folder()" in line and "import" not in line:
+                return early
+            if KIT_RELATIVE.search(line.split("#")[0]) and "KIT /" not in line:
+                early.append(line.strip())
+    return early
+
+
+def test_the_check_finds_a_path_used_before_entering(tmp_path):
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell('ckpt = Path("checkpoints/x.pt")\nenter_kit_folder()'),
+                                         nbformat.v4.new_code_cell('out = Path("outputs/demo")')])
+    nbformat.write(nb, tmp_path / "x.ipynb")
+    assert kit_paths_before_entering(tmp_path / "x.ipynb") == ['ckpt = Path("checkpoints/x.pt")']
+
+
+@pytest.mark.parametrize("path", sorted(NOTEBOOKS.glob("*.ipynb")), ids=lambda p: p.name)
+def test_notebooks_enter_the_kit_folder_before_using_its_paths(path):
+    """Jupyter starts a kernel in notebooks/: a relative `outputs/...` there would miss what
+    `make demo` and `seedkit fit` wrote (and train it again into notebooks/)."""
+    assert kit_paths_before_entering(path) == []
