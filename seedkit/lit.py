@@ -23,6 +23,7 @@ from .model import DualTowerConfig, DualTowerDiT
 from .optim import MuonAdamW, muon_split
 from .sampling import SamplerConfig, sample
 from .tokenizers.audio import AudioAutoencoder
+from .tokenizers.checkpoint import CheckpointError
 from .tokenizers.video import VideoAutoencoder
 
 CLIP_PRESETS: dict[str, ClipSpec] = {"bounce": BOUNCE_SPEC, "grid": GRID_SPEC}
@@ -409,7 +410,8 @@ def load_joint(path: str, map_location: str = "cpu", video_decoder: str | None =
     and its EMA get those weights; the frozen tokenizers come from the paths in the
     hyperparameters, as for a checkpoint. `video_decoder`: a video tokenizer with the same encoder whose
     decoder was trained on (`TokenizerModule(decoder_of=...)`) decodes the samples instead.
-    Raises FileNotFoundError for a missing path and ValueError for a checkpoint of another kind.
+    Raises FileNotFoundError for a missing path, ValueError for a checkpoint of another kind and
+    CheckpointError (a ValueError) for a tokenizer it names that is not there.
     """
     if not Path(path).is_file():
         raise FileNotFoundError(f"checkpoint {path} does not exist (expected a JointAV .ckpt file)")
@@ -422,6 +424,12 @@ def load_joint(path: str, map_location: str = "cpu", video_decoder: str | None =
         kind = ckpt.get("kind", "unknown") if isinstance(ckpt, dict) else type(ckpt).__name__
         raise ValueError(f"{path}: is a {kind} checkpoint, expected a JointAV training checkpoint "
                          "(written by `seedkit fit --config seedkit/configs/joint_*.yaml`)")
+    for kind in ("video_tokenizer", "audio_tokenizer"):  # paths relative to where the model was trained
+        if not Path(hp[kind]).is_file():
+            raise CheckpointError(
+                f"{path}: its {kind.replace('_', ' ')} {hp[kind]} is not there (looked in {Path.cwd()}): "
+                "a checkpoint names its tokenizers as `seedkit fit` was given them, relative to the folder "
+                "it ran in (the kit's folder); run from that folder (a notebook: seedkit.paths.enter_kit_folder())")
     import inspect
 
     accepted = inspect.signature(JointAV.__init__).parameters

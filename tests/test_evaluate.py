@@ -82,6 +82,21 @@ def test_a_sampling_file_of_ema_weights_loads_like_its_checkpoint(tiny_ckpt, tmp
         load_joint(str(tmp_path / "bare.pt"))
 
 
+def test_a_checkpoint_whose_tokenizers_are_elsewhere_names_them(tiny_ckpt, tmp_path, monkeypatch):
+    """A checkpoint names its tokenizers relative to the folder it was trained in; loaded from
+    another folder (a Jupyter kernel in notebooks/) it says which file is missing and why."""
+    from seedkit.lit import load_joint
+    from seedkit.tokenizers import CheckpointError
+
+    c = torch.load(tiny_ckpt, weights_only=True)
+    c["hyper_parameters"]["audio_tokenizer"] = "checkpoints/tokenizer_audio_bounce.pt"
+    torch.save(c, tmp_path / "relative.ckpt")
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(CheckpointError, match=r"relative.ckpt: its audio tokenizer checkpoints/tokenizer_audio_"
+                                                r"bounce.pt is not there .*run from that folder"):
+        load_joint("relative.ckpt")
+
+
 def test_a_model_trained_compiled_loads_uncompiled_for_sampling(tiny_ckpt, tmp_path):
     """`compile` is a training option: a compiled model would rebuild its kernels for each batch
     shape the sampler and the guidance passes give it."""

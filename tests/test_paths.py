@@ -32,7 +32,8 @@ def test_a_notebook_elsewhere_stays_where_it_is(tmp_path, monkeypatch):
     assert enter_kit_folder() == lone.resolve()
 
 
-# a relative path into the kit's outputs: "outputs/...", "checkpoints...", "data/cache..." (not `KIT / "..."`)
+# a path into what the kit writes: "outputs/...", "checkpoints...", "data/cache..." (also `KIT / "outputs/..."`:
+# a checkpoint there names its tokenizers relative to the kit's folder)
 KIT_RELATIVE = re.compile(r"""(?<![/\w])["'](outputs/|checkpoints|data/cache)""")
 
 
@@ -45,7 +46,7 @@ def kit_paths_before_entering(path: Path) -> list[str]:
         for line in cell.source.splitlines():
             if "enter_kit_folder()" in line and "import" not in line:
                 return early
-            if KIT_RELATIVE.search(line.split("#")[0]) and "KIT /" not in line:
+            if KIT_RELATIVE.search(line.split("#")[0]):
                 early.append(line.strip())
     return early
 
