@@ -11,8 +11,8 @@ from pathlib import Path
 import seedkit
 from seedkit import media
 from seedkit.cli import main
-from seedkit.experiments import (Ablation, Arm, Budget, model_key, read_offline_run, seed_clip_bootstrap_ci,
-                                 summarise)
+from seedkit.experiments import (Ablation, Arm, Budget, markdown_table, model_key, read_offline_run,
+                                 score_clips, seed_clip_bootstrap_ci, summarise)
 
 CONFIGS = Path(seedkit.__file__).parent / "configs" / "ablations"  # absolute: a fixture changes the cwd
 TWO_ARMS = """
@@ -141,6 +141,24 @@ def test_summary_pairs_each_arm_with_the_first_on_the_same_clips():
     assert s["arms"]["a"]["event_f1"]["mean"] == pytest.approx(0.5)
     # b beats a by exactly 0.1 on every clip: the paired CI has no width, the unpaired ones do
     assert s["delta_event_f1_vs"]["b"]["event_f1"] == {"mean": 0.1, "ci95": [0.1, 0.1]}
+    # results written before event_f1_over_chance existed: no value, shown as n/a
+    assert s["arms"]["a"]["event_f1_over_chance"] == {"mean": None, "ci95": [None, None], "per_seed": [None]}
+    assert "| a | 1 x 3 | 0.5 [" in markdown_table(s) and "n/a" in markdown_table(s)
+
+
+def test_event_f1_over_chance_is_f1_minus_f1_with_the_next_clips_audio():
+    from seedkit.data.bounce import BounceGenerator
+    from seedkit.metrics.events import event_sync_score
+
+    gen = BounceGenerator()
+    pairs = [(sc.frames, sc.waveform) for sc in map(gen.scene, range(4))]
+    fps, sr = gen.config.spec.fps, gen.config.spec.sample_rate
+    scores = score_clips(pairs, fps, sr)
+    for i, (s, (f, a)) in enumerate(zip(scores, pairs)):
+        chance = event_sync_score(f, pairs[(i + 1) % 4][1], fps, sr).f1
+        assert s["event_f1"] == pytest.approx(event_sync_score(f, a, fps, sr).f1)
+        assert s["event_f1_over_chance"] == pytest.approx(s["event_f1"] - chance)
+    assert np.mean([s["event_f1_over_chance"] for s in scores]) > 0.3  # real clips: far above chance
 
 
 def test_bad_ablation_configs_are_user_errors(tmp_path, capsys):
