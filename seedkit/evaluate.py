@@ -13,6 +13,9 @@ Arms (each a list of clips, video + audio):
     real_audio_+0.2s  the same clips with the audio delayed by 0.2 s (zero-filled; --shift-s)
     real_audio_-0.2s  ... advanced by 0.2 s
     shuffled          clip i's video with clip i + 1's audio (chance level)
+    gen_shuffled      generated clip i's video with generated clip i + 1's audio: chance at the
+                      generated clips' own event density and quality (videos that jitter and
+                      soundtracks full of onsets match by chance more often than real clips do)
 
 Per-clip metrics (`seedkit.metrics`; which ones depends on the data):
     av_align                 AV-Align, published definition (all data)
@@ -29,8 +32,10 @@ the latent-frame seam ratio (`seams.py`) of the generated and the real videos wh
 tokenizer folds frames together (1 = coherent like real clips; well above 1 = jumps at the seams),
 and the detected impacts that are turns in mid-air, away from every wall (`events.py`).
 
-Summary per arm and metric: mean with a bootstrap 95% CI (resampling clips), and the AUC of each
-score for real vs every other arm (how well the metric tells them apart; 0.5 = not at all).
+Summary per arm and metric: mean with a bootstrap 95% CI (resampling clips), the AUC of each
+score for real vs every other arm (how well the metric tells them apart; 0.5 = not at all), and
+`generated_minus_gen_shuffled`: the paired difference, clip by clip, of generated and gen_shuffled
+(sync over the generated clips' own chance; mean and bootstrap 95% CI).
 Writes OUT/metrics.json, OUT/per_clip.jsonl, OUT/metrics.png and OUT/samples/*.mp4.
 """
 from __future__ import annotations
@@ -187,6 +192,10 @@ def make_arms(frames: list, audio: list, gen: tuple[list, list] | None, spec, sh
     for s in (shift_s, -shift_s):
         arms[f"real_audio_{s:+.1f}s"] = Arm(frames, [shift_audio(a, spec.sample_rate, s) for a in audio], ids)
     arms["shuffled"] = Arm(frames, [audio[(i + 1) % n] for i in range(n)], ids)
+    if gen is not None and len(gen[0]) > 1:
+        g = arms["generated"]
+        arms["gen_shuffled"] = Arm(g.frames, [g.audio[(i + 1) % len(g.audio)] for i in range(len(g.audio))],
+                                   g.video_ids)
     return arms
 
 
@@ -278,6 +287,10 @@ def summarise(per_arm: dict[str, list[dict]], n_boot: int, seed: int) -> dict:
         if "generated" in per_arm:
             row["auc_generated_vs_shuffled"] = auc([d * c[m] for c in per_arm["generated"]],
                                                    [d * c[m] for c in per_arm["shuffled"]])
+        if "gen_shuffled" in per_arm:  # paired: the same generated video, its own audio or the next clip's
+            diff = np.array([g[m] - c[m] for g, c in zip(per_arm["generated"], per_arm["gen_shuffled"])])
+            lo, hi = bootstrap_ci(diff, n_boot, seed)
+            row["generated_minus_gen_shuffled"] = {"mean": float(diff.mean()), "ci95": [lo, hi]}
         out[m] = row
     return out
 
@@ -481,12 +494,18 @@ def run_evaluation(cfg: EvalConfig) -> dict:
 
 
 def format_table(result: dict) -> str:
-    """A short text table: metric x arm means, and the AUC of real vs shuffled."""
+    """A short text table: metric x arm means, the AUC of real vs shuffled and, with generated clips,
+    generated minus gen_shuffled (over the generated clips' own chance) with its 95% CI."""
     arms = list(result["n_clips"])
-    lines = [f"{'metric':<24}" + "".join(f"{a.replace('real_audio_', ''):>12}" for a in arms) + f"{'AUC r/shuf':>12}"]
+    paired = "gen_shuffled" in arms
+    lines = [f"{'metric':<24}" + "".join(f"{a.replace('real_audio_', ''):>13}" for a in arms) + f"{'AUC r/shuf':>12}"
+             + (f"{'generated - gen_shuffled [95% CI]':>36}" if paired else "")]
     for m, row in result["metrics"].items():
-        lines.append(f"{m:<24}" + "".join(f"{row[a]['mean']:>12.3f}" for a in arms) +
-                     f"{row['auc_real_vs']['shuffled']:>12.2f}")
+        line = f"{m:<24}" + "".join(f"{row[a]['mean']:>13.3f}" for a in arms) + f"{row['auc_real_vs']['shuffled']:>12.2f}"
+        if paired:
+            d = row["generated_minus_gen_shuffled"]
+            line += f"{d['mean']:>+16.3f} [{d['ci95'][0]:+.3f}, {d['ci95'][1]:+.3f}]"
+        lines.append(line)
     for k, v in result.get("frechet", {}).items():
         if isinstance(v, dict):
             lines.append(f"{k}: {v['fd']:.3f} (real split-half floor {v['fd_split_half']:.3f}, n={v['n_generated']})")

@@ -35,7 +35,7 @@ def test_evaluate_writes_every_arm_metric_and_plot(tiny_ckpt, tmp_path, capsys):
     assert res["sampler"]["modality_scale"] == 2.5 and res["sampler"]["steps"] == 2
     assert res["sampler"]["shift"] == 1.5 and res["sampler"]["clock_ramp"] == 1.0
     assert res["sampler"]["guidance_t_min"] == 0.5 and res["sampler"]["guidance_t_max"] == 1.0
-    arms = {"generated", "real", "real_audio_+0.2s", "real_audio_-0.2s", "shuffled"}
+    arms = {"generated", "real", "real_audio_+0.2s", "real_audio_-0.2s", "shuffled", "gen_shuffled"}
     assert set(res["n_clips"]) == arms and all(n == 4 for n in res["n_clips"].values())
     for m in ("av_align", "flux_abs_offset_ms", "flux_sync_at_zero", "event_f1"):
         row = res["metrics"][m]
@@ -45,6 +45,12 @@ def test_evaluate_writes_every_arm_metric_and_plot(tiny_ckpt, tmp_path, capsys):
         assert 0.0 <= row["auc_real_vs"]["shuffled"] <= 1.0
     # real bounce clips are in sync by construction: their event F1 beats the shuffled pairs
     assert res["metrics"]["event_f1"]["real"]["mean"] > res["metrics"]["event_f1"]["shuffled"]["mean"]
+    # the generated clips against their own chance, clip by clip: generated clip i's video with clip i + 1's audio
+    per_clip = [json.loads(x) for x in (out / "per_clip.jsonl").read_text().splitlines()]
+    f1 = {arm: [c["event_f1"] for c in per_clip if c["arm"] == arm] for arm in ("generated", "gen_shuffled")}
+    over = res["metrics"]["event_f1"]["generated_minus_gen_shuffled"]
+    assert over["mean"] == pytest.approx(np.mean(f1["generated"]) - np.mean(f1["gen_shuffled"]))
+    assert over["ci95"][0] <= over["mean"] <= over["ci95"][1]
     fd = res["frechet"]["fd_kitvideo"]
     assert fd["fd"] >= 0 and fd["n_generated"] == 4 and np.isfinite(res["frechet"]["fd_kitaudio"]["fd"])
     seams = res["video_seams"]  # the tokenizer folds 4 frames per latent frame: seams are measured
@@ -55,10 +61,11 @@ def test_evaluate_writes_every_arm_metric_and_plot(tiny_ckpt, tmp_path, capsys):
     assert mid["real"]["n_impacts"] > 0 and mid["real"]["n_mid_air"] <= 0.2 * mid["real"]["n_impacts"]
     assert 0 <= mid["generated"]["n_mid_air"] <= mid["generated"]["n_impacts"]
     lines = (out / "per_clip.jsonl").read_text().splitlines()
-    assert len(lines) == 5 * 4
+    assert len(lines) == 6 * 4
     assert (out / "metrics.png").stat().st_size > 10_000
     assert (out / "samples" / "generated_000.mp4").exists()
-    assert "av_align" in capsys.readouterr().out
+    printed = capsys.readouterr().out
+    assert "av_align" in printed and "generated - gen_shuffled" in printed
 
 
 def test_a_sampling_file_of_ema_weights_loads_like_its_checkpoint(tiny_ckpt, tmp_path):
