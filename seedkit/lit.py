@@ -426,8 +426,9 @@ def load_joint(path: str, map_location: str = "cpu", video_decoder: str | None =
                          "(written by `seedkit fit --config seedkit/configs/joint_*.yaml`)")
     for kind in ("video_tokenizer", "audio_tokenizer"):  # paths relative to where the model was trained
         if not Path(hp[kind]).is_file():
+            where = "" if Path(hp[kind]).is_absolute() else f" (looked in {Path.cwd()})"
             raise CheckpointError(
-                f"{path}: its {kind.replace('_', ' ')} {hp[kind]} is not there (looked in {Path.cwd()}): "
+                f"{path}: its {kind.replace('_', ' ')} {hp[kind]} is not there{where}: "
                 "a checkpoint names its tokenizers as `seedkit fit` was given them, relative to the folder "
                 "it ran in (the kit's folder); run from that folder (a notebook: seedkit.paths.enter_kit_folder())")
     import inspect
