@@ -1,5 +1,4 @@
 """Synthetic GRID-like source folders: talking heads on GRID's blue background, plus broken files."""
-import os
 
 import numpy as np
 
@@ -41,7 +40,8 @@ def write_source(root, n_good=2, faults=True):
     write_mpeg1(root / "s1/sbaz2s.mpg", frames, wav)
     whole = (root / "s1/sbaz2s.mpg").read_bytes()
     (root / "s1/sbaz2s.mpg").write_bytes(whole[: len(whole) // 2])  # cut off: decodes to 66 frames
-    (root / "s1/sbaz3s.mpg").write_bytes(os.urandom(8192))  # not media at all
+    # not media at all; fixed bytes: a rare draw of os.urandom opened as an MPEG stream with no video
+    (root / "s1/sbaz3s.mpg").write_bytes(np.random.default_rng(0).bytes(8192))
     media.write(root / "s1/sbaz5s.mp4", frames, None, 25.0, 16000)  # video, no audio stream
     media.write(root / "s1/sbaz6s.mp4", None, wav, None, 16000)  # audio, no video stream
     media.write(root / "s1/sbaz7s.mkv", frames, wav, 25.0, 16000)
