@@ -7,7 +7,8 @@
 EMA of the weights is kept in `self.ema` (a frozen copy, saved in every checkpoint) and used for
 sampling. Validation generates a few clips from the val captions, logs them (mp4 with sound when
 the logger is W&B) and logs a sync score of the generated clips: on bounce the ground-truth event
-score, on GRID the weight-free lip estimator.
+score, raw and over the chance of the same videos with each other's audio; on GRID the weight-free
+lip estimator.
 """
 from __future__ import annotations
 
@@ -347,13 +348,19 @@ class JointAV(L.LightningModule):
         self._log_media(frames, audio, batch["caption"][:k])
 
     def _log_event_sync(self, frames: list, waves: list, k: int) -> None:
-        """bounce: audio onsets against the visual impacts of each generated clip (ground-truth world)."""
+        """bounce: audio onsets against the visual impacts of each generated clip (ground-truth world);
+        with two clips or more also over chance: minus the F1 of each video with the next clip's audio
+        (jittery videos and busy soundtracks match by chance far more often than real clips do)."""
         from .metrics.events import event_sync_score
 
-        scores = [event_sync_score(f, a, self.spec.fps, self.spec.sample_rate) for f, a in zip(frames, waves)]
+        fps, sr = self.spec.fps, self.spec.sample_rate
+        scores = [event_sync_score(f, a, fps, sr) for f, a in zip(frames, waves)]
         f1 = sum(s.f1 for s in scores) / len(scores)
         matched = sum(s.n_matched for s in scores)
         self.log("val/sample_event_f1", f1, batch_size=k)
+        if len(frames) > 1:
+            chance = [event_sync_score(f, waves[(i + 1) % len(waves)], fps, sr).f1 for i, f in enumerate(frames)]
+            self.log("val/sample_event_f1_over_chance", f1 - sum(chance) / len(chance), batch_size=k)
         if matched:  # offsets are averaged over matched events
             off = sum(s.mean_abs_offset_s * s.n_matched for s in scores) / matched
             self.log("val/sample_event_offset_ms", 1000 * off, batch_size=k)

@@ -6,7 +6,7 @@ from seedkit.lit import JointAV
 
 
 @pytest.mark.parametrize("clip, expected", [
-    ("bounce", {"val/sample_event_f1"}),
+    ("bounce", {"val/sample_event_f1", "val/sample_event_f1_over_chance"}),
     # a talking face has no bouncing objects: the impact detector would score noise there
     ("grid", {"val/sample_lip_abs_offset_ms", "val/sample_lip_sync_at_zero"}),
 ])
@@ -67,3 +67,22 @@ def test_generation_from_start_t_starts_from_the_given_clips_latents(tiny_tokeni
     assert torch.equal(seen[1]["given_audio"], za) and seen[1]["init_audio"] is None
     with pytest.raises(ValueError, match="pass init_audio"):
         jm.generate("joint", ids, mask, config=part, init_video=video)
+
+
+def test_validation_event_f1_over_chance_pairs_each_video_with_the_next_clips_audio(tiny_tokenizer_paths, monkeypatch):
+    from seedkit.data.bounce import BounceGenerator
+    from seedkit.metrics.events import event_sync_score
+
+    jm = JointAV(*tiny_tokenizer_paths, ["red", "ball"], clip="bounce",
+                 model={"video_dim": 32, "video_depth": 1, "video_heads": 2, "audio_dim": 32,
+                        "audio_depth": 1, "audio_heads": 2, "text_dim": 16})
+    logged = {}
+    monkeypatch.setattr(jm, "log", lambda name, value, **kw: logged.__setitem__(name, float(value)))
+    scenes = [BounceGenerator().scene(i) for i in range(3)]
+    frames, waves = [s.frames for s in scenes], [s.waveform for s in scenes]
+    jm._log_event_sync(frames, waves, 3)
+    fps, sr = jm.spec.fps, jm.spec.sample_rate
+    own = [event_sync_score(f, a, fps, sr).f1 for f, a in zip(frames, waves)]
+    chance = [event_sync_score(frames[i], waves[(i + 1) % 3], fps, sr).f1 for i in range(3)]
+    assert logged["val/sample_event_f1_over_chance"] == pytest.approx((sum(own) - sum(chance)) / 3)
+    assert logged["val/sample_event_f1_over_chance"] > 0.3  # real clips: far above their chance
