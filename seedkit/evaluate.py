@@ -194,8 +194,7 @@ def make_arms(frames: list, audio: list, gen: tuple[list, list] | None, spec, sh
     arms["shuffled"] = Arm(frames, [audio[(i + 1) % n] for i in range(n)], ids)
     if gen is not None and len(gen[0]) > 1:
         g = arms["generated"]
-        arms["gen_shuffled"] = Arm(g.frames, [g.audio[(i + 1) % len(g.audio)] for i in range(len(g.audio))],
-                                   g.video_ids)
+        arms["gen_shuffled"] = Arm(g.frames, g.audio[1:] + g.audio[:1], g.video_ids)
     return arms
 
 

@@ -208,13 +208,15 @@ def generate_sequential(jm, text_ids, text_mask, config) -> tuple[torch.Tensor, 
     return video, audio
 
 
-def score_clip(frames: np.ndarray, waveform: np.ndarray, fps: float, sample_rate: int) -> dict[str, float]:
-    """Per-clip sync metrics: frames uint8 [T, H, W, 3], waveform [1, N]. NaN offsets: nothing matched."""
+def score_clip(frames: np.ndarray, waveform: np.ndarray, fps: float, sample_rate: int,
+               impacts_s=None) -> dict[str, float]:
+    """Per-clip sync metrics: frames uint8 [T, H, W, 3], waveform [1, N]. NaN offsets: nothing matched.
+    impacts_s: the clip's visual impact times if already detected (`detect_video_impacts`)."""
     from .metrics.av_align import audio_peaks, flow_trajectory, peak_iou, video_peaks
     from .metrics.events import event_sync_score
     from .metrics.offset import estimate_offset
 
-    ev = event_sync_score(frames, waveform, fps, sample_rate)
+    ev = event_sync_score(frames, waveform, fps, sample_rate, impacts_s=impacts_s)
     return {"event_f1": float(ev.f1),
             "event_abs_offset_ms": float(1000 * ev.mean_abs_offset_s) if ev.n_matched else float("nan"),
             "av_align": float(peak_iou(audio_peaks(waveform, sample_rate),
@@ -224,15 +226,16 @@ def score_clip(frames: np.ndarray, waveform: np.ndarray, fps: float, sample_rate
 
 def score_clips(pairs: list[tuple[np.ndarray, np.ndarray]], fps: float, sample_rate: int) -> list[dict[str, float]]:
     """`score_clip` of every (frames, waveform) pair, plus its event F1 over chance: minus the F1 of
-    the same frames with the next pair's waveform. Generated videos that jitter and soundtracks full
-    of onsets match by chance far more often than real clips do (docs/joint_bounce.md), so a raw F1
-    of 0.45 can be no sync at all."""
-    from .metrics.events import event_sync_score
+    the same frames with the next pair's waveform (`f1_with_next_clips_audio`). Generated videos that
+    jitter and soundtracks full of onsets match by chance far more often than real clips do, so a raw
+    F1 of 0.45 can be no sync at all."""
+    from .metrics.events import detect_video_impacts, f1_with_next_clips_audio
 
-    scores = [score_clip(f, a, fps, sample_rate) for f, a in pairs]
-    for i, (s, (f, _)) in enumerate(zip(scores, pairs)):
-        other = pairs[(i + 1) % len(pairs)][1]
-        s["event_f1_over_chance"] = s["event_f1"] - float(event_sync_score(f, other, fps, sample_rate).f1)
+    frames, waves = [f for f, _ in pairs], [a for _, a in pairs]
+    impacts = [detect_video_impacts(f, fps) for f in frames]
+    scores = [score_clip(f, a, fps, sample_rate, t) for f, a, t in zip(frames, waves, impacts)]
+    for s, chance in zip(scores, f1_with_next_clips_audio(frames, waves, fps, sample_rate, impacts)):
+        s["event_f1_over_chance"] = s["event_f1"] - chance
     return scores
 
 

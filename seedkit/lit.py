@@ -351,15 +351,16 @@ class JointAV(L.LightningModule):
         """bounce: audio onsets against the visual impacts of each generated clip (ground-truth world);
         with two clips or more also over chance: minus the F1 of each video with the next clip's audio
         (jittery videos and busy soundtracks match by chance far more often than real clips do)."""
-        from .metrics.events import event_sync_score
+        from .metrics.events import detect_video_impacts, event_sync_score, f1_with_next_clips_audio
 
         fps, sr = self.spec.fps, self.spec.sample_rate
-        scores = [event_sync_score(f, a, fps, sr) for f, a in zip(frames, waves)]
+        impacts = [detect_video_impacts(f, fps) for f in frames]
+        scores = [event_sync_score(f, a, fps, sr, impacts_s=t) for f, a, t in zip(frames, waves, impacts)]
         f1 = sum(s.f1 for s in scores) / len(scores)
         matched = sum(s.n_matched for s in scores)
         self.log("val/sample_event_f1", f1, batch_size=k)
         if len(frames) > 1:
-            chance = [event_sync_score(f, waves[(i + 1) % len(waves)], fps, sr).f1 for i, f in enumerate(frames)]
+            chance = f1_with_next_clips_audio(frames, waves, fps, sr, impacts)
             self.log("val/sample_event_f1_over_chance", f1 - sum(chance) / len(chance), batch_size=k)
         if matched:  # offsets are averaged over matched events
             off = sum(s.mean_abs_offset_s * s.n_matched for s in scores) / matched
