@@ -262,8 +262,58 @@ def run_demo(cfg: DemoConfig = DemoConfig()) -> dict:
     metrics["times_s"] = times
     metrics["joint_precision"] = joint_precision(cfg.precision) or "32-true"  # as this run would train it
     (out / "metrics.json").write_text(json.dumps(metrics, indent=2))
-    print(json.dumps(metrics, indent=2))
+    print(format_summary(metrics, out))
     return metrics
+
+
+# (key in metrics.json, label) of the rows `format_summary` prints, in this order
+SUMMARY_ROWS = [
+    ("real", "real clips"),
+    ("real_audio_shifted_250ms", "real, audio shifted 0.25 s"),
+    ("joint", "joint: text -> video + audio"),
+    ("joint_audio_of_next_clip", "  chance: each with the next clip's audio"),
+    ("sequential", "sequential: joint videos, audio by v2a"),
+    ("a2v_vs_given_audio", "a2v: generated video vs the given audio"),
+    ("v2a_vs_given_video", "v2a: generated audio vs the given video"),
+]
+GOAL_F1 = 0.7  # issue 6's goal: event F1 >= 0.7 with mean |offset| <= 1 frame
+
+
+def meets_goal(arm: dict, fps: float) -> bool:
+    """Whether a scored arm (`sync_score`) reaches the goal: event F1 >= 0.7, mean |offset| <= 1 frame."""
+    off = arm["mean_abs_offset_ms"]
+    return arm["event_f1"] >= GOAL_F1 and off is not None and off <= 1000 / fps
+
+
+def format_summary(metrics: dict, out: Path) -> str:
+    """What `seedkit demo` prints at the end: the sync table of `metrics` (written by `run_demo`),
+    the goal checked for each generated arm, the stage times and where the files are."""
+    fps = metrics["fps"]
+    lines = [f"sync on {metrics['real']['n_clips']} held-out bounce clips (event F1 averaged over clips; "
+             "|offset|: mean over matched events)",
+             f"{'':<42}{'F1':>7}{'|offset|':>11}{'impacts':>9}{'mid-air':>9}{'onsets':>8}"]
+    for key, label in SUMMARY_ROWS:
+        m = metrics.get(key)
+        if m is None:
+            continue
+        off = "-" if m["mean_abs_offset_ms"] is None else f"{m['mean_abs_offset_ms']:.1f} ms"
+        lines.append(f"{label:<42}{m['event_f1']:>7.3f}{off:>11}{m['n_impacts']:>9}{m['n_impacts_mid_air']:>9}"
+                     f"{m['n_onsets']:>8}")
+    seams = metrics.get("video_seams", {})
+    if seams.get("joint"):
+        lines.append("latent-frame seam ratio (1: as smooth across seams as inside): "
+                     + ", ".join(f"{k} {v['ratio']:.2f}" for k, v in seams.items() if v))
+    verdicts = [f"{label} {'met' if meets_goal(metrics[key], fps) else 'not met'}"
+                for key, label in (("joint", "joint"), ("a2v_vs_given_audio", "a2v"), ("v2a_vs_given_video", "v2a"))]
+    lines.append(f"goal, event F1 >= {GOAL_F1} with mean |offset| <= 1 frame ({1000 / fps:.1f} ms): "
+                 + ", ".join(verdicts))
+    over = metrics["joint"]["event_f1"] - metrics["joint_audio_of_next_clip"]["event_f1"]
+    lines.append(f"joint F1 minus its chance: {over:+.3f} (what longer runs reach: docs/joint_bounce.md)")
+    times = metrics.get("times_s", {})
+    if times:
+        lines.append("stages: " + ", ".join(f"{k.removesuffix('_s')} {v:.0f} s" for k, v in times.items()))
+    lines.append(f"files: {out / 'metrics.json'}, {out / 'contact_sheet.png'}, {out / 'samples'}/*.mp4")
+    return "\n".join(lines)
 
 
 def held_out_data_settings(trained: dict) -> dict:
@@ -403,6 +453,7 @@ def evaluate_demo(ckpt: Path, out: Path, cfg: DemoConfig) -> dict:
                       "events": []})
     fig = contact_sheet(sheet, spec.fps, spec.sample_rate, title="demo samples (joint, a2v, v2a)")
     fig.savefig(out / "contact_sheet.png", dpi=110)
+    result["fps"] = spec.fps  # frame rate of every scored clip (one frame: the offset goal)
     result["sampler"] = vars(scfg)
     result["rerank"] = {"candidates": cfg.rerank, "critic": cfg.critic if critic is not None else None,
                         "realism": cfg.realism, "realism_weight": cfg.realism_weight if realism is not None else None}

@@ -2,6 +2,7 @@
 uses its checkpoint in every mode. Slow-ish (about a minute alone), run once per session."""
 import json
 import re
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -9,7 +10,7 @@ import torch
 
 from seedkit import media
 from seedkit.cli import UserError, main
-from seedkit.demo import DemoConfig
+from seedkit.demo import DemoConfig, format_summary, meets_goal
 
 
 @pytest.fixture(scope="module")
@@ -35,6 +36,7 @@ def test_demo_writes_metrics_samples_and_a_contact_sheet(demo_out):
     chance, joint = metrics["joint_audio_of_next_clip"], metrics["joint"]
     assert chance["n_impacts"] == joint["n_impacts"] and chance["n_onsets"] == joint["n_onsets"]
     assert metrics["sampler"]["modality_scale"] == DemoConfig.modality_scale
+    assert metrics["fps"] == 16.0  # one frame is the offset goal
     assert set(metrics["video_seams"]) == {"real", "joint", "a2v"}
     assert 0.8 < metrics["video_seams"]["real"]["ratio"] < 1.25  # real clips have no seams
     assert set(metrics["motion"]) == {"real", "joint", "a2v"}  # v2a keeps the real video
@@ -55,7 +57,31 @@ def test_demo_writes_metrics_samples_and_a_contact_sheet(demo_out):
 @pytest.mark.slow
 def test_rerunning_the_demo_skips_finished_stages(demo_out, capsys):
     assert main(["demo", "--tiny", "--out", str(demo_out)]) == 0
-    assert "== training" not in capsys.readouterr().out
+    said = capsys.readouterr().out
+    assert "== training" not in said
+    # it ends on the sync table of metrics.json, not the JSON itself
+    metrics = json.loads((demo_out / "metrics.json").read_text())
+    joint = next(line for line in said.splitlines() if line.startswith("joint: text -> video + audio"))
+    assert f"{metrics['joint']['event_f1']:.3f}" in joint
+    assert "goal, event F1 >= 0.7 with mean |offset| <= 1 frame (62.5 ms): joint " in said
+    assert '"event_f1_pooled"' not in said
+
+
+def test_the_demo_summary_checks_the_goal_per_arm():
+    def arm(f1, off_ms):
+        return {"event_f1": f1, "mean_abs_offset_ms": off_ms, "n_impacts": 4, "n_impacts_mid_air": 0, "n_onsets": 4,
+                "n_clips": 32}
+
+    metrics = {"fps": 16.0, "real": arm(0.9, 7.5), "real_audio_shifted_250ms": arm(0.15, 32.0),
+               "joint": arm(0.75, 60.0), "joint_audio_of_next_clip": arm(0.2, 30.0),
+               "a2v_vs_given_audio": arm(0.75, 70.0),  # in time by F1, but more than a frame (62.5 ms) off
+               "v2a_vs_given_video": arm(0.69, 10.0)}
+    assert meets_goal(metrics["joint"], 16.0) and not meets_goal(metrics["a2v_vs_given_audio"], 16.0)
+    assert not meets_goal(arm(0.9, None), 16.0)  # no matched event, no offset
+    said = format_summary(metrics, Path("outputs/demo"))
+    assert "(62.5 ms): joint met, a2v not met, v2a not met" in said
+    assert "joint F1 minus its chance: +0.550" in said
+    assert "sequential" not in said  # a row the metrics lack is left out
 
 
 @pytest.mark.slow
