@@ -1,7 +1,7 @@
 """The `seedkit` command.
 
     seedkit fit --config seedkit/configs/NAME.yaml      train (LightningCLI: fit/validate/test)
-    seedkit data preview bounce --n 8 --out DIR         mp4s with sound + a contact sheet
+    seedkit data preview bounce --n 8 --out DIR         mp4s with sound + a contact sheet (also grid)
     seedkit demo                                        the whole pipeline on built-in data
     seedkit evaluate --ckpt C --n 64 --out DIR           sync + quality metrics vs real controls
     seedkit notebooks make-exercises                    exercise copies in notebooks/exercises/
@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import json
 import sys
 import time
 from pathlib import Path
@@ -39,31 +38,30 @@ def _user_error_types() -> tuple[type[BaseException], ...]:
 
 
 def cmd_data_preview(args) -> int:
-    from . import media
-    from .data import BounceConfig, BounceGenerator, ClipSpec
-    from .viz import contact_sheet, use_headless_backend
+    from .data import GRID_SPEC, ClipSpec
+    from .data.preview import BOUNCE_TITLE, bounce_clips, grid_clips, write_preview
 
-    if args.dataset != "bounce":
-        raise UserError(f"data preview: dataset {args.dataset!r} is not supported yet; use 'bounce'")
     if args.n < 1:
         raise UserError(f"--n must be at least 1, got {args.n}")
-    use_headless_backend()
-    spec = ClipSpec(fps=args.fps, num_frames=args.frames, size=args.size, sample_rate=args.sample_rate)
-    gen = BounceGenerator(BounceConfig(spec=spec, seed=args.seed))
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    clips = []
-    for i in range(args.n):
-        scene = gen.scene(i)
-        media.write(out / f"bounce_{i:03d}.mp4", scene.frames, scene.waveform, spec.fps, spec.sample_rate)
-        clips.append({"frames": scene.frames, "waveform": scene.waveform, "caption": scene.caption,
-                      "events": [(e.time_s, e.label) for e in scene.events]})
-        meta = {"caption": scene.caption, "events": [vars(e) for e in scene.events]}
-        (out / f"bounce_{i:03d}.json").write_text(json.dumps(meta, indent=1))
-    fig = contact_sheet(clips[: min(args.n, 8)], spec.fps, spec.sample_rate,
-                        title="bounce: frames over time, spectrogram with impact times (dashed)")
-    fig.savefig(out / "contact_sheet.png", dpi=110)
-    print(f"wrote {args.n} mp4 clips and contact_sheet.png to {out}")
+    if args.dataset == "bounce":
+        spec = ClipSpec(fps=args.fps or 16.0, num_frames=args.frames or 32, size=args.size or 32,
+                        sample_rate=args.sample_rate or 16000)
+        clips = bounce_clips(args.n, spec, 0 if args.seed is None else args.seed)
+        title = BOUNCE_TITLE
+    else:
+        for name in ("fps", "sample_rate", "seed"):
+            if getattr(args, name) is not None:
+                raise UserError(f"--{name.replace('_', '-')}: GRID clips keep the rates and the order they were "
+                                "prepared with (25 fps, 16 kHz); only --frames and --size apply")
+        spec = dataclasses.replace(GRID_SPEC, **{k: v for k, v in (("num_frames", args.frames), ("size", args.size))
+                                                 if v is not None})
+        try:
+            clips = grid_clips(args.cache, args.n, args.split, spec)
+        except (FileNotFoundError, ValueError) as e:
+            raise UserError(f"data preview grid: {e}") from None
+        title = f"GRID ({args.split}): frames over time, spectrogram with word starts (dashed)"
+    sheet = write_preview(clips, spec, args.out, title)
+    print(f"wrote {len(clips)} mp4 clips and {sheet.name} to {args.out}")
     return 0
 
 
@@ -430,14 +428,17 @@ def build_parser() -> argparse.ArgumentParser:
     data = sub.add_parser("data", help="dataset tools: preview, download, prepare")
     dsub = data.add_subparsers(dest="data_command", metavar="ACTION", required=True)
     pv = dsub.add_parser("preview", help="write mp4s with sound and a contact-sheet PNG")
-    pv.add_argument("dataset", choices=["bounce"], help="dataset to preview")
+    pv.add_argument("dataset", choices=["bounce", "grid"], help="dataset to preview (grid: from a prepared cache)")
     pv.add_argument("--n", type=int, default=8, help="number of clips (default 8)")
     pv.add_argument("--out", required=True, help="output folder")
-    pv.add_argument("--fps", type=float, default=16.0, help="frame rate (default 16)")
-    pv.add_argument("--frames", type=int, default=32, help="frames per clip (default 32)")
-    pv.add_argument("--size", type=int, default=32, help="frame size in pixels (default 32)")
-    pv.add_argument("--sample-rate", type=int, default=16000, help="audio rate (default 16000)")
-    pv.add_argument("--seed", type=int, default=0, help="dataset seed (default 0)")
+    pv.add_argument("--fps", type=float, default=None, help="bounce: frame rate (default 16)")
+    pv.add_argument("--frames", type=int, default=None, help="frames per clip (default 32 bounce, 72 grid)")
+    pv.add_argument("--size", type=int, default=None, help="frame size in pixels (default 32 bounce, 64 grid)")
+    pv.add_argument("--sample-rate", type=int, default=None, help="bounce: audio rate (default 16000)")
+    pv.add_argument("--seed", type=int, default=None, help="bounce: dataset seed (default 0)")
+    pv.add_argument("--cache", default="data/cache/grid", help="grid: prepared cache (default data/cache/grid)")
+    pv.add_argument("--split", choices=("all", "train", "val", "test", "unseen"), default="all",  # data.preview.GRID_SPLITS
+                    help="grid: which clips (default all, in key order)")
     pv.set_defaults(func=cmd_data_preview)
     dl = dsub.add_parser("download", help="download a dataset (GRID from Zenodo), resumable")
     dl.add_argument("dataset", choices=["grid"], help="dataset to download")

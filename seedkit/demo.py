@@ -241,17 +241,15 @@ def joint_options(cfg: DemoConfig, tokenizers: Path, joint_dir: Path) -> list[st
 
 
 def run_demo(cfg: DemoConfig = DemoConfig()) -> dict:
-    from .cli import cmd_data_preview
+    from .data import BOUNCE_SPEC
+    from .data.preview import BOUNCE_TITLE, bounce_clips, write_preview
 
     out = Path(cfg.out)
     out.mkdir(parents=True, exist_ok=True)
     times: dict[str, float] = {}
     t0 = time.time()
-    import argparse
-
     if not (out / "preview" / "contact_sheet.png").exists():
-        cmd_data_preview(argparse.Namespace(dataset="bounce", n=8, out=str(out / "preview"), fps=16.0,
-                                            frames=32, size=32, sample_rate=16000, seed=0))
+        write_preview(bounce_clips(8, BOUNCE_SPEC), BOUNCE_SPEC, out / "preview", title=BOUNCE_TITLE)
     times["preview_s"] = time.time() - t0
 
     last = train_pipeline(cfg, times)

@@ -223,3 +223,26 @@ def test_real_clips_prepare_to_72_frame_windows(grid_source, tmp_path):
     assert unseen["caption"] == "set white with p two soon" and unseen["events"] == []
     box = json.loads(json.dumps(read_manifest(tmp_path / "cache")["s1/bbaf2n"]["crop_box"]))
     assert 120 < box["cx"] < 190 and 180 < box["cy"] < 250  # s1's mouth in the 360x288 frame
+
+
+def test_preview_grid_writes_the_prepared_windows_with_their_words(tmp_path, capsys):
+    from seedkit.cli import main
+
+    src, cache, out = make_source(tmp_path / "src"), tmp_path / "cache", tmp_path / "preview"
+    prepare_grid(src, cache, PrepareConfig(size=32, min_frames=24, progress=False))
+    assert main(["data", "preview", "grid", "--cache", str(cache), "--n", "5", "--frames", "24", "--size", "32",
+                 "--out", str(out)]) == 0
+    assert "wrote 2 mp4 clips" in capsys.readouterr().out  # the two clips that prepared, not 5
+    info = media.probe(out / "s1_bbaf2n.mp4")
+    assert info["video"]["fps"] == 25 and info["video"]["width"] == 32 and info["audio"]["sample_rate"] == 16000
+    meta = json.loads((out / "s1_bbaf2n.json").read_text())
+    # the centred 24 of 30 frames start at frame 3 (0.12 s): "bin" (0.95 s in the clip) at 0.83 s
+    assert meta["transcript"] == "bin blue at f two now"
+    assert meta["words"][0] == {"time_s": pytest.approx(0.83), "word": "bin"}
+    assert json.loads((out / "s1_lgaz8p.json").read_text())["words"] == []  # no alignment for it
+    assert (out / "contact_sheet.png").stat().st_size > 10_000
+    # s1 has alignments, so no clip is an unseen speaker's; and a rate GRID was not prepared at is refused
+    assert main(["data", "preview", "grid", "--cache", str(cache), "--split", "unseen", "--out", str(out)]) == 2
+    assert "no prepared GRID clips in the 'unseen' split" in capsys.readouterr().err
+    assert main(["data", "preview", "grid", "--cache", str(cache), "--fps", "16", "--out", str(out)]) == 2
+    assert "--fps: GRID clips keep the rates" in capsys.readouterr().err
