@@ -232,12 +232,29 @@ def cmd_sample(args) -> int:
                                    config=cfg, **init)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
+    frames = [video_to_frames(v).numpy() for v in out_v]
     for i in range(args.n):
-        media.write(out / f"{args.mode}_{i:03d}.mp4", video_to_frames(out_v[i]).numpy(),
-                    out_a[i].numpy(), spec.fps, spec.sample_rate)
+        media.write(out / f"{args.mode}_{i:03d}.mp4", frames[i], out_a[i].numpy(), spec.fps, spec.sample_rate)
+    _sample_sheet(out, frames, out_a, args, bounce=jm.data_settings.get("dataset", "bounce") == "bounce", spec=spec)
     start = f", from {args.init} noised to t {args.start_t:g}" if args.init else ""
-    print(f"wrote {args.n} {args.mode} clips to {out}{start}{kept}")
+    print(f"wrote {args.n} {args.mode} clips and contact_sheet.png to {out}{start}{kept}")
     return 0
+
+
+def _sample_sheet(out: Path, frames: list, audio, args, bounce: bool, spec) -> None:
+    """contact_sheet.png of the first 8 samples: frames over the spectrogram; on bounce the impacts
+    the detector sees in each generated video are dashed on its spectrogram, so sync can be read
+    off the picture (a sound under every dashed line)."""
+    from .metrics.events import detect_video_impact_events
+    from .viz import contact_sheet, use_headless_backend
+
+    use_headless_backend()
+    given = {"joint": args.text, "a2v": args.audio, "v2a": args.video}[args.mode]
+    clips = [{"frames": f, "waveform": a.numpy(), "caption": f"{args.mode} {i}: {given}",
+              "events": [(e.time_s, "") for e in detect_video_impact_events(f, spec.fps)] if bounce else []}
+             for i, (f, a) in enumerate(zip(frames[:8], audio[:8]))]
+    title = "samples: frames over time, spectrogram" + ("; dashed: impacts seen in the video" if bounce else "")
+    contact_sheet(clips, spec.fps, spec.sample_rate, title=title).savefig(out / "contact_sheet.png", dpi=110)
 
 
 def cmd_data_download(args) -> int:

@@ -91,6 +91,8 @@ def test_sample_in_every_mode_from_the_demo_checkpoint(demo_out, tmp_path, capsy
                  "--steps", "2", "--out", str(tmp_path / "j")]) == 0
     clip = media.read(tmp_path / "j" / "joint_000.mp4")
     assert clip.frames.shape == (32, 32, 32, 3) and clip.sample_rate == 16000
+    assert "wrote 2 joint clips and contact_sheet.png" in capsys.readouterr().out
+    assert (tmp_path / "j" / "contact_sheet.png").stat().st_size > 10_000
     # a2v with audio of another rate, channels and length: resampled, downmixed, padded
     t = np.arange(int(1.3 * 22050)) / 22050
     stereo = np.stack([np.sin(2 * np.pi * 300 * t), np.sin(2 * np.pi * 500 * t)]).astype(np.float32) * 0.3
@@ -364,3 +366,30 @@ def test_a_realism_critic_trains_on_the_joint_models_own_samples_and_joins_the_c
     cfg = DemoConfig(out=str(tmp_path / "e"), n_eval=2, sample_steps=2, rerank=2, critic=str(tmp_path / "critic.pt"),
                      realism=str(tmp_path / "realism.pt"))
     assert evaluate_demo(ckpt, tmp_path / "e", cfg)["rerank"]["realism_weight"] == 1.0
+
+
+def test_the_sample_sheet_marks_the_impacts_seen_in_each_video(tmp_path, monkeypatch):
+    import argparse
+
+    import seedkit.viz
+    from seedkit.cli import _sample_sheet
+    from seedkit.data import BOUNCE_SPEC
+    from seedkit.data.preview import bounce_clips
+
+    drawn = []
+    real_sheet = seedkit.viz.contact_sheet
+    monkeypatch.setattr(seedkit.viz, "contact_sheet", lambda clips, *a, **k: drawn.extend(clips) or real_sheet(clips, *a, **k))
+    scenes = bounce_clips(2, BOUNCE_SPEC)  # real scenes stand in for samples: their impacts are known
+    args = argparse.Namespace(mode="v2a", text=None, audio=None, video="clip.mp4")
+    _sample_sheet(tmp_path, [c["frames"] for c in scenes], [torch.from_numpy(c["waveform"]) for c in scenes], args,
+                  bounce=True, spec=BOUNCE_SPEC)
+    assert (tmp_path / "contact_sheet.png").stat().st_size > 10_000
+    assert [c["caption"] for c in drawn] == ["v2a 0: clip.mp4", "v2a 1: clip.mp4"]
+    for c, scene in zip(drawn, scenes):  # every dash within a frame of a true impact, and half of them dashed at least
+        dashes, true = [t for t, _ in c["events"]], [t for t, _ in scene["events"]]
+        assert dashes and all(min(abs(d - t) for t in true) <= 1 / 16 for d in dashes)
+        assert len(dashes) >= len(true) / 2  # impacts a frame apart are seen as one
+    drawn.clear()
+    _sample_sheet(tmp_path, [scenes[0]["frames"]], [torch.from_numpy(scenes[0]["waveform"])], args, bounce=False,
+                  spec=BOUNCE_SPEC)
+    assert drawn[0]["events"] == []  # GRID: no impacts to mark
