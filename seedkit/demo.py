@@ -448,8 +448,9 @@ def evaluate_demo(ckpt: Path, out: Path, cfg: DemoConfig) -> dict:
         for i in range(min(4, len(frames))):  # the first four clips as playable files
             media.write(out / "samples" / f"{mode}_{i}.mp4", frames[i], audio[i], spec.fps, spec.sample_rate)
         sheet.append({"frames": frames[0], "waveform": audio[0], "caption": f"{mode}: {batch['caption'][0]}",
-                      "events": []})
-    fig = contact_sheet(sheet, spec.fps, spec.sample_rate, title="demo samples (joint, a2v, v2a)")
+                      "events": [(e.time_s, "") for e in impacts[0]]})  # what the video shows, under the sound
+    fig = contact_sheet(sheet, spec.fps, spec.sample_rate,
+                        title="demo samples (joint, a2v, v2a); dashed: impacts seen in the video")
     fig.savefig(out / "contact_sheet.png", dpi=110)
     result["fps"] = spec.fps  # frame rate of every scored clip (one frame: the offset goal)
     result["sampler"] = vars(scfg)
