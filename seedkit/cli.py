@@ -18,7 +18,8 @@ import sys
 import time
 from pathlib import Path
 
-LIGHTNING_SUBCOMMANDS = ("fit", "validate", "test", "predict")
+# LightningCLI's subcommands the kit's models support (no `predict`: `seedkit sample` generates)
+LIGHTNING_SUBCOMMANDS = ("fit", "validate", "test")
 
 
 class UserError(Exception):

@@ -288,19 +288,27 @@ class JointAV(L.LightningModule):
             opt, lambda s: lr_factor(s, warm, decay, max_steps))
         return {"optimizer": opt, "lr_scheduler": {"scheduler": sched, "interval": "step"}}
 
-    # -- validation ---------------------------------------------------------------------------
+    # -- validation and test -------------------------------------------------------------------
     def validation_step(self, batch: dict, batch_idx: int) -> None:
+        self._held_out_step(batch, batch_idx, "val")
+
+    def test_step(self, batch: dict, batch_idx: int) -> None:
+        """`seedkit test --ckpt_path C`: the validation's loss, samples and sync metrics on the test
+        split (clips neither the tokenizers nor the joint model trained or validated on), as test/*."""
+        self._held_out_step(batch, batch_idx, "test")
+
+    def _held_out_step(self, batch: dict, batch_idx: int, stage: str) -> None:
         zv, za = self.batch_latents(batch)
         g = torch.Generator(device="cpu").manual_seed(1234 + batch_idx)  # same noise every epoch
         out = self.flow.loss(self.ema, zv, za, batch["text_ids"], batch["text_mask"], generator=g,
                              motion_target=self.motion_target(batch))
-        flow_loss = out.total  # val/loss: the flow loss alone, comparable with and without a motion head
+        flow_loss = out.total  # {stage}/loss: the flow loss alone, comparable with and without a motion head
         if out.motion is not None:
             flow_loss = flow_loss - self.flow.config.motion_weight * out.motion
-            self.log("val/loss_motion", out.motion, batch_size=zv.shape[0])
-        self.log("val/loss", flow_loss, prog_bar=True, batch_size=zv.shape[0])
+            self.log(f"{stage}/loss_motion", out.motion, batch_size=zv.shape[0])
+        self.log(f"{stage}/loss", flow_loss, prog_bar=True, batch_size=zv.shape[0])
         if batch_idx == 0 and self.hparams.val_samples > 0:
-            self._log_samples(batch)
+            self._log_samples(batch, stage)
 
     @torch.no_grad()
     def generate(self, mode: str = "joint", text_ids=None, text_mask=None, video=None, audio=None,
@@ -336,18 +344,18 @@ class JointAV(L.LightningModule):
             return (None if video is None else self.video_tok.encode(video.float()),
                     None if audio is None else self.audio_tok.encode(audio.float()))
 
-    def _log_samples(self, batch: dict) -> None:
+    def _log_samples(self, batch: dict, stage: str = "val") -> None:
         k = min(self.hparams.val_samples, batch["text_ids"].shape[0])
         video, audio = self.generate("joint", batch["text_ids"][:k], batch["text_mask"][:k])
         frames = [video_to_frames(v).numpy() for v in video]
         waves = [a.cpu().numpy() for a in audio]
         if self.hparams.clip == "bounce":
-            self._log_event_sync(frames, waves, k)
+            self._log_event_sync(frames, waves, k, stage)
         else:
-            self._log_lip_sync(frames, waves, k)
-        self._log_media(frames, audio, batch["caption"][:k])
+            self._log_lip_sync(frames, waves, k, stage)
+        self._log_media(frames, audio, batch["caption"][:k], stage)
 
-    def _log_event_sync(self, frames: list, waves: list, k: int) -> None:
+    def _log_event_sync(self, frames: list, waves: list, k: int, stage: str = "val") -> None:
         """bounce: audio onsets against the visual impacts of each generated clip (ground-truth world);
         with two clips or more also over chance: minus the F1 of each video with the next clip's audio
         (jittery videos and busy soundtracks match by chance far more often than real clips do)."""
@@ -358,25 +366,25 @@ class JointAV(L.LightningModule):
         scores = [event_sync_score(f, a, fps, sr, impacts_s=t) for f, a, t in zip(frames, waves, impacts)]
         f1 = sum(s.f1 for s in scores) / len(scores)
         matched = sum(s.n_matched for s in scores)
-        self.log("val/sample_event_f1", f1, batch_size=k)
+        self.log(f"{stage}/sample_event_f1", f1, batch_size=k)
         if len(frames) > 1:
             chance = f1_with_next_clips_audio(frames, waves, fps, sr, impacts)
-            self.log("val/sample_event_f1_over_chance", f1 - sum(chance) / len(chance), batch_size=k)
+            self.log(f"{stage}/sample_event_f1_over_chance", f1 - sum(chance) / len(chance), batch_size=k)
         if matched:  # offsets are averaged over matched events
             off = sum(s.mean_abs_offset_s * s.n_matched for s in scores) / matched
-            self.log("val/sample_event_offset_ms", 1000 * off, batch_size=k)
+            self.log(f"{stage}/sample_event_offset_ms", 1000 * off, batch_size=k)
 
-    def _log_lip_sync(self, frames: list, waves: list, k: int) -> None:
+    def _log_lip_sync(self, frames: list, waves: list, k: int, stage: str = "val") -> None:
         """Talking faces (grid): the weight-free lip estimator (`metrics/mouth.py`): |offset| of lip
         motion against speech energy and its sync@0 (`seedkit evaluate` on 32 GRID s1 clips: real
         77 ms and 0.18, shuffled pairs 175 ms and 0.09)."""
         from .metrics.mouth import estimate_mouth_offset
 
         est = [estimate_mouth_offset(f, a, self.spec.fps, self.spec.sample_rate) for f, a in zip(frames, waves)]
-        self.log("val/sample_lip_abs_offset_ms", sum(abs(e.offset_ms) for e in est) / len(est), batch_size=k)
-        self.log("val/sample_lip_sync_at_zero", sum(e.sync_at_zero for e in est) / len(est), batch_size=k)
+        self.log(f"{stage}/sample_lip_abs_offset_ms", sum(abs(e.offset_ms) for e in est) / len(est), batch_size=k)
+        self.log(f"{stage}/sample_lip_sync_at_zero", sum(e.sync_at_zero for e in est) / len(est), batch_size=k)
 
-    def _log_media(self, frames, audio, captions) -> None:
+    def _log_media(self, frames, audio, captions, stage: str = "val") -> None:
         from lightning.pytorch.loggers import WandbLogger
 
         for logger in self.loggers:
@@ -393,7 +401,7 @@ class JointAV(L.LightningModule):
                         p = media.write(f"{tmp}/sample_{i}.mp4", f, a.cpu().numpy(), self.spec.fps,
                                         self.spec.sample_rate)
                         vids.append(wandb.Video(str(p), caption=cap, format="mp4"))
-                    logger.experiment.log({"val/samples": vids, "trainer/global_step": self.global_step})
+                    logger.experiment.log({f"{stage}/samples": vids, "trainer/global_step": self.global_step})
 
 
 def export_ema(ckpt: str | Path, out: str | Path) -> None:

@@ -128,7 +128,7 @@ def _make_cli_class():
             try:
                 super().parse_arguments(parser, args)
             except argparse.ArgumentError as e:
-                sub = next((a for a in (args or []) if a in ("fit", "validate", "test", "predict")), "fit")
+                sub = next((a for a in (args or []) if a in ("fit", "validate", "test")), "fit")
                 raise ConfigError(config_error_message(str(e), sub)) from None
             # Checked here, before LightningCLI reads the checkpoint's hyperparameters into the config.
             self._ckpt_hparams = None
@@ -176,6 +176,13 @@ def _make_cli_class():
                 raise ConfigError(f"cannot build the model or data from the config: {e}") from None
             except (ValueError, FileNotFoundError) as e:  # the classes validate their own arguments
                 raise ConfigError(config_error_message(str(e), problem="cannot build")) from None
+
+        def before_test(self) -> None:
+            from lightning.pytorch.utilities.model_helpers import is_overridden
+
+            if not is_overridden("test_step", self.model):  # the critics: fit and validate only
+                raise ConfigError(f"seedkit test: {type(self.model).__name__} has no test split to score; "
+                                  "`seedkit validate` scores its validation split")
 
         def instantiate_trainer(self, **kwargs):
             config = self._get(self.config_init, "trainer", default={})

@@ -136,24 +136,31 @@ class TokenizerModule(L.LightningModule):
             opt, lambda s: 0.1 + 0.9 * 0.5 * (1 + np.cos(np.pi * min(s / total, 1.0))))
         return {"optimizer": opt, "lr_scheduler": {"scheduler": sched, "interval": "step"}}
 
-    # -- validation -------------------------------------------------------------------------------
-    @torch.no_grad()
+    # -- validation and test ---------------------------------------------------------------------
     def validation_step(self, batch: dict, batch_idx: int) -> None:
+        self._held_out_step(batch, batch_idx, "val")
+
+    def test_step(self, batch: dict, batch_idx: int) -> None:
+        """`seedkit test --ckpt_path C`: the validation's reconstruction metrics on the test split, as test/*."""
+        self._held_out_step(batch, batch_idx, "test")
+
+    @torch.no_grad()
+    def _held_out_step(self, batch: dict, batch_idx: int, stage: str) -> None:
         losses, rec = self._losses(batch)
         b = batch["audio"].shape[0]
-        metrics = {f"val/{k}": v for k, v in losses.items()}
+        metrics = {f"{stage}/{k}": v for k, v in losses.items()}
         if self.hparams.modality == "video":
-            metrics["val/psnr"] = psnr(rec.video.clamp(-1, 1), batch["video"]).mean()
-            metrics["val/ssim"] = ssim(rec.video.clamp(-1, 1), batch["video"]).mean()
+            metrics[f"{stage}/psnr"] = psnr(rec.video.clamp(-1, 1), batch["video"]).mean()
+            metrics[f"{stage}/ssim"] = ssim(rec.video.clamp(-1, 1), batch["video"]).mean()
         else:
-            metrics["val/spectral_convergence"] = spectral_convergence(rec.mel, rec.target).mean()
+            metrics[f"{stage}/spectral_convergence"] = spectral_convergence(rec.mel, rec.target).mean()
             if batch_idx == 0 and self.hparams.griffin_lim_clips > 0:
-                metrics.update(self._griffin_lim_metrics(rec))
+                metrics.update(self._griffin_lim_metrics(rec, stage))
         self.log_dict(metrics, prog_bar=True, batch_size=b)
         if batch_idx == 0:
-            self._log_media(batch, rec)
+            self._log_media(batch, rec, stage)
 
-    def _griffin_lim_metrics(self, rec) -> dict:
+    def _griffin_lim_metrics(self, rec, stage: str = "val") -> dict:
         """What inverting the mel costs: mel -> waveform -> mel, for the input and the reconstruction."""
         n = self.hparams.griffin_lim_clips
         tok = self.tokenizer
@@ -161,11 +168,11 @@ class TokenizerModule(L.LightningModule):
         out = {}
         for name, mel in (("gl_input", target), ("gl_recon", rec.mel[:n])):
             again = tok.mel(tok.mel_to_waveform(mel))
-            out[f"val/{name}_mel_l1"] = mel_l1(again, target).mean()
-            out[f"val/{name}_spectral_convergence"] = spectral_convergence(again, target).mean()
+            out[f"{stage}/{name}_mel_l1"] = mel_l1(again, target).mean()
+            out[f"{stage}/{name}_spectral_convergence"] = spectral_convergence(again, target).mean()
         return out
 
-    def _log_media(self, batch: dict, rec) -> None:
+    def _log_media(self, batch: dict, rec, stage: str = "val") -> None:
         from lightning.pytorch.loggers import WandbLogger
 
         loggers = [lg for lg in self.loggers if isinstance(lg, WandbLogger)]
@@ -183,17 +190,17 @@ class TokenizerModule(L.LightningModule):
                 orig = video_to_frames(batch["video"][i])
                 recon = video_to_frames(rec.video[i].clamp(-1, 1))
                 side = torch.cat([orig, recon], dim=2).numpy()  # [T, H, 2W, 3]: original | reconstruction
-                payload[f"val/frames_{i}"] = wandb.Image(np.concatenate(list(side[::4]), axis=0),
+                payload[f"{stage}/frames_{i}"] = wandb.Image(np.concatenate(list(side[::4]), axis=0),
                                                          caption="original | reconstruction")
                 mp4 = encode_mp4(side, batch["audio"][i].float().cpu().numpy(), spec.fps, spec.sample_rate)
-                payload[f"val/clip_{i}"] = wandb.Video(_bytes_file(mp4), format="mp4")
+                payload[f"{stage}/clip_{i}"] = wandb.Video(_bytes_file(mp4), format="mp4")
             else:
                 mel = torch.cat([rec.target[i], rec.mel[i]], dim=0).float().cpu().numpy()
-                payload[f"val/mel_{i}"] = wandb.Image(_to_image(mel[::-1]), caption="top: reconstruction, bottom: original")
+                payload[f"{stage}/mel_{i}"] = wandb.Image(_to_image(mel[::-1]), caption="top: reconstruction, bottom: original")
                 wav = self.tokenizer.mel_to_waveform(rec.mel[i : i + 1])[0, 0].numpy()
-                payload[f"val/audio_{i}"] = wandb.Audio(wav, sample_rate=self.hparams.sample_rate,
+                payload[f"{stage}/audio_{i}"] = wandb.Audio(wav, sample_rate=self.hparams.sample_rate,
                                                         caption="decoded mel -> Griffin-Lim")
-                payload[f"val/audio_orig_{i}"] = wandb.Audio(batch["audio"][i, 0].float().cpu().numpy(),
+                payload[f"{stage}/audio_orig_{i}"] = wandb.Audio(batch["audio"][i, 0].float().cpu().numpy(),
                                                              sample_rate=self.hparams.sample_rate)
         for lg in loggers:
             lg.experiment.log(payload, step=self.global_step)

@@ -1,0 +1,45 @@
+"""`seedkit test`: the joint model and the tokenizers score their held-out test split as test/*; the
+critics, which have none, say so in one line; `predict` is not offered (`seedkit sample` generates)."""
+import re
+
+import pytest
+from runs import tiny_joint_args
+
+from seedkit.cli import main
+from seedkit.demo import config_path
+
+
+def logged(out: str) -> dict[str, float]:
+    """The metrics of the table Lightning prints after `trainer.test`."""
+    return {k: float(v) for k, v in re.findall(r"(test/\w+)\s+([-+0-9.e]+)\s*$", out, re.M)}
+
+
+def test_a_trained_joint_model_scores_the_test_split(tiny_tokenizers, tiny_joint_checkpoint, tmp_path, capsys):
+    root = tiny_joint_checkpoint.parent.parent
+    args = tiny_joint_args(tiny_tokenizers, root, max_steps=2, every=2)
+    capsys.readouterr()
+    assert main(["test", *args[1:], f"--ckpt_path={tiny_joint_checkpoint}", "--data.num_test=4",
+                 "--model.val_samples=2", "--model.sampler={steps: 2}"]) == 0
+    metrics = logged(capsys.readouterr().out)
+    # the flow loss on the test scenes, and the sync of clips generated for their captions
+    assert {"test/loss", "test/sample_event_f1", "test/sample_event_f1_over_chance"} <= set(metrics), metrics
+    assert metrics["test/loss"] > 0 and 0 <= metrics["test/sample_event_f1"] <= 1
+
+
+def test_a_tokenizer_scores_the_test_split(tmp_path, capsys):
+    assert main(["test", "--config", config_path("tokenizer_video_bounce.yaml"), "--model.base_channels=8",
+                 "--model.latent_channels=4", "--data.num_test=2", "--trainer.logger=false",
+                 f"--trainer.default_root_dir={tmp_path}", "--trainer.enable_progress_bar=false"]) == 0
+    metrics = logged(capsys.readouterr().out)
+    assert {"test/loss", "test/psnr", "test/ssim"} <= set(metrics), metrics
+
+
+def test_a_critic_has_no_test_split_and_predict_is_not_offered(tmp_path, capsys):
+    assert main(["test", "--config", config_path("syncnet_bounce.yaml"), "--trainer.logger=false",
+                 f"--trainer.default_root_dir={tmp_path}"]) == 2
+    err = capsys.readouterr().err
+    assert "seedkit test: SyncNetModule has no test split to score; `seedkit validate` scores its validation split" in err
+    assert "Traceback" not in err
+    with pytest.raises(SystemExit) as stop:  # argparse's own usage error
+        main(["predict", "--config", config_path("joint_bounce.yaml")])
+    assert stop.value.code == 2 and "invalid choice: 'predict'" in capsys.readouterr().err
