@@ -250,7 +250,7 @@ def _sample_sheet(out: Path, frames: list, audio, args, bounce: bool, spec) -> N
     from .viz import contact_sheet, use_headless_backend
 
     use_headless_backend()
-    given = {"joint": args.text, "a2v": args.audio, "v2a": args.video}[args.mode]
+    given = {"joint": args.text, "a2v": args.audio, "v2a": args.video}.get(args.mode) or "no condition"
     clips = [{"frames": f, "waveform": a.numpy(), "caption": f"{args.mode} {i}: {given}",
               "events": [(e.time_s, "") for e in detect_video_impact_events(f, spec.fps)] if bounce else []}
              for i, (f, a) in enumerate(zip(frames[:8], audio[:8]))]

@@ -102,6 +102,9 @@ def test_sample_in_every_mode_from_the_demo_checkpoint(demo_out, tmp_path, capsy
     assert main(["sample", "--ckpt", str(ckpt), "--mode", "v2a", "--video", str(tmp_path / "j" / "joint_000.mp4"),
                  "--n", "1", "--steps", "2", "--modality-scale", "3", "--out", str(tmp_path / "v")]) == 0
     assert (tmp_path / "a" / "a2v_000.mp4").exists() and (tmp_path / "v" / "v2a_000.mp4").exists()
+    assert main(["sample", "--ckpt", str(ckpt), "--mode", "unconditional", "--n", "1", "--steps", "2",
+                 "--out", str(tmp_path / "u")]) == 0
+    assert (tmp_path / "u" / "unconditional_000.mp4").exists() and (tmp_path / "u" / "contact_sheet.png").exists()
     # SDEdit from the joint clip (the numbers: tests/test_sampling.py, tests/test_lit_validation.py)
     joint = tmp_path / "j" / "joint_000.mp4"
     capsys.readouterr()
@@ -390,6 +393,8 @@ def test_the_sample_sheet_marks_the_impacts_seen_in_each_video(tmp_path, monkeyp
         assert dashes and all(min(abs(d - t) for t in true) <= 1 / 16 for d in dashes)
         assert len(dashes) >= len(true) / 2  # impacts a frame apart are seen as one
     drawn.clear()
+    args = argparse.Namespace(mode="unconditional", text=None, audio=None, video=None)
     _sample_sheet(tmp_path, [scenes[0]["frames"]], [torch.from_numpy(scenes[0]["waveform"])], args, bounce=False,
                   spec=BOUNCE_SPEC)
     assert drawn[0]["events"] == []  # GRID: no impacts to mark
+    assert drawn[0]["caption"] == "unconditional 0: no condition"
