@@ -5,10 +5,10 @@
       -> rectified-flow loss (seedkit.flow) on the dual-tower DiT (seedkit.model)
 
 EMA of the weights is kept in `self.ema` (a frozen copy, saved in every checkpoint) and used for
-sampling. Validation generates a few clips from the val captions, logs them (mp4 with sound when
-the logger is W&B) and logs a sync score of the generated clips: on bounce the ground-truth event
-score, raw and over the chance of the same videos with each other's audio; on GRID the weight-free
-lip estimator.
+sampling. Validation generates a few clips from the val captions, logs them (mp4s with sound and a
+contact sheet of frames over spectrograms: to W&B, or as files in a CSV logger's folder) and logs a
+sync score of the generated clips: on bounce the ground-truth event score, raw and over the chance of
+the same videos with each other's audio; on GRID the weight-free lip estimator.
 """
 from __future__ import annotations
 
@@ -349,13 +349,15 @@ class JointAV(L.LightningModule):
         video, audio = self.generate("joint", batch["text_ids"][:k], batch["text_mask"][:k])
         frames = [video_to_frames(v).numpy() for v in video]
         waves = [a.cpu().numpy() for a in audio]
+        events: list[list] = [[] for _ in frames]  # what the contact sheet dashes under each spectrogram
         if self.hparams.clip == "bounce":
-            self._log_event_sync(frames, waves, k, stage)
+            impacts = self._log_event_sync(frames, waves, k, stage)
+            events = [[(t, "") for t in clip_impacts] for clip_impacts in impacts]
         else:
             self._log_lip_sync(frames, waves, k, stage)
-        self._log_media(frames, audio, batch["caption"][:k], stage)
+        self._log_media(frames, audio, batch["caption"][:k], events, stage)
 
-    def _log_event_sync(self, frames: list, waves: list, k: int, stage: str = "val") -> None:
+    def _log_event_sync(self, frames: list, waves: list, k: int, stage: str = "val") -> list[list[float]]:
         """bounce: audio onsets against the visual impacts of each generated clip (ground-truth world);
         with two clips or more also over chance: minus the F1 of each video with the next clip's audio
         (jittery videos and busy soundtracks match by chance far more often than real clips do)."""
@@ -373,6 +375,7 @@ class JointAV(L.LightningModule):
         if matched:  # offsets are averaged over matched events
             off = sum(s.mean_abs_offset_s * s.n_matched for s in scores) / matched
             self.log(f"{stage}/sample_event_offset_ms", 1000 * off, batch_size=k)
+        return impacts
 
     def _log_lip_sync(self, frames: list, waves: list, k: int, stage: str = "val") -> None:
         """Talking faces (grid): the weight-free lip estimator (`metrics/mouth.py`): |offset| of lip
@@ -384,25 +387,44 @@ class JointAV(L.LightningModule):
         self.log(f"{stage}/sample_lip_abs_offset_ms", sum(abs(e.offset_ms) for e in est) / len(est), batch_size=k)
         self.log(f"{stage}/sample_lip_sync_at_zero", sum(e.sync_at_zero for e in est) / len(est), batch_size=k)
 
-    def _log_media(self, frames, audio, captions, stage: str = "val") -> None:
+    def _log_media(self, frames: list, audio, captions: list, events: list, stage: str = "val") -> None:
+        """The generated clips, for every logger: a contact sheet (frames over spectrograms, the impacts
+        seen in each video dashed on bounce) and the clips as mp4s with sound. W&B gets them as
+        {stage}/samples (videos) and {stage}/samples_sheet (image); a logger with a folder (CSV,
+        TensorBoard) as files in <log_dir>/samples/{stage}_step<N>/."""
+        if not self.loggers or not self.trainer.is_global_zero:
+            return
+        import matplotlib.pyplot as plt
         from lightning.pytorch.loggers import WandbLogger
 
-        for logger in self.loggers:
-            if isinstance(logger, WandbLogger):
-                import tempfile
+        from . import media
+        from .viz import contact_sheet
 
-                import wandb
+        fps, sr, step = self.spec.fps, self.spec.sample_rate, self.global_step
+        clips = [{"frames": f, "waveform": a.cpu().numpy(), "caption": c, "events": e}
+                 for f, a, c, e in zip(frames, audio, captions, events)]
+        fig = contact_sheet(clips, fps, sr, title=f"{stage} samples at step {step}"
+                            + (" (dashed: impacts seen in the video)" if self.hparams.clip == "bounce" else ""))
+        try:
+            for logger in self.loggers:
+                if isinstance(logger, WandbLogger):
+                    import tempfile
 
-                from . import media
+                    import wandb
 
-                vids = []
-                with tempfile.TemporaryDirectory() as tmp:
-                    for i, (f, a, cap) in enumerate(zip(frames, audio, captions)):
-                        p = media.write(f"{tmp}/sample_{i}.mp4", f, a.cpu().numpy(), self.spec.fps,
-                                        self.spec.sample_rate)
-                        vids.append(wandb.Video(str(p), caption=cap, format="mp4"))
-                    logger.experiment.log({f"{stage}/samples": vids, "trainer/global_step": self.global_step})
-
+                    with tempfile.TemporaryDirectory() as tmp:
+                        vids = [wandb.Video(str(media.write(f"{tmp}/sample_{i}.mp4", c["frames"], c["waveform"], fps, sr)),
+                                            caption=c["caption"], format="mp4") for i, c in enumerate(clips)]
+                        logger.experiment.log({f"{stage}/samples": vids, f"{stage}/samples_sheet": wandb.Image(fig),
+                                               "trainer/global_step": step})
+                elif getattr(logger, "log_dir", None):
+                    folder = Path(logger.log_dir) / "samples" / f"{stage}_step{step:06d}"
+                    folder.mkdir(parents=True, exist_ok=True)
+                    for i, c in enumerate(clips):
+                        media.write(folder / f"sample_{i}.mp4", c["frames"], c["waveform"], fps, sr)
+                    fig.savefig(folder / "contact_sheet.png", dpi=110)
+        finally:
+            plt.close(fig)
 
 def export_ema(ckpt: str | Path, out: str | Path) -> None:
     """Write a JointAV checkpoint's EMA weights alone, with its hyperparameters, data settings and
