@@ -18,6 +18,7 @@ on K decodes with the new checkpoint (as Stable Diffusion's fine-tuned VAE decod
 from __future__ import annotations
 
 import dataclasses
+from pathlib import Path
 from typing import Literal
 
 import lightning as L
@@ -51,7 +52,7 @@ class TokenizerModule(L.LightningModule):
         weight_decay: float = 0.0,  # AdamW weight decay
         export_path: str | None = "checkpoints/tokenizer_video_bounce.pt",  # plain checkpoint written at the end of fit
         stats_batches: int = 8,  # training batches used to measure the latent shift/scale
-        media_clips: int = 2,  # clips logged as media per validation (W&B only)
+        media_clips: int = 2,  # clips logged as media per validation (W&B, or files in a CSV logger's folder)
         griffin_lim_clips: int = 4,  # clips put through the Griffin-Lim round trip per validation
         decoder_of: str | None = None,  # video: a tokenizer checkpoint whose decoder alone is trained on
     ):
@@ -173,37 +174,37 @@ class TokenizerModule(L.LightningModule):
         return out
 
     def _log_media(self, batch: dict, rec, stage: str = "val") -> None:
+        """The first `media_clips` reconstructions, for every logger. Video: original | reconstruction
+        side by side as an mp4 with the clip's sound and as a strip of every 4th frame; audio: the log-mel
+        (top: reconstruction, bottom: original) and the decoded and original sounds. W&B gets them as
+        {stage}/clip_i, frames_i, mel_i, audio_i, audio_orig_i; a logger with a folder (CSV) as files in
+        <log_dir>/samples/{stage}_step<N>/."""
+        if not self.loggers or self.hparams.media_clips <= 0 or not self.trainer.is_global_zero:
+            return
         from lightning.pytorch.loggers import WandbLogger
 
-        loggers = [lg for lg in self.loggers if isinstance(lg, WandbLogger)]
-        if not loggers or self.hparams.media_clips <= 0:
-            return
-        import wandb
-
-        from ..media import encode_mp4
-
-        spec = self._spec() or ClipSpec()
+        spec, sr = self._spec() or ClipSpec(), self.hparams.sample_rate
         n = min(self.hparams.media_clips, batch["audio"].shape[0])
-        payload: dict = {}
+        items = []  # (name, kind, value, caption): kind video (frames, sound), image (uint8 array), audio (waveform)
         for i in range(n):
             if self.hparams.modality == "video":
                 orig = video_to_frames(batch["video"][i])
                 recon = video_to_frames(rec.video[i].clamp(-1, 1))
                 side = torch.cat([orig, recon], dim=2).numpy()  # [T, H, 2W, 3]: original | reconstruction
-                payload[f"{stage}/frames_{i}"] = wandb.Image(np.concatenate(list(side[::4]), axis=0),
-                                                         caption="original | reconstruction")
-                mp4 = encode_mp4(side, batch["audio"][i].float().cpu().numpy(), spec.fps, spec.sample_rate)
-                payload[f"{stage}/clip_{i}"] = wandb.Video(_bytes_file(mp4), format="mp4")
+                items += [(f"clip_{i}", "video", (side, batch["audio"][i].float().cpu().numpy()), "original | reconstruction"),
+                          (f"frames_{i}", "image", np.concatenate(list(side[::4]), axis=0), "original | reconstruction")]
             else:
                 mel = torch.cat([rec.target[i], rec.mel[i]], dim=0).float().cpu().numpy()
-                payload[f"{stage}/mel_{i}"] = wandb.Image(_to_image(mel[::-1]), caption="top: reconstruction, bottom: original")
-                wav = self.tokenizer.mel_to_waveform(rec.mel[i : i + 1])[0, 0].numpy()
-                payload[f"{stage}/audio_{i}"] = wandb.Audio(wav, sample_rate=self.hparams.sample_rate,
-                                                        caption="decoded mel -> Griffin-Lim")
-                payload[f"{stage}/audio_orig_{i}"] = wandb.Audio(batch["audio"][i, 0].float().cpu().numpy(),
-                                                             sample_rate=self.hparams.sample_rate)
-        for lg in loggers:
-            lg.experiment.log(payload, step=self.global_step)
+                items += [(f"mel_{i}", "image", _to_image(mel[::-1]), "top: reconstruction, bottom: original"),
+                          (f"audio_{i}", "audio", self.tokenizer.mel_to_waveform(rec.mel[i : i + 1])[0, 0].numpy(),
+                           "decoded mel -> Griffin-Lim"),
+                          (f"audio_orig_{i}", "audio", batch["audio"][i, 0].float().cpu().numpy(), "original")]
+        for lg in self.loggers:
+            if isinstance(lg, WandbLogger):
+                lg.experiment.log({f"{stage}/{name}": _wandb_media(kind, value, caption, spec, sr)
+                                   for name, kind, value, caption in items}, step=self.global_step)
+            elif getattr(lg, "log_dir", None):
+                _write_media(Path(lg.log_dir) / "samples" / f"{stage}_step{self.global_step:06d}", items, spec, sr)
 
     def _spec(self) -> ClipSpec | None:
         dm = getattr(self.trainer, "datamodule", None) if self._trainer is not None else None
@@ -248,6 +249,37 @@ class TokenizerModule(L.LightningModule):
             path = self.tokenizer.save_checkpoint(self.hparams.export_path)
             print(f"exported {self.hparams.modality} tokenizer -> {path}")
         self.train(was_training)
+
+
+def _wandb_media(kind: str, value, caption: str, spec: ClipSpec, sample_rate: int):
+    """One `_log_media` item as a W&B media object."""
+    import wandb
+
+    if kind == "video":
+        from ..media import encode_mp4
+
+        frames, sound = value
+        return wandb.Video(_bytes_file(encode_mp4(frames, sound, spec.fps, spec.sample_rate)), caption=caption,
+                           format="mp4")
+    if kind == "image":
+        return wandb.Image(value, caption=caption)
+    return wandb.Audio(value, sample_rate=sample_rate, caption=caption)
+
+
+def _write_media(folder: Path, items: list, spec: ClipSpec, sample_rate: int) -> None:
+    """`_log_media` items as files: videos and sounds as mp4s (an audio-only mp4 for a sound), images as PNGs."""
+    import matplotlib.image
+
+    from .. import media
+
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, kind, value, _caption in items:
+        if kind == "video":
+            media.write(folder / f"{name}.mp4", value[0], value[1], spec.fps, spec.sample_rate)
+        elif kind == "image":
+            matplotlib.image.imsave(folder / f"{name}.png", value, cmap="gray" if value.ndim == 2 else None)
+        else:
+            media.write(folder / f"{name}.mp4", None, value[None], None, sample_rate)
 
 
 def _bytes_file(data: bytes):
