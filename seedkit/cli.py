@@ -41,7 +41,9 @@ def _user_error_types() -> tuple[type[BaseException], ...]:
 def cmd_data_preview(args) -> int:
     from .data import GRID_SPEC, ClipSpec
     from .data.preview import BOUNCE_TITLE, bounce_clips, grid_clips, write_preview
+    from .viz import use_headless_backend
 
+    use_headless_backend()
     if args.n < 1:
         raise UserError(f"--n must be at least 1, got {args.n}")
     if args.dataset == "bounce":
@@ -246,16 +248,20 @@ def _sample_sheet(out: Path, frames: list, audio, args, bounce: bool, spec) -> N
     """contact_sheet.png of the first 8 samples: frames over the spectrogram; on bounce the impacts
     the detector sees in each generated video are dashed on its spectrogram, so sync can be read
     off the picture (a sound under every dashed line)."""
+    import matplotlib.pyplot as plt
+
     from .metrics.events import detect_video_impact_events
     from .viz import contact_sheet, use_headless_backend
 
-    use_headless_backend()
+    use_headless_backend()  # a command: never a window
     given = {"joint": args.text, "a2v": args.audio, "v2a": args.video}.get(args.mode) or "no condition"
     clips = [{"frames": f, "waveform": a.numpy(), "caption": f"{args.mode} {i}: {given}",
               "events": [(e.time_s, "") for e in detect_video_impact_events(f, spec.fps)] if bounce else []}
              for i, (f, a) in enumerate(zip(frames[:8], audio[:8]))]
     title = "samples: frames over time, spectrogram" + ("; dashed: impacts seen in the video" if bounce else "")
-    contact_sheet(clips, spec.fps, spec.sample_rate, title=title).savefig(out / "contact_sheet.png", dpi=110)
+    fig = contact_sheet(clips, spec.fps, spec.sample_rate, title=title)
+    fig.savefig(out / "contact_sheet.png", dpi=110)
+    plt.close(fig)
 
 
 def cmd_data_download(args) -> int:

@@ -64,10 +64,11 @@ def grid_clips(cache_dir: str | os.PathLike, n: int, split: str = "all", spec: C
 def write_preview(clips: list[dict], spec: ClipSpec, out: str | os.PathLike, title: str) -> Path:
     """Write each clip as `<name>.mp4` (with sound) and `<name>.json`, and the first eight on
     `contact_sheet.png`, into `out`; returns the contact sheet's path."""
-    from .. import media
-    from ..viz import contact_sheet, use_headless_backend
+    import matplotlib.pyplot as plt
 
-    use_headless_backend()
+    from .. import media
+    from ..viz import contact_sheet
+
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     for c in clips:
@@ -75,4 +76,5 @@ def write_preview(clips: list[dict], spec: ClipSpec, out: str | os.PathLike, tit
         (out / f"{c['name']}.json").write_text(json.dumps(c["meta"], indent=1))
     fig = contact_sheet(clips[:8], spec.fps, spec.sample_rate, title=title)
     fig.savefig(out / "contact_sheet.png", dpi=110)
+    plt.close(fig)  # written, not shown (in a notebook too)
     return out / "contact_sheet.png"
