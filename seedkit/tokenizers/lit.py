@@ -55,6 +55,9 @@ class TokenizerModule(L.LightningModule):
         media_clips: int = 2,  # clips logged as media per validation (W&B, or files in a CSV logger's folder)
         griffin_lim_clips: int = 4,  # clips put through the Griffin-Lim round trip per validation
         decoder_of: str | None = None,  # video: a tokenizer checkpoint whose decoder alone is trained on
+        # an exported tokenizer checkpoint (export_path of a finished fit) to start from: `seedkit
+        # test/validate` scores it on the test/val split, `seedkit fit` trains it on
+        init_from: str | None = None,
     ):
         super().__init__()
         self.save_hyperparameters()
@@ -69,25 +72,37 @@ class TokenizerModule(L.LightningModule):
                 identity=identity))
         else:
             raise ValueError(f"TokenizerModule.modality must be 'video' or 'audio', got {modality!r}")
+        if init_from and decoder_of:
+            raise ValueError("TokenizerModule: give init_from or decoder_of, not both (decoder_of starts from "
+                             "its checkpoint too)")
+        if init_from:
+            self.tokenizer = self._load_same_architecture(init_from, "init_from").train()
         if decoder_of:
             self._load_frozen_encoder(decoder_of)
         if video_loss not in ("mse", "l1+mse"):
             raise ValueError(f"TokenizerModule.video_loss must be 'mse' or 'l1+mse', got {video_loss!r}")
         self._described = False
 
+    def _load_same_architecture(self, path: str, option: str):
+        """The tokenizer of checkpoint `path`, refused (naming `option`) unless it was built with this
+        module's architecture options."""
+        cls = VideoAutoencoder if self.hparams.modality == "video" else AudioAutoencoder
+        trained = cls.from_checkpoint(path)
+        ours, theirs = dataclasses.asdict(self.tokenizer.config), dataclasses.asdict(trained.config)
+        differ = {k: (ours[k], theirs[k]) for k in ours  # Griffin-Lim's iterations are the decoder's own choice
+                  if ours[k] != theirs[k] and k != "griffin_lim_iters"}
+        if differ:
+            raise ValueError(f"TokenizerModule.{option}={path}: the checkpoint was trained with other options "
+                             + ", ".join(f"{k}={v[1]!r} (here {v[0]!r})" for k, v in differ.items())
+                             + "; pass the checkpoint's own (e.g. --model.kl_weight)")
+        return trained
+
     def _load_frozen_encoder(self, path: str) -> None:
         """Start from checkpoint `path` (same architecture options) and freeze all but the decoder."""
         if self.hparams.modality != "video" or self.hparams.identity:
             raise ValueError("TokenizerModule.decoder_of is for the (non-identity) video tokenizer, "
                              f"got modality={self.hparams.modality!r}, identity={self.hparams.identity}")
-        trained = VideoAutoencoder.from_checkpoint(path)
-        ours, theirs = dataclasses.asdict(self.tokenizer.config), dataclasses.asdict(trained.config)
-        differ = {k: (ours[k], theirs[k]) for k in ours if ours[k] != theirs[k]}
-        if differ:
-            raise ValueError(f"TokenizerModule.decoder_of={path}: the checkpoint was trained with other options "
-                             + ", ".join(f"{k}={v[1]!r} (here {v[0]!r})" for k, v in differ.items())
-                             + "; pass the checkpoint's own (e.g. --model.kl_weight)")
-        self.tokenizer = trained.train()
+        self.tokenizer = self._load_same_architecture(path, "decoder_of").train()
         for name, p in self.tokenizer.named_parameters():
             p.requires_grad_(name.startswith("decoder."))
 

@@ -43,3 +43,24 @@ def test_a_critic_has_no_test_split_and_predict_is_not_offered(tmp_path, capsys)
     with pytest.raises(SystemExit) as stop:  # argparse's own usage error
         main(["predict", "--config", config_path("joint_bounce.yaml")])
     assert stop.value.code == 2 and "invalid choice: 'predict'" in capsys.readouterr().err
+
+
+def test_an_exported_tokenizer_is_scored_on_the_test_split(tmp_path, capsys):
+    import torch
+
+    from seedkit.tokenizers.video import VideoAutoencoder, VideoAutoencoderConfig
+
+    torch.manual_seed(1)  # not the config's seed_everything 0, which a fresh tokenizer starts from
+    VideoAutoencoder(VideoAutoencoderConfig(latent_channels=4, base_channels=8)).save_checkpoint(tmp_path / "v.pt")
+    args = ["test", "--config", config_path("tokenizer_video_bounce.yaml"), "--model.base_channels=8",
+            "--data.num_test=2", "--trainer.logger=false", f"--trainer.default_root_dir={tmp_path}",
+            "--trainer.enable_progress_bar=false"]
+    assert main([*args, "--model.latent_channels=4", f"--model.init_from={tmp_path / 'v.pt'}"]) == 0
+    exported = logged(capsys.readouterr().out)
+    assert main([*args, "--model.latent_channels=4"]) == 0  # a fresh tokenizer of the same shape
+    fresh = logged(capsys.readouterr().out)
+    assert exported["test/psnr"] != fresh["test/psnr"]  # the checkpoint's weights were scored, not new ones
+    # options that do not build the checkpoint's architecture are refused, naming the difference
+    assert main([*args, f"--model.init_from={tmp_path / 'v.pt'}"]) == 2
+    err = capsys.readouterr().err
+    assert "init_from" in err and "latent_channels=4 (here 16)" in err, err
