@@ -319,11 +319,13 @@ def held_out_data_settings(trained: dict) -> dict:
     settings `trained` (`load_joint(...).data_settings`): scenes of the same world (data seed, clip
     size, objects per scene), after its train and val scenes. With joint_bounce.yaml's splits these
     are the scenes from 100064 on, never seen by the tokenizers or the joint model."""
+    from .data.bounce import TEST_START
+
     if trained.get("dataset", "bounce") != "bounce":
         raise ValueError(f"the model was trained on {trained['dataset']!r}; the demo scores bounce models")
     world = {k: trained[k] for k in ("seed", "fps", "num_frames", "size", "sample_rate", "max_objects", "captions")
              if k in trained}
-    start = max(100_064, trained.get("num_train", 0) + trained.get("num_val", 0))  # first test scene
+    start = max(TEST_START, trained.get("num_train", 0) + trained.get("num_val", 0))  # first test scene
     return {**world, "num_train": start - 64, "num_val": 64}
 
 

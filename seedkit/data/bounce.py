@@ -53,6 +53,11 @@ MATERIALS: dict[str, dict] = {
 }
 
 
+# the first test scene of joint_bounce.yaml's splits (100000 training + 64 validation scenes): the
+# scenes the demo scores and `seedkit test` of the bounce critics reads; no training draws them
+TEST_START = 100_064
+
+
 @dataclass(frozen=True)
 class BounceConfig:
     """How bounce scenes are drawn. Units: the arena is the unit square, times in seconds."""

@@ -31,9 +31,9 @@ import torch.nn.functional as F
 from torch.utils.data import DataLoader, Dataset
 
 from ..data.resumable import shuffled_loader
-from ..tokenizers.checkpoint import export_weights
-from .syncnet import (SyncNetConfig, SyncNetLite, pair_similarity, prepare_audio, prepare_video, save_syncnet,
-                      score_embeddings)
+from ..tokenizers.checkpoint import config_mismatch, export_weights
+from .syncnet import (SyncNetConfig, SyncNetLite, load_syncnet, pair_similarity, prepare_audio, prepare_video,
+                      save_syncnet, score_embeddings)
 
 __all__ = ["SyncNetModule", "GridSyncData", "BounceSyncData", "SyncClips", "info_nce_over_shifts",
            "load_sync_clips", "bounce_sync_clips", "tokenizer_round_trip", "audio_round_trip",
@@ -98,6 +98,10 @@ class SyncClips(Dataset):
         return {"video": v[s: s + w], "mel": m[:, s * self.mpf: (s + w) * self.mpf]}
 
 
+# the splits each Lightning stage reads (`seedkit fit`, `validate`, `test`); a data module loads no other
+STAGE_SPLITS = {"fit": ("train", "val"), "validate": ("val",), "test": ("test",)}
+
+
 class GridSyncData(L.LightningDataModule):
     """GRID s1 clips for SyncNet-lite (needs the prepared cache)."""
 
@@ -109,29 +113,36 @@ class GridSyncData(L.LightningDataModule):
         val_window: int = 72,  # validation window (the joint model's 72-frame clip)
         limit_train: int | None = None,  # use at most this many train clips (None: all)
         limit_val: int | None = None,  # use at most this many val clips (None: all)
+        limit_test: int | None = None,  # use at most this many test clips (None: all; `seedkit test`)
     ):
         super().__init__()
         self.save_hyperparameters()
         self.config = SyncNetConfig()
         self.train_set: SyncClips | None = None
         self.val_set: SyncClips | None = None
+        self.test_set: SyncClips | None = None
 
     def setup(self, stage: str | None = None) -> None:
-        if self.train_set is not None:
-            return
+        """Load the clips the stage reads (`STAGE_SPLITS`): fit train and val, validate val, test test."""
         hp, c = self.hparams, self.config
+        todo = [split for split in STAGE_SPLITS.get(stage, STAGE_SPLITS["fit"]) if getattr(self, f"{split}_set") is None]
         t0 = time.time()
-        tv, tm, _ = load_sync_clips(hp.cache_dir, "train", c, hp.limit_train)
-        vv, vm, _ = load_sync_clips(hp.cache_dir, "val", c, hp.limit_val)
-        self.train_set = SyncClips(tv, tm, hp.window, True, c.mels_per_frame)
-        self.val_set = SyncClips(vv, vm, hp.val_window, False, c.mels_per_frame)
-        print(f"SyncNet-lite data: {len(tv)} train / {len(vv)} val clips loaded in {time.time() - t0:.0f} s")
+        for split in todo:
+            videos, mels, _ = load_sync_clips(hp.cache_dir, split, c, getattr(hp, f"limit_{split}"))
+            window = hp.window if split == "train" else hp.val_window  # held-out clips: the joint model's 72 frames
+            setattr(self, f"{split}_set", SyncClips(videos, mels, window, split == "train", c.mels_per_frame))
+        if todo:
+            print("SyncNet-lite data: " + " / ".join(f"{len(getattr(self, f'{s}_set'))} {s}" for s in todo)
+                  + f" clips loaded in {time.time() - t0:.0f} s")
 
     def train_dataloader(self) -> DataLoader:
         return shuffled_loader(self.train_set, self.hparams.batch_size, drop_last=True)  # resumable mid-epoch
 
     def val_dataloader(self) -> DataLoader:
         return DataLoader(self.val_set, batch_size=self.hparams.batch_size, shuffle=False)
+
+    def test_dataloader(self) -> DataLoader:
+        return DataLoader(self.test_set, batch_size=self.hparams.batch_size, shuffle=False)
 
 
 EDITS = ("drop", "add", "move")  # the ways `edit_impacts` breaks a soundtrack
@@ -276,6 +287,7 @@ class BounceSyncData(L.LightningDataModule):
         self,
         num_train: int = 8000,  # training scenes (the joint recipe trains on scenes 0 .. 19999)
         num_val: int = 64,  # validation scenes, after the training ones
+        num_test: int = 64,  # `seedkit test`: the scenes the demo scores (data.bounce.TEST_START on)
         seed: int = 0,  # the bounce world's seed (the joint model's `data.seed`)
         max_objects: int = 2,  # objects per scene, as the joint model's data
         batch_size: int = 32,  # clips per batch
@@ -293,28 +305,38 @@ class BounceSyncData(L.LightningDataModule):
         self.config = SyncNetConfig(fps=fps, hop=hop)
         self.train_set: BounceSyncClips | None = None
         self.val_set: BounceSyncClips | None = None
+        self.test_set: BounceSyncClips | None = None
 
     def setup(self, stage: str | None = None) -> None:
-        if self.train_set is not None:
-            return
+        """Draw the scenes the stage reads (`STAGE_SPLITS`): training scenes from 0, validation ones
+        after them, test ones from `data.bounce.TEST_START` (the scenes the demo scores)."""
+        from ..data.bounce import TEST_START
+
         hp, c = self.hparams, self.config
-        t0 = time.time()
         if hp.video_decoder and not hp.video_tokenizer:
             raise ValueError("BounceSyncData.video_decoder decodes what video_tokenizer encodes: set video_tokenizer too")
+        todo = [split for split in STAGE_SPLITS.get(stage, STAGE_SPLITS["fit"]) if getattr(self, f"{split}_set") is None]
+        if not todo:
+            return
+        t0 = time.time()
         trips = (tokenizer_round_trip(hp.video_tokenizer, hp.video_decoder) if hp.video_tokenizer else None,
                  audio_round_trip(hp.audio_tokenizer) if hp.audio_tokenizer else None)
-        self.train_set = BounceSyncClips(*bounce_sync_clips(0, hp.num_train, c, hp.seed, hp.max_objects,
-                                                            hp.negatives, *trips))
-        self.val_set = BounceSyncClips(*bounce_sync_clips(hp.num_train, hp.num_val, c, hp.seed, hp.max_objects,
-                                                          hp.negatives, *trips))
-        print(f"SyncNet-lite bounce data: {hp.num_train} train / {hp.num_val} val scenes "
-              f"({hp.negatives} edited soundtracks each) drawn in {time.time() - t0:.0f} s")
+        start = {"train": 0, "val": hp.num_train, "test": TEST_START}
+        for split in todo:
+            count = getattr(hp, f"num_{split}")
+            setattr(self, f"{split}_set", BounceSyncClips(*bounce_sync_clips(start[split], count, c, hp.seed,
+                                                                             hp.max_objects, hp.negatives, *trips)))
+        print("SyncNet-lite bounce data: " + " / ".join(f"{getattr(hp, f'num_{s}')} {s}" for s in todo)
+              + f" scenes ({hp.negatives} edited soundtracks each) drawn in {time.time() - t0:.0f} s")
 
     def train_dataloader(self) -> DataLoader:
         return shuffled_loader(self.train_set, self.hparams.batch_size, drop_last=True)  # resumable mid-epoch
 
     def val_dataloader(self) -> DataLoader:
         return DataLoader(self.val_set, batch_size=self.hparams.batch_size, shuffle=False)
+
+    def test_dataloader(self) -> DataLoader:
+        return DataLoader(self.test_set, batch_size=self.hparams.batch_size, shuffle=False)
 
 
 class SyncNetModule(L.LightningModule):
@@ -330,10 +352,20 @@ class SyncNetModule(L.LightningModule):
         warmup_steps: int = 50,  # linear learning-rate warm-up
         edit_weight: float = 0.0,  # weight of the edit loss (needs BounceSyncData.negatives > 0; 0: off)
         export_path: str | None = "checkpoints/syncnet_grid.pt",  # plain checkpoint written at the end of fit
+        # an exported SyncNet-lite checkpoint (export_path of a finished fit) to start from: `seedkit
+        # test/validate` scores it on the test/val clips, `seedkit fit` trains it on
+        init_from: str | None = None,
     ):
         super().__init__()
         self.save_hyperparameters()
         self.net = SyncNetLite(SyncNetConfig(width=width, dim=dim, max_shift=max_shift, fps=fps, hop=hop))
+        if init_from:
+            trained = load_syncnet(init_from)
+            differ = config_mismatch(self.net.config, trained.config)
+            if differ:
+                raise ValueError(f"SyncNetModule.init_from={init_from}: the checkpoint was trained with other "
+                                 f"options {differ}")
+            self.net.load_state_dict({k: v.float() for k, v in trained.state_dict().items()})
         # logit scale of the whole-clip similarities of the edit loss (training only, not exported)
         self.clip_log_scale = torch.nn.Parameter(torch.tensor(np.log(30.0), dtype=torch.float32))
         self._t0 = time.process_time()
@@ -365,15 +397,23 @@ class SyncNetModule(L.LightningModule):
         return loss
 
     def validation_step(self, batch: dict, batch_idx: int) -> None:
+        self._held_out_step(batch, "val")
+
+    def test_step(self, batch: dict, batch_idx: int) -> None:
+        """`seedkit test --ckpt_path C`: the validation's metrics on the test clips, as test/*."""
+        self._held_out_step(batch, "test")
+
+    def _held_out_step(self, batch: dict, stage: str) -> None:
         v, a = self.net(batch["video"], batch["mel"])
         scale = self.net.log_scale.clamp(max=np.log(100.0)).exp()
         loss = info_nce_over_shifts(v, a, self.hparams.max_shift, scale)
         scores = [score_embeddings(v[i].cpu(), a[i].cpu(), self.hparams.max_shift, self.net.config.fps)
                   for i in range(v.shape[0])]
         acc = float(np.mean([s.offset_frames == 0 for s in scores]))
-        logs = {"val/loss": loss, "val/offset_acc": acc, "val/lse_c": float(np.mean([s.lse_c for s in scores]))}
+        logs = {f"{stage}/loss": loss, f"{stage}/offset_acc": acc,
+                f"{stage}/lse_c": float(np.mean([s.lse_c for s in scores]))}
         if "mel_edited" in batch:  # the own soundtrack ranked above every edited one and the mirror
-            logs["val/edit_loss"], logs["val/edit_acc"] = self.edit_loss(batch, v, a)
+            logs[f"{stage}/edit_loss"], logs[f"{stage}/edit_acc"] = self.edit_loss(batch, v, a)
         self.log_dict(logs, prog_bar=True, batch_size=v.shape[0])
 
     def configure_optimizers(self):

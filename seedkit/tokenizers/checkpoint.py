@@ -124,3 +124,11 @@ def config_from_dict(cls, data: dict):
     if unknown:
         raise CheckpointError(f"{cls.__name__}: checkpoint config has unknown options {sorted(unknown)}")
     return cls(**data)
+
+
+def config_mismatch(ours, theirs, ignore: tuple[str, ...] = ()) -> str | None:
+    """The fields in which two config dataclasses differ, as "k=theirs (here ours), ..." (None: none
+    but `ignore`): the message that refuses a checkpoint built with other options."""
+    a, b = dataclasses.asdict(ours), dataclasses.asdict(theirs)
+    differ = [f"{k}={b[k]!r} (here {a[k]!r})" for k in a if a[k] != b.get(k) and k not in ignore]
+    return ", ".join(differ) or None

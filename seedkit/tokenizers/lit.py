@@ -17,7 +17,6 @@ on K decodes with the new checkpoint (as Stable Diffusion's fine-tuned VAE decod
 """
 from __future__ import annotations
 
-import dataclasses
 from pathlib import Path
 from typing import Literal
 
@@ -28,6 +27,7 @@ import torch.nn.functional as F
 
 from ..data.clip import ClipSpec, video_to_frames
 from .audio import AudioAutoencoder, AudioAutoencoderConfig
+from .checkpoint import config_mismatch
 from .metrics import mel_l1, psnr, spectral_convergence, ssim
 from .video import VideoAutoencoder, VideoAutoencoderConfig
 
@@ -88,13 +88,11 @@ class TokenizerModule(L.LightningModule):
         module's architecture options."""
         cls = VideoAutoencoder if self.hparams.modality == "video" else AudioAutoencoder
         trained = cls.from_checkpoint(path)
-        ours, theirs = dataclasses.asdict(self.tokenizer.config), dataclasses.asdict(trained.config)
-        differ = {k: (ours[k], theirs[k]) for k in ours  # Griffin-Lim's iterations are the decoder's own choice
-                  if ours[k] != theirs[k] and k != "griffin_lim_iters"}
+        # Griffin-Lim's iterations are the decoder's own choice, not its architecture
+        differ = config_mismatch(self.tokenizer.config, trained.config, ignore=("griffin_lim_iters",))
         if differ:
             raise ValueError(f"TokenizerModule.{option}={path}: the checkpoint was trained with other options "
-                             + ", ".join(f"{k}={v[1]!r} (here {v[0]!r})" for k, v in differ.items())
-                             + "; pass the checkpoint's own (e.g. --model.kl_weight)")
+                             f"{differ}; pass the checkpoint's own (e.g. --model.kl_weight)")
         return trained
 
     def _load_frozen_encoder(self, path: str) -> None:

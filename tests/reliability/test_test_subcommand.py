@@ -1,5 +1,6 @@
-"""`seedkit test`: the joint model and the tokenizers score their held-out test split as test/*; the
-critics, which have none, say so in one line; `predict` is not offered (`seedkit sample` generates)."""
+"""`seedkit test`: the joint model, the tokenizers and SyncNet-lite score their held-out test split as
+test/*; the realism critic, which has none, says so in one line; `predict` is not offered (`seedkit
+sample` generates)."""
 import re
 
 import pytest
@@ -34,11 +35,19 @@ def test_a_tokenizer_scores_the_test_split(tmp_path, capsys):
     assert {"test/loss", "test/psnr", "test/ssim"} <= set(metrics), metrics
 
 
-def test_a_critic_has_no_test_split_and_predict_is_not_offered(tmp_path, capsys):
-    assert main(["test", "--config", config_path("syncnet_bounce.yaml"), "--trainer.logger=false",
-                 f"--trainer.default_root_dir={tmp_path}"]) == 2
+def test_syncnet_scores_held_out_scenes_the_realism_critic_has_none_and_predict_is_not_offered(
+        tiny_joint_checkpoint, tmp_path, capsys):
+    quiet = ["--trainer.logger=false", f"--trainer.default_root_dir={tmp_path}", "--trainer.enable_progress_bar=false"]
+    assert main(["test", "--config", config_path("syncnet_bounce.yaml"), "--data.num_test=4", "--data.batch_size=4",
+                 *quiet]) == 0
+    out = capsys.readouterr().out
+    assert {"test/loss", "test/offset_acc", "test/lse_c"} <= set(logged(out)), out[-2000:]
+    # the demo's test scenes alone are drawn, no training ones
+    assert "SyncNet-lite bounce data: 4 test scenes" in out and " train" not in out
+    assert main(["test", "--config", config_path("realism_bounce.yaml"), f"--data.joint={tiny_joint_checkpoint}",
+                 *quiet]) == 2
     err = capsys.readouterr().err
-    assert "seedkit test: SyncNetModule has no test split to score; `seedkit validate` scores its validation split" in err
+    assert "seedkit test: RealismModule has no test split to score; `seedkit validate` scores its validation split" in err
     assert "Traceback" not in err
     with pytest.raises(SystemExit) as stop:  # argparse's own usage error
         main(["predict", "--config", config_path("joint_bounce.yaml")])
@@ -64,3 +73,22 @@ def test_an_exported_tokenizer_is_scored_on_the_test_split(tmp_path, capsys):
     assert main([*args, f"--model.init_from={tmp_path / 'v.pt'}"]) == 2
     err = capsys.readouterr().err
     assert "init_from" in err and "latent_channels=4 (here 16)" in err, err
+
+
+def test_an_exported_syncnet_is_scored_on_the_test_scenes(tmp_path, capsys):
+    import torch
+
+    from seedkit.metrics.syncnet import SyncNetConfig, SyncNetLite, save_syncnet
+
+    torch.manual_seed(1)
+    save_syncnet(SyncNetLite(SyncNetConfig(width=16, dim=16, max_shift=6, fps=16.0, hop=250)), tmp_path / "s.pt")
+    args = ["test", "--config", config_path("syncnet_bounce.yaml"), "--data.num_test=4", "--data.batch_size=4",
+            "--model.width=16", "--trainer.logger=false", f"--trainer.default_root_dir={tmp_path}",
+            "--trainer.enable_progress_bar=false"]
+    assert main([*args, "--model.dim=16", f"--model.init_from={tmp_path / 's.pt'}"]) == 0
+    exported = logged(capsys.readouterr().out)
+    assert main([*args, "--model.dim=16"]) == 0
+    assert exported["test/loss"] != logged(capsys.readouterr().out)["test/loss"]  # the file's weights were scored
+    assert main([*args, f"--model.init_from={tmp_path / 's.pt'}"]) == 2
+    err = capsys.readouterr().err
+    assert "init_from" in err and "dim=16 (here 64)" in err, err  # syncnet_bounce.yaml: dim 64
