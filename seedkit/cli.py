@@ -39,16 +39,17 @@ def _user_error_types() -> tuple[type[BaseException], ...]:
 
 
 def cmd_data_preview(args) -> int:
-    from .data import GRID_SPEC, ClipSpec
+    from .data import BOUNCE_SPEC, GRID_SPEC
     from .data.preview import BOUNCE_TITLE, bounce_clips, grid_clips, write_preview
     from .viz import use_headless_backend
 
     use_headless_backend()
     if args.n < 1:
         raise UserError(f"--n must be at least 1, got {args.n}")
+    given = {k: v for k, v in (("fps", args.fps), ("num_frames", args.frames), ("size", args.size),
+                               ("sample_rate", args.sample_rate)) if v is not None}
     if args.dataset == "bounce":
-        spec = ClipSpec(fps=args.fps or 16.0, num_frames=args.frames or 32, size=args.size or 32,
-                        sample_rate=args.sample_rate or 16000)
+        spec = dataclasses.replace(BOUNCE_SPEC, **given)
         clips = bounce_clips(args.n, spec, 0 if args.seed is None else args.seed)
         title = BOUNCE_TITLE
     else:
@@ -56,8 +57,7 @@ def cmd_data_preview(args) -> int:
             if getattr(args, name) is not None:
                 raise UserError(f"--{name.replace('_', '-')}: GRID clips keep the rates and the order they were "
                                 "prepared with (25 fps, 16 kHz); only --frames and --size apply")
-        spec = dataclasses.replace(GRID_SPEC, **{k: v for k, v in (("num_frames", args.frames), ("size", args.size))
-                                                 if v is not None})
+        spec = dataclasses.replace(GRID_SPEC, **given)
         try:
             clips = grid_clips(args.cache, args.n, args.split, spec)
         except (FileNotFoundError, ValueError) as e:
@@ -238,30 +238,28 @@ def cmd_sample(args) -> int:
     frames = [video_to_frames(v).numpy() for v in out_v]
     for i in range(args.n):
         media.write(out / f"{args.mode}_{i:03d}.mp4", frames[i], out_a[i].numpy(), spec.fps, spec.sample_rate)
-    _sample_sheet(out, frames, out_a, args, bounce=jm.data_settings.get("dataset", "bounce") == "bounce", spec=spec)
+    given = {"joint": args.text, "a2v": args.audio, "v2a": args.video}.get(args.mode) or "no condition"
+    _sample_sheet(out, frames, out_a, [f"{args.mode} {i}: {given}" for i in range(args.n)], spec,
+                  bounce=jm.data_settings.get("dataset", "bounce") == "bounce")
     start = f", from {args.init} noised to t {args.start_t:g}" if args.init else ""
     print(f"wrote {args.n} {args.mode} clips and contact_sheet.png to {out}{start}{kept}")
     return 0
 
 
-def _sample_sheet(out: Path, frames: list, audio, args, bounce: bool, spec) -> None:
-    """contact_sheet.png of the first 8 samples: frames over the spectrogram; on bounce the impacts
-    the detector sees in each generated video are dashed on its spectrogram, so sync can be read
-    off the picture (a sound under every dashed line)."""
-    import matplotlib.pyplot as plt
-
+def _sample_sheet(out: Path, frames: list, audio, captions: list[str], spec, bounce: bool) -> None:
+    """contact_sheet.png of the first 8 samples (frames uint8 [T, H, W, 3], audio [1, N], a caption
+    each): frames over the spectrogram; on bounce the impacts the detector
+    sees in each generated video are dashed on its spectrogram, so sync can be read off the picture
+    (a sound under every dashed line)."""
     from .metrics.events import detect_video_impact_events
-    from .viz import contact_sheet, use_headless_backend
+    from .viz import save_contact_sheet, use_headless_backend
 
     use_headless_backend()  # a command: never a window
-    given = {"joint": args.text, "a2v": args.audio, "v2a": args.video}.get(args.mode) or "no condition"
-    clips = [{"frames": f, "waveform": a.numpy(), "caption": f"{args.mode} {i}: {given}",
+    clips = [{"frames": f, "waveform": a.numpy(), "caption": c,
               "events": [(e.time_s, "") for e in detect_video_impact_events(f, spec.fps)] if bounce else []}
-             for i, (f, a) in enumerate(zip(frames[:8], audio[:8]))]
+             for f, a, c in zip(frames[:8], audio[:8], captions)]
     title = "samples: frames over time, spectrogram" + ("; dashed: impacts seen in the video" if bounce else "")
-    fig = contact_sheet(clips, spec.fps, spec.sample_rate, title=title)
-    fig.savefig(out / "contact_sheet.png", dpi=110)
-    plt.close(fig)
+    save_contact_sheet(clips, spec.fps, spec.sample_rate, out / "contact_sheet.png", title=title)
 
 
 def cmd_data_download(args) -> int:

@@ -360,7 +360,7 @@ def evaluate_demo(ckpt: Path, out: Path, cfg: DemoConfig) -> dict:
     from .metrics.events import detect_video_impact_events, motion_stats
     from .metrics.seams import seam_report
     from .sampling import SamplerConfig
-    from .viz import contact_sheet, use_headless_backend
+    from .viz import save_contact_sheet, use_headless_backend
 
     use_headless_backend()
     critic = None
@@ -451,9 +451,8 @@ def evaluate_demo(ckpt: Path, out: Path, cfg: DemoConfig) -> dict:
             media.write(out / "samples" / f"{mode}_{i}.mp4", frames[i], audio[i], spec.fps, spec.sample_rate)
         sheet.append({"frames": frames[0], "waveform": audio[0], "caption": f"{mode}: {batch['caption'][0]}",
                       "events": [(e.time_s, "") for e in impacts[0]]})  # what the video shows, under the sound
-    fig = contact_sheet(sheet, spec.fps, spec.sample_rate,
-                        title="demo samples (joint, a2v, v2a); dashed: impacts seen in the video")
-    fig.savefig(out / "contact_sheet.png", dpi=110)
+    save_contact_sheet(sheet, spec.fps, spec.sample_rate, out / "contact_sheet.png",
+                       title="demo samples (joint, a2v, v2a); dashed: impacts seen in the video")
     result["fps"] = spec.fps  # frame rate of every scored clip (one frame: the offset goal)
     result["sampler"] = vars(scfg)
     result["rerank"] = {"candidates": cfg.rerank, "critic": cfg.critic if critic is not None else None,

@@ -83,6 +83,15 @@ def contact_sheet(clips: Sequence[dict], fps: float, sample_rate: int, n_frames:
     return fig
 
 
+def save_contact_sheet(clips: Sequence[dict], fps: float, sample_rate: int, path, title: str | None = None):
+    """`contact_sheet` of `clips` written to the PNG `path` and closed (never shown, in a notebook
+    either); returns `path`."""
+    fig = contact_sheet(clips, fps, sample_rate, title=title)
+    fig.savefig(path, dpi=110)
+    _plt().close(fig)
+    return path
+
+
 def use_headless_backend() -> None:
     """Select a non-interactive backend for scripts (the CLI writes PNGs, never opens windows)."""
     matplotlib.use("Agg")

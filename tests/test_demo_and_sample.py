@@ -372,8 +372,6 @@ def test_a_realism_critic_trains_on_the_joint_models_own_samples_and_joins_the_c
 
 
 def test_the_sample_sheet_marks_the_impacts_seen_in_each_video(tmp_path, monkeypatch):
-    import argparse
-
     import seedkit.viz
     from seedkit.cli import _sample_sheet
     from seedkit.data import BOUNCE_SPEC
@@ -383,9 +381,8 @@ def test_the_sample_sheet_marks_the_impacts_seen_in_each_video(tmp_path, monkeyp
     real_sheet = seedkit.viz.contact_sheet
     monkeypatch.setattr(seedkit.viz, "contact_sheet", lambda clips, *a, **k: drawn.extend(clips) or real_sheet(clips, *a, **k))
     scenes = bounce_clips(2, BOUNCE_SPEC)  # real scenes stand in for samples: their impacts are known
-    args = argparse.Namespace(mode="v2a", text=None, audio=None, video="clip.mp4")
-    _sample_sheet(tmp_path, [c["frames"] for c in scenes], [torch.from_numpy(c["waveform"]) for c in scenes], args,
-                  bounce=True, spec=BOUNCE_SPEC)
+    _sample_sheet(tmp_path, [c["frames"] for c in scenes], [torch.from_numpy(c["waveform"]) for c in scenes],
+                  ["v2a 0: clip.mp4", "v2a 1: clip.mp4"], BOUNCE_SPEC, bounce=True)
     assert (tmp_path / "contact_sheet.png").stat().st_size > 10_000
     assert [c["caption"] for c in drawn] == ["v2a 0: clip.mp4", "v2a 1: clip.mp4"]
     for c, scene in zip(drawn, scenes):  # every dash within a frame of a true impact, and half of them dashed at least
@@ -393,8 +390,6 @@ def test_the_sample_sheet_marks_the_impacts_seen_in_each_video(tmp_path, monkeyp
         assert dashes and all(min(abs(d - t) for t in true) <= 1 / 16 for d in dashes)
         assert len(dashes) >= len(true) / 2  # impacts a frame apart are seen as one
     drawn.clear()
-    args = argparse.Namespace(mode="unconditional", text=None, audio=None, video=None)
-    _sample_sheet(tmp_path, [scenes[0]["frames"]], [torch.from_numpy(scenes[0]["waveform"])], args, bounce=False,
-                  spec=BOUNCE_SPEC)
+    _sample_sheet(tmp_path, [scenes[0]["frames"]], [torch.from_numpy(scenes[0]["waveform"])], ["grid 0"], BOUNCE_SPEC,
+                  bounce=False)
     assert drawn[0]["events"] == []  # GRID: no impacts to mark
-    assert drawn[0]["caption"] == "unconditional 0: no condition"

@@ -38,13 +38,13 @@ def grid_clips(cache_dir: str | os.PathLike, n: int, split: str = "all", spec: C
     """The first `n` prepared GRID clips of `split` (`GRID_SPLITS`), as the models see them: the
     centred window of `spec.num_frames` frames; events are the aligned words that start in it.
     Raises FileNotFoundError for a folder without prepared clips, ValueError for an empty split."""
-    from .grid import GridWindows, grid_splits, read_manifest
+    from .grid import GridWindows, grid_splits
 
     if split not in GRID_SPLITS:
         raise ValueError(f"split must be one of {', '.join(GRID_SPLITS)}, got {split!r}")
     splits = grid_splits(spec, str(cache_dir))  # raises with the command that prepares a cache
     if split == "all":
-        records = sorted((r for r in read_manifest(cache_dir).values() if r["status"] == "ok"), key=lambda r: r["key"])
+        records = sorted((r for w in splits.values() for r in w.records), key=lambda r: r["key"])
         windows = GridWindows(cache_dir, records, spec)
     else:
         windows = splits[split]
@@ -64,17 +64,12 @@ def grid_clips(cache_dir: str | os.PathLike, n: int, split: str = "all", spec: C
 def write_preview(clips: list[dict], spec: ClipSpec, out: str | os.PathLike, title: str) -> Path:
     """Write each clip as `<name>.mp4` (with sound) and `<name>.json`, and the first eight on
     `contact_sheet.png`, into `out`; returns the contact sheet's path."""
-    import matplotlib.pyplot as plt
-
     from .. import media
-    from ..viz import contact_sheet
+    from ..viz import save_contact_sheet
 
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     for c in clips:
         media.write(out / f"{c['name']}.mp4", c["frames"], c["waveform"], spec.fps, spec.sample_rate)
         (out / f"{c['name']}.json").write_text(json.dumps(c["meta"], indent=1))
-    fig = contact_sheet(clips[:8], spec.fps, spec.sample_rate, title=title)
-    fig.savefig(out / "contact_sheet.png", dpi=110)
-    plt.close(fig)  # written, not shown (in a notebook too)
-    return out / "contact_sheet.png"
+    return save_contact_sheet(clips[:8], spec.fps, spec.sample_rate, out / "contact_sheet.png", title=title)
