@@ -15,6 +15,7 @@ import difflib
 import inspect
 import os
 import re
+import sys
 from pathlib import Path
 
 CKPT_KEYWORDS = ("last", "best", "hpc")  # --ckpt_path values Lightning resolves itself
@@ -84,6 +85,21 @@ def config_error_message(text: str, subcommand: str = "fit", problem: str = "con
     return f"{problem} {where or 'the config'}: {detail}"
 
 
+def command_line_model_keys(argv: list[str]) -> set[str] | None:
+    """The model options an argument list sets itself (`--model.sampler ...`, `--model.init_args.lr=...`):
+    their top-level keys; None when it sets the whole model (`--model FILE`, `--model=...`)."""
+    keys = set()
+    for arg in argv:
+        if arg == "--model" or arg.startswith("--model="):
+            return None
+        if arg.startswith("--model."):
+            parts = arg[len("--model."):].split("=", 1)[0].split(".")
+            if parts[0] == "init_args" and len(parts) > 1:
+                parts = parts[1:]
+            keys.add(parts[0])
+    return keys
+
+
 def check_checkpoint(ckpt_path: str | None, expected: str) -> dict | None:
     """Refuse, before any work, a --ckpt_path that is missing, unsafe to unpickle, or holds another
     kind of model than `expected` (the config's model class path). Returns the file's saved
@@ -130,6 +146,7 @@ def _make_cli_class():
             except argparse.ArgumentError as e:
                 sub = next((a for a in (args or []) if a in ("fit", "validate", "test")), "fit")
                 raise ConfigError(config_error_message(str(e), sub)) from None
+            self._argv = list(args) if args is not None else sys.argv[1:]
             # Checked here, before LightningCLI reads the checkpoint's hyperparameters into the config.
             self._ckpt_hparams = None
             cfg = self.config.get(self.config.get("subcommand") or "", None)
@@ -147,7 +164,9 @@ def _make_cli_class():
             alone), so a run resumed from a file would drop a changed option without a word. seedkit
             resumes with the settings the config and the command line give, whichever form the path
             takes (weights, optimiser, EMA and step come from the checkpoint as always; weights that do
-            not fit the configured model fail loudly), and says which settings differ from the file's."""
+            not fit the configured model fail loudly), and says which settings differ from the file's.
+            `validate` and `test` score the model the file holds: its saved settings (its tokenizers,
+            its widths) replace the config file's, and only options set on the command line win."""
             sub = self.config.get("subcommand")
             cfg = self.config.get(sub) if sub else None
             model = cfg.get("model") if cfg is not None else None
@@ -155,6 +174,9 @@ def _make_cli_class():
             if not saved or getattr(model, "init_args", None) is None:
                 return
             path = cfg.get("ckpt_path")
+            if sub in ("validate", "test"):
+                self._model_from_checkpoint(model.init_args, saved, path, sub)
+                return
             given = model.init_args.as_dict() if hasattr(model.init_args, "as_dict") else dict(model.init_args)
             differ = sorted(k for k, v in saved.items() if not k.startswith("_") and k in given and given[k] != v)
             kept = [k for k in differ if k in OPTIMIZER_STATE_KEYS]  # restored with the optimiser's state
@@ -166,6 +188,22 @@ def _make_cli_class():
             if kept:
                 print(f"note: {', '.join(kept)} of {path} come back with its optimiser state: "
                       + ", ".join(f"{k}={saved[k]!r}" for k in kept) + " stay(s), whatever the config says")
+
+        def _model_from_checkpoint(self, init_args, saved: dict, path: str, sub: str) -> None:
+            """The checkpoint's saved model settings into `init_args`, but for those the command line
+            sets; says which replaced the config file's."""
+            given = command_line_model_keys(getattr(self, "_argv", []))
+            if given is None:  # the whole model given on the command line
+                return
+            taken = []
+            for key, value in saved.items():
+                if key.startswith("_") or key not in init_args or key in given or init_args[key] == value:
+                    continue
+                init_args[key] = value
+                taken.append(key)
+            if taken:
+                print(f"note: seedkit {sub} scores the model {path} holds, with its "
+                      + ", ".join(f"{k}={saved[k]!r}" for k in taken) + " (not the config file's)")
 
         def instantiate_classes(self) -> None:
             try:

@@ -27,6 +27,25 @@ def test_a_trained_joint_model_scores_the_test_split(tiny_tokenizers, tiny_joint
     assert metrics["test/loss"] > 0 and 0 <= metrics["test/sample_event_f1"] <= 1
 
 
+def test_test_and_validate_score_the_model_the_checkpoint_holds(tiny_joint_checkpoint, tmp_path, capsys):
+    """Without its tokenizers and widths on the command line: they come from the checkpoint (the
+    config's checkpoints/tokenizer_*_bounce.pt need not exist); options set on the command line win."""
+    quiet = ["--trainer.logger=false", f"--trainer.default_root_dir={tmp_path}", "--trainer.enable_progress_bar=false",
+             f"--trainer.callbacks.init_args.dirpath={tmp_path / 'checkpoints'}"]
+    for sub, split, n in (("test", "num_test", 4), ("validate", "num_val", 2)):
+        capsys.readouterr()
+        assert main([sub, "--config", config_path("joint_bounce.yaml"), f"--ckpt_path={tiny_joint_checkpoint}",
+                     f"--data.{split}={n}", "--data.num_train=2", "--model.val_samples=2",
+                     "--model.sampler={steps: 2}", *quiet]) == 0
+        out = capsys.readouterr().out
+        note = next(line for line in out.splitlines() if line.startswith(f"note: seedkit {sub} scores the model"))
+        # the tokenizers and the tiny widths it was trained with; val_samples and sampler are the command line's
+        assert "video_tokenizer=" in note and "audio_tokenizer=" in note and "model=" in note, note
+        assert "val_samples" not in note and "sampler" not in note, note
+        stage = "test" if sub == "test" else "val"
+        assert f"{stage}/loss" in out and f"{stage}/sample_event_f1" in out, out[-2000:]
+
+
 def test_a_tokenizer_scores_the_test_split(tmp_path, capsys):
     assert main(["test", "--config", config_path("tokenizer_video_bounce.yaml"), "--model.base_channels=8",
                  "--model.latent_channels=4", "--data.num_test=2", "--trainer.logger=false",
