@@ -102,7 +102,20 @@ class SyncClips(Dataset):
 STAGE_SPLITS = {"fit": ("train", "val"), "validate": ("val",), "test": ("test",)}
 
 
-class GridSyncData(L.LightningDataModule):
+class SyncSplits(L.LightningDataModule):
+    """The loaders of a SyncNet-lite data module whose `setup` fills `train_set`, `val_set`, `test_set`."""
+
+    def train_dataloader(self) -> DataLoader:
+        return shuffled_loader(self.train_set, self.hparams.batch_size, drop_last=True)  # resumable mid-epoch
+
+    def val_dataloader(self) -> DataLoader:
+        return DataLoader(self.val_set, batch_size=self.hparams.batch_size, shuffle=False)
+
+    def test_dataloader(self) -> DataLoader:
+        return DataLoader(self.test_set, batch_size=self.hparams.batch_size, shuffle=False)
+
+
+class GridSyncData(SyncSplits):
     """GRID s1 clips for SyncNet-lite (needs the prepared cache)."""
 
     def __init__(
@@ -134,15 +147,6 @@ class GridSyncData(L.LightningDataModule):
         if todo:
             print("SyncNet-lite data: " + " / ".join(f"{len(getattr(self, f'{s}_set'))} {s}" for s in todo)
                   + f" clips loaded in {time.time() - t0:.0f} s")
-
-    def train_dataloader(self) -> DataLoader:
-        return shuffled_loader(self.train_set, self.hparams.batch_size, drop_last=True)  # resumable mid-epoch
-
-    def val_dataloader(self) -> DataLoader:
-        return DataLoader(self.val_set, batch_size=self.hparams.batch_size, shuffle=False)
-
-    def test_dataloader(self) -> DataLoader:
-        return DataLoader(self.test_set, batch_size=self.hparams.batch_size, shuffle=False)
 
 
 EDITS = ("drop", "add", "move")  # the ways `edit_impacts` breaks a soundtrack
@@ -278,7 +282,7 @@ class BounceSyncClips(Dataset):
         return item
 
 
-class BounceSyncData(L.LightningDataModule):
+class BounceSyncData(SyncSplits):
     """bounce scenes for SyncNet-lite as a critic of generated bounce clips: the joint model's
     training scenes (0 .. num_train - 1) and the next num_val for validation, whole 2 s clips.
     The test scenes the demo scores (from 100064 on) are never drawn."""
@@ -328,15 +332,6 @@ class BounceSyncData(L.LightningDataModule):
                                                                              hp.max_objects, hp.negatives, *trips)))
         print("SyncNet-lite bounce data: " + " / ".join(f"{getattr(hp, f'num_{s}')} {s}" for s in todo)
               + f" scenes ({hp.negatives} edited soundtracks each) drawn in {time.time() - t0:.0f} s")
-
-    def train_dataloader(self) -> DataLoader:
-        return shuffled_loader(self.train_set, self.hparams.batch_size, drop_last=True)  # resumable mid-epoch
-
-    def val_dataloader(self) -> DataLoader:
-        return DataLoader(self.val_set, batch_size=self.hparams.batch_size, shuffle=False)
-
-    def test_dataloader(self) -> DataLoader:
-        return DataLoader(self.test_set, batch_size=self.hparams.batch_size, shuffle=False)
 
 
 class SyncNetModule(L.LightningModule):
