@@ -360,7 +360,7 @@ def demo_config(args):
     given = {name: getattr(args, name) for name in DEMO_OPTIONS if getattr(args, name) is not None}
     if given.get("clock_ramp", 0.0) < 0:  # checked before hours of training, not at sampling
         raise UserError(f"--clock-ramp must be >= 0, got {given['clock_ramp']}")
-    return dataclasses.replace(cfg, **given)
+    return dataclasses.replace(cfg, **given, wandb=args.wandb)
 
 
 def cmd_demo(args) -> int:
@@ -558,6 +558,9 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--tiny", action="store_true", help="a few steps per stage (smoke test)")
     for name, (kind, what) in DEMO_OPTIONS.items():  # the budget of each stage (DemoConfig)
         demo.add_argument("--" + name.replace("_", "-"), dest=name, type=kind, default=None, help=what)
+    demo.add_argument("--wandb", action="store_true",
+                      help="log every stage, the scores and the samples to W&B, as runs of one group (offline "
+                           "without an account: wandb sync OUT/wandb/offline-run-*)")
     demo.set_defaults(func=cmd_demo)
     return p
 

@@ -67,6 +67,11 @@ class DemoConfig:
     # CPU without AMX bf16 is slower). Any other value ("32-true", "bf16-mixed", ...) is passed to Lightning as it is.
     precision: str | None = "auto"
     num_workers: int = 0  # DataLoader workers of the joint stage (0: on 2 cores the model's threads fill them)
+    # log to W&B (offline without an account; `wandb sync OUT/wandb/offline-run-*` uploads later): the
+    # tokenizers' and the joint model's training curves and validation clips as runs of one group, and
+    # the scores, the contact sheet and the sample clips in the joint model's run (False: no logger
+    # for the tokenizers, the joint model's CSV logger)
+    wandb: bool = False
 
     @classmethod
     def tiny(cls, out: str) -> "DemoConfig":
@@ -114,11 +119,36 @@ def _loads(kind: str, path: Path) -> bool:
     return True
 
 
-def tokenizer_overrides(kind: str, steps: int, out: Path, path: Path) -> list[str]:
-    """`seedkit fit` options of the demo's tokenizer stage: `steps` steps, exported to `path`."""
+def tokenizer_overrides(kind: str, steps: int, out: Path, path: Path, logger: str = "false") -> list[str]:
+    """`seedkit fit` options of the demo's tokenizer stage: `steps` steps, exported to `path`; `logger`:
+    the --trainer.logger value (none by default)."""
     return [f"--trainer.max_steps={steps}", f"--trainer.default_root_dir={out}/tokenizer_{kind}",
-            f"--model.export_path={path}", "--trainer.logger=false", "--trainer.num_sanity_val_steps=0",
+            f"--model.export_path={path}", f"--trainer.logger={logger}", "--trainer.num_sanity_val_steps=0",
             "--trainer.enable_checkpointing=false", "--trainer.callbacks=[]"]
+
+
+WANDB_PROJECT = "seedkit-demo"  # W&B project of `seedkit demo --wandb` (env WANDB_PROJECT wins)
+
+
+def wandb_group(out: Path) -> str:
+    """The W&B group of the demo in folder `out`: env WANDB_RUN_GROUP (a class's session, docs/teaching.md),
+    else named once and kept in out/wandb_group.txt, so a resumed demo logs into the same group."""
+    if os.environ.get("WANDB_RUN_GROUP"):
+        return os.environ["WANDB_RUN_GROUP"]
+    path = out / "wandb_group.txt"
+    if not path.exists():
+        out.mkdir(parents=True, exist_ok=True)
+        path.write_text(f"demo-{time.strftime('%Y%m%d-%H%M%S')}\n")
+    return path.read_text().strip()
+
+
+def wandb_logger(out: Path, name: str) -> str:
+    """A --trainer.logger value: a WandbLogger whose run `name` joins the demo's group, its files
+    under out/wandb (offline unless an account is configured: `seedkit.training_cli.configure_wandb_mode`)."""
+    return json.dumps({"class_path": "lightning.pytorch.loggers.WandbLogger",
+                       "init_args": {"save_dir": str(out), "name": name,
+                                     "project": os.environ.get("WANDB_PROJECT", WANDB_PROJECT)},
+                       "dict_kwargs": {"group": wandb_group(out), "job_type": "train"}})
 
 
 # Lightning's training bar, "Epoch 1:  44%|####      | 113/256 [..": epoch, batch in it, batches per epoch
@@ -201,8 +231,9 @@ def train_pipeline(cfg: DemoConfig, times: dict[str, float] | None = None) -> Pa
                 joint_dir.replace(out / f"joint.stale-{int(time.time())}")
         if not path.exists():
             print(f"== training the {kind} tokenizer ({steps} steps)")
-            todo[f"tokenizer_{kind}"] = (f"tokenizer_{kind}_bounce.yaml", tokenizer_overrides(kind, steps, out, path),
-                                         steps)
+            name = f"tokenizer_{kind}"
+            logger = wandb_logger(out, name) if cfg.wandb else "false"
+            todo[name] = (f"{name}_bounce.yaml", tokenizer_overrides(kind, steps, out, path, logger), steps)
     if cfg.parallel_tokenizers and len(todo) > 1:
         logs = {name: out / name / "fit.log" for name in todo}
         print("   at the same time, logs in " + ", ".join(str(p) for p in logs.values()))
@@ -229,9 +260,10 @@ def joint_options(cfg: DemoConfig, tokenizers: Path, joint_dir: Path) -> list[st
     """`seedkit fit` options of the demo's joint stage on joint_bounce.yaml: the tokenizers in folder
     `tokenizers`, checkpoints and logs under `joint_dir`, the budget and precision of `cfg`."""
     precision = joint_precision(cfg.precision)
+    logger = (f"--trainer.logger={wandb_logger(joint_dir.parent, 'joint')}" if cfg.wandb
+              else f"--trainer.logger.init_args.save_dir={joint_dir}")
     return [
-        f"--trainer.max_steps={cfg.joint_steps}", f"--trainer.default_root_dir={joint_dir}",
-        f"--trainer.logger.init_args.save_dir={joint_dir}",
+        f"--trainer.max_steps={cfg.joint_steps}", f"--trainer.default_root_dir={joint_dir}", logger,
         f"--trainer.callbacks.init_args.dirpath={joint_dir / 'checkpoints'}",
         f"--model.video_tokenizer={tokenizers / 'tokenizer_video_bounce.pt'}",
         f"--model.audio_tokenizer={tokenizers / 'tokenizer_audio_bounce.pt'}",
@@ -246,6 +278,12 @@ def run_demo(cfg: DemoConfig = DemoConfig()) -> dict:
 
     out = Path(cfg.out)
     out.mkdir(parents=True, exist_ok=True)
+    if cfg.wandb:
+        from .training_cli import configure_wandb_mode
+
+        configure_wandb_mode()  # offline unless an account is configured; the tokenizers' processes inherit it
+        if not torch.cuda.is_available():  # no system-metrics sampler competing with training on a CPU
+            os.environ.setdefault("WANDB__DISABLE_STATS", "true")
     times: dict[str, float] = {}
     t0 = time.time()
     if not (out / "preview" / "contact_sheet.png").exists():
@@ -260,8 +298,42 @@ def run_demo(cfg: DemoConfig = DemoConfig()) -> dict:
     metrics["times_s"] = times
     metrics["joint_precision"] = joint_precision(cfg.precision) or "32-true"  # as this run would train it
     (out / "metrics.json").write_text(json.dumps(metrics, indent=2))
+    if cfg.wandb:
+        log_scores_to_wandb(metrics, out)
     print(format_summary(metrics, out))
     return metrics
+
+
+def log_scores_to_wandb(metrics: dict, out: Path) -> None:
+    """The demo's scores into the joint model's W&B run (a new run of the group when that stage was
+    done before): the sync table, per arm event F1 and mean |offset| in the summary, the contact
+    sheet and the sample clips; then the run is finished."""
+    import wandb
+
+    group = wandb_group(out)
+    run = wandb.run
+    if run is None or run.group != group:  # the joint model trained in an earlier call
+        run = wandb.init(dir=str(out), project=os.environ.get("WANDB_PROJECT", WANDB_PROJECT), group=group,
+                         job_type="score", name="scores")
+    try:
+        fps, rows, summary = metrics["fps"], [], {}
+        for key, label in SUMMARY_ROWS:
+            m = metrics.get(key)
+            if m is None:
+                continue
+            rows.append([label.strip(), m["event_f1"], m["mean_abs_offset_ms"], m["n_impacts"],
+                         m["n_impacts_mid_air"], m["n_onsets"], meets_goal(m, fps)])
+            summary |= {f"demo/{key}/event_f1": m["event_f1"], f"demo/{key}/mean_abs_offset_ms": m["mean_abs_offset_ms"]}
+        summary["demo/joint_f1_over_chance"] = metrics["joint"]["event_f1"] - metrics["joint_audio_of_next_clip"]["event_f1"]
+        summary |= {f"demo/times/{k}": v for k, v in metrics.get("times_s", {}).items()}
+        table = wandb.Table(columns=["clips", "event F1", "mean |offset| ms", "impacts", "mid-air", "onsets",
+                                     "goal met"], data=rows)
+        clips = [wandb.Video(str(p), caption=p.stem, format="mp4") for p in sorted((out / "samples").glob("*.mp4"))]
+        run.log({"demo/sync": table, "demo/contact_sheet": wandb.Image(str(out / "contact_sheet.png")),
+                 "demo/samples": clips})
+        run.summary.update(summary)
+    finally:
+        wandb.finish()
 
 
 # (key in metrics.json, label) of the rows `format_summary` prints, in this order

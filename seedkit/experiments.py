@@ -601,6 +601,9 @@ class OfflineRun:
     summary: dict
     history: list[dict]
     media: list[Path]
+    name: str = ""  # the run's display name, group and job type
+    group: str = ""
+    job_type: str = ""
 
 
 def read_offline_run(path: str | Path) -> OfflineRun:
@@ -628,7 +631,7 @@ def read_offline_run(path: str | Path) -> OfflineRun:
         buf = payload if kind in (1, 2) else buf + payload
         if kind in (1, 4):
             chunks.append(buf)
-    config, summary, history = {}, {}, []
+    config, summary, history, names = {}, {}, [], ("", "", "")
 
     def items(updates, into):
         for u in updates:
@@ -642,6 +645,7 @@ def read_offline_run(path: str | Path) -> OfflineRun:
         kind = r.WhichOneof("record_type")
         if kind == "run":
             items(r.run.config.update, config)
+            names = (r.run.display_name, r.run.run_group, r.run.job_type)
         elif kind == "config":
             items(r.config.update, config)
         elif kind == "summary":
@@ -651,4 +655,4 @@ def read_offline_run(path: str | Path) -> OfflineRun:
             items(r.history.item, row)
             history.append(row)
     media = sorted(p for p in (path / "files" / "media").rglob("*") if p.is_file())
-    return OfflineRun(path, config, summary, history, media)
+    return OfflineRun(path, config, summary, history, media, *names)

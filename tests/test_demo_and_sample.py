@@ -67,6 +67,34 @@ def test_rerunning_the_demo_skips_finished_stages(demo_out, capsys):
     assert '"event_f1_pooled"' not in said
 
 
+@pytest.mark.slow
+def test_the_demo_logs_every_stage_its_scores_and_samples_to_wandb(tmp_path, monkeypatch):
+    from seedkit.experiments import read_offline_run
+
+    monkeypatch.setenv("WANDB_MODE", "offline")  # no account here
+    monkeypatch.delenv("WANDB_RUN_GROUP", raising=False)  # (a class session's group would win)
+    out = tmp_path / "demo"
+    assert main(["demo", "--tiny", "--wandb", "--out", str(out)]) == 0
+    runs = {r.name: r for r in map(read_offline_run, sorted((out / "wandb").glob("offline-run-*")))}
+    assert set(runs) == {"tokenizer_video", "tokenizer_audio", "joint"}, sorted(runs)
+    group = (out / "wandb_group.txt").read_text().strip()
+    assert {r.group for r in runs.values()} == {group} and group.startswith("demo-")
+    joint = runs["joint"]
+    assert any("val/loss" in row for row in joint.history)  # its training, then the demo's scores
+    metrics = json.loads((out / "metrics.json").read_text())
+    for arm in ("real", "joint", "a2v_vs_given_audio", "v2a_vs_given_video"):
+        assert joint.summary[f"demo/{arm}/event_f1"] == pytest.approx(metrics[arm]["event_f1"])
+    names = [p.name for p in joint.media]
+    assert any(n.startswith("sync_") and n.endswith(".table.json") for n in names), names  # the sync table
+    assert sum(n.endswith(".mp4") for n in names) >= 12  # the validation's clips and the demo's samples
+    assert sum(n.endswith(".png") for n in names) >= 2  # the validation's sheet and the demo's contact sheet
+    # a rerun trains nothing and logs the scores anew, as a run of the same group
+    assert main(["demo", "--tiny", "--wandb", "--out", str(out)]) == 0
+    again = [r for r in map(read_offline_run, sorted((out / "wandb").glob("offline-run-*"))) if r.name == "scores"]
+    assert len(again) == 1 and again[0].group == group and again[0].job_type == "score"
+    assert again[0].summary["demo/joint/event_f1"] == pytest.approx(metrics["joint"]["event_f1"])
+
+
 def test_the_demo_summary_checks_the_goal_per_arm():
     def arm(f1, off_ms):
         return {"event_f1": f1, "mean_abs_offset_ms": off_ms, "n_impacts": 4, "n_impacts_mid_air": 0, "n_onsets": 4,
