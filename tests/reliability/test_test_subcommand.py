@@ -113,3 +113,14 @@ def test_an_exported_syncnet_is_scored_on_the_test_scenes(tmp_path, capsys):
     assert main([*args, f"--model.init_from={tmp_path / 's.pt'}"]) == 2
     err = capsys.readouterr().err
     assert "init_from" in err and "dim=16 (here 64)" in err, err  # syncnet_bounce.yaml: dim 64
+
+
+def test_the_model_options_a_command_line_sets_itself():
+    from seedkit.training_cli import command_line_model_keys
+
+    argv = ["test", "--config", "c.yaml", "--model.sampler={steps: 2}", "--model.init_args.val_samples=2",
+            "--model.flow.p_bridge_off", "0.2", "--data.num_test=4", "--ckpt_path=x.ckpt"]
+    assert command_line_model_keys(argv) == {"sampler", "val_samples", "flow"}
+    assert command_line_model_keys(["test", "--model", "m.yaml"]) is None  # the whole model: nothing taken
+    assert command_line_model_keys(["test", "--model=m.yaml"]) is None
+    assert command_line_model_keys(["test", "--config", "c.yaml"]) == set()
