@@ -165,7 +165,10 @@ def _fit_in_parallel(jobs: dict[str, tuple[str, list[str], int]], logs: dict[str
     from tqdm.auto import tqdm
 
     threads = str(max(1, torch.get_num_threads() // len(jobs)))
-    env = {**os.environ, "OMP_NUM_THREADS": threads, "MKL_NUM_THREADS": threads}
+    # without this process's W&B service, if it has one: a job's run (`--wandb`) then ends with the job,
+    # where a shared service would keep it open until this process exits
+    env = {**{k: v for k, v in os.environ.items() if k != "WANDB_SERVICE"},
+           "OMP_NUM_THREADS": threads, "MKL_NUM_THREADS": threads}
     procs, bars, epochs, start = {}, {}, {}, time.time()
     try:
         for name, (config, overrides, steps) in jobs.items():
@@ -222,18 +225,20 @@ def train_pipeline(cfg: DemoConfig, times: dict[str, float] | None = None) -> Pa
     todo: dict[str, tuple[str, list[str], int]] = {}  # stage -> (config, options, steps) still to train
     for kind, steps in (("video", cfg.video_tokenizer_steps), ("audio", cfg.audio_tokenizer_steps)):
         path = ckpt / f"tokenizer_{kind}_bounce.pt"
-        if path.exists() and not _loads(kind, path):
-            # written by an older seedkit: retrain it, and set aside the joint model built on it
+        if path.exists() and not _loads(kind, path):  # written by an older seedkit: retrain it
             stale = path.with_name(f"{path.stem}.stale{path.suffix}")
             path.replace(stale)
             print(f"== {path} does not fit this seedkit's {kind} tokenizer: moved to {stale.name}, retraining")
-            if joint_dir.exists():
-                joint_dir.replace(out / f"joint.stale-{int(time.time())}")
         if not path.exists():
             print(f"== training the {kind} tokenizer ({steps} steps)")
             name = f"tokenizer_{kind}"
             logger = wandb_logger(out, name) if cfg.wandb else "false"
             todo[name] = (f"{name}_bounce.yaml", tokenizer_overrides(kind, steps, out, path, logger), steps)
+    if todo and joint_dir.exists():  # a joint model on the latents of the tokenizers replaced now
+        stamp = int(time.time())
+        aside = next(p for p in (out / f"joint.stale-{stamp}-{i}" for i in range(1000)) if not p.exists())
+        joint_dir.replace(aside)
+        print(f"== {joint_dir} was trained on the tokenizers retrained now: moved to {aside.name}")
     if cfg.parallel_tokenizers and len(todo) > 1:
         logs = {name: out / name / "fit.log" for name in todo}
         print("   at the same time, logs in " + ", ".join(str(p) for p in logs.values()))
@@ -242,6 +247,10 @@ def train_pipeline(cfg: DemoConfig, times: dict[str, float] | None = None) -> Pa
         for name, (config, overrides, _) in todo.items():
             t = time.time()
             _fit(config, overrides)
+            if cfg.wandb:  # its run ends here; the next stage's logger would go on in it
+                import wandb
+
+                wandb.finish()
             times[f"{name}_s"] = time.time() - t
 
     last = joint_dir / "checkpoints" / "last.ckpt"

@@ -604,6 +604,7 @@ class OfflineRun:
     name: str = ""  # the run's display name, group and job type
     group: str = ""
     job_type: str = ""
+    finished: bool = False  # its exit record is written (W&B writes an offline run's log asynchronously)
 
 
 def read_offline_run(path: str | Path) -> OfflineRun:
@@ -631,7 +632,7 @@ def read_offline_run(path: str | Path) -> OfflineRun:
         buf = payload if kind in (1, 2) else buf + payload
         if kind in (1, 4):
             chunks.append(buf)
-    config, summary, history, names = {}, {}, [], ("", "", "")
+    config, summary, history, names, finished = {}, {}, [], ("", "", ""), False
 
     def items(updates, into):
         for u in updates:
@@ -654,5 +655,7 @@ def read_offline_run(path: str | Path) -> OfflineRun:
             row = {}
             items(r.history.item, row)
             history.append(row)
+        elif kind == "exit":
+            finished = True
     media = sorted(p for p in (path / "files" / "media").rglob("*") if p.is_file())
-    return OfflineRun(path, config, summary, history, media, *names)
+    return OfflineRun(path, config, summary, history, media, *names, finished)

@@ -67,15 +67,28 @@ def test_rerunning_the_demo_skips_finished_stages(demo_out, capsys):
     assert '"event_f1_pooled"' not in said
 
 
-@pytest.mark.slow
-def test_the_demo_logs_every_stage_its_scores_and_samples_to_wandb(tmp_path, monkeypatch):
+def finished_offline_runs(folder: Path, n: int, wait_s: float = 60.0) -> list:
+    """The offline W&B runs in `folder`, once `n` of them have written their exit record (W&B's service
+    writes a run's log after the run's process has finished it)."""
+    import time
+
     from seedkit.experiments import read_offline_run
 
+    deadline = time.time() + wait_s
+    while True:
+        runs = [read_offline_run(p) for p in sorted(folder.glob("offline-run-*"))]
+        if sum(r.finished for r in runs) >= n or time.time() > deadline:
+            return runs
+        time.sleep(0.5)
+
+
+@pytest.mark.slow
+def test_the_demo_logs_every_stage_its_scores_and_samples_to_wandb(tmp_path, monkeypatch):
     monkeypatch.setenv("WANDB_MODE", "offline")  # no account here
     monkeypatch.delenv("WANDB_RUN_GROUP", raising=False)  # (a class session's group would win)
     out = tmp_path / "demo"
     assert main(["demo", "--tiny", "--wandb", "--out", str(out)]) == 0
-    runs = {r.name: r for r in map(read_offline_run, sorted((out / "wandb").glob("offline-run-*")))}
+    runs = {r.name: r for r in finished_offline_runs(out / "wandb", 3)}
     assert set(runs) == {"tokenizer_video", "tokenizer_audio", "joint"}, sorted(runs)
     group = (out / "wandb_group.txt").read_text().strip()
     assert {r.group for r in runs.values()} == {group} and group.startswith("demo-")
@@ -90,9 +103,14 @@ def test_the_demo_logs_every_stage_its_scores_and_samples_to_wandb(tmp_path, mon
     assert sum(n.endswith(".png") for n in names) >= 2  # the validation's sheet and the demo's contact sheet
     # a rerun trains nothing and logs the scores anew, as a run of the same group
     assert main(["demo", "--tiny", "--wandb", "--out", str(out)]) == 0
-    again = [r for r in map(read_offline_run, sorted((out / "wandb").glob("offline-run-*"))) if r.name == "scores"]
+    again = [r for r in finished_offline_runs(out / "wandb", 4) if r.name == "scores"]
     assert len(again) == 1 and again[0].group == group and again[0].job_type == "score"
     assert again[0].summary["demo/joint/event_f1"] == pytest.approx(metrics["joint"]["event_f1"])
+    # one tokenizer to retrain: it trains in this process, and its run ends before the joint model's starts
+    (out / "checkpoints" / "tokenizer_audio_bounce.pt").unlink()
+    assert main(["demo", "--tiny", "--wandb", "--out", str(out)]) == 0
+    names = sorted(r.name for r in finished_offline_runs(out / "wandb", 6))
+    assert names == ["joint", "joint", "scores", "tokenizer_audio", "tokenizer_audio", "tokenizer_video"], names
 
 
 def test_the_demo_summary_checks_the_goal_per_arm():
@@ -242,6 +260,13 @@ def test_a_tokenizer_from_an_older_kit_is_retrained_and_its_joint_model_set_asid
     assert "does not fit this seedkit's video tokenizer" in out and "== training the joint model" in out
     assert (tmp_path / "checkpoints" / "tokenizer_video_bounce.stale.pt").exists()
     assert len(list(tmp_path.glob("joint.stale-*"))) == 1 and last.exists()
+    # a tokenizer deleted by hand is retrained, and the joint model trained on the old one set aside too
+    (tmp_path / "checkpoints" / "tokenizer_audio_bounce.pt").unlink()
+    last = train_pipeline(cfg)
+    out = capsys.readouterr().out
+    assert "== training the audio tokenizer" in out and "trained on the tokenizers retrained now" in out
+    assert "== training the joint model" in out
+    assert len(list(tmp_path.glob("joint.stale-*"))) == 2 and last.exists()
 
 
 def test_demo_options_set_the_budget_of_each_stage(tmp_path):
