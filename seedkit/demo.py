@@ -9,6 +9,8 @@
    -> outputs/demo/metrics.json, outputs/demo/samples/*.mp4, outputs/demo/contact_sheet.png
 
 Every stage is skipped when its output already exists, so a killed demo resumes where it stopped.
+With `DemoConfig.wandb` (`seedkit demo --wandb`) the training stages and the scores also go to W&B,
+as runs of one group.
 """
 from __future__ import annotations
 

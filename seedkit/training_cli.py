@@ -5,9 +5,10 @@ tokenizers, the joint model and SyncNet-lite. W&B runs offline unless an account
 
 Every run gets the kit's fault handling (seedkit.callbacks): checkpoints written atomically and loaded
 with `weights_only=True`, random states saved and restored on `--ckpt_path last`, a stop at the
-first NaN/inf loss, and `last.ckpt` at the final step. A config mistake (unknown key, wrong type, a
-checkpoint of another model) is one line naming the key and what is accepted (`ConfigError`, exit
-code 2 in `seedkit`).
+first NaN/inf loss, and `last.ckpt` at the final step. `validate` and `test` with `--ckpt_path
+FILE` score the model the file holds: its saved settings (tokenizers, widths) over the config
+file's. A config mistake (unknown key, wrong type, a checkpoint of another model) is one line
+naming the key and what is accepted (`ConfigError`, exit code 2 in `seedkit`).
 """
 from __future__ import annotations
 
