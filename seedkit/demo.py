@@ -310,17 +310,18 @@ def run_demo(cfg: DemoConfig = DemoConfig()) -> dict:
     metrics["joint_precision"] = joint_precision(cfg.precision) or "32-true"  # as this run would train it
     (out / "metrics.json").write_text(json.dumps(metrics, indent=2))
     if cfg.wandb:
-        log_scores_to_wandb(metrics, out)
+        log_scores_to_wandb(metrics, cfg)
     print(format_summary(metrics, out))
     return metrics
 
 
-def log_scores_to_wandb(metrics: dict, out: Path) -> None:
+def log_scores_to_wandb(metrics: dict, cfg: DemoConfig) -> None:
     """The demo's scores into the joint model's W&B run (a new run of the group when that stage was
-    done before): the sync table, per arm event F1 and mean |offset| in the summary, the contact
-    sheet and the sample clips; then the run is finished."""
+    done before): the demo's settings `cfg` as config `demo`, the sync table, per arm event F1 and
+    mean |offset| in the summary, the contact sheet and the sample clips; then the run is finished."""
     import wandb
 
+    out = Path(cfg.out)
     group = wandb_group(out)
     run = wandb.run
     if run is None or run.group != group:  # the joint model trained in an earlier call
@@ -343,6 +344,7 @@ def log_scores_to_wandb(metrics: dict, out: Path) -> None:
         run.log({"demo/sync": table, "demo/contact_sheet": wandb.Image(str(out / "contact_sheet.png")),
                  "demo/samples": clips})
         run.summary.update(summary)
+        run.config.update({"demo": asdict(cfg)}, allow_val_change=True)  # its budget, sampler, reranking
     finally:
         wandb.finish()
 

@@ -94,6 +94,7 @@ def test_the_demo_logs_every_stage_its_scores_and_samples_to_wandb(tmp_path, mon
     assert {r.group for r in runs.values()} == {group} and group.startswith("demo-")
     joint = runs["joint"]
     assert any("val/loss" in row for row in joint.history)  # its training, then the demo's scores
+    assert joint.config["demo"]["joint_steps"] == 4 and joint.config["demo"]["n_eval"] == 4  # --tiny's budget
     metrics = json.loads((out / "metrics.json").read_text())
     for arm in ("real", "joint", "a2v_vs_given_audio", "v2a_vs_given_video"):
         assert joint.summary[f"demo/{arm}/event_f1"] == pytest.approx(metrics[arm]["event_f1"])
