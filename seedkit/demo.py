@@ -325,8 +325,9 @@ def log_scores_to_wandb(metrics: dict, cfg: DemoConfig) -> None:
     group = wandb_group(out)
     run = wandb.run
     if run is None or run.group != group:  # the joint model trained in an earlier call
+        # (beside a run of the caller's own, if one is active: that one is left as it is)
         run = wandb.init(dir=str(out), project=os.environ.get("WANDB_PROJECT", WANDB_PROJECT), group=group,
-                         job_type="score", name="scores")
+                         job_type="score", name="scores", reinit="create_new")
     try:
         fps, rows, summary = metrics["fps"], [], {}
         for key, label in SUMMARY_ROWS:
@@ -346,7 +347,7 @@ def log_scores_to_wandb(metrics: dict, cfg: DemoConfig) -> None:
         run.summary.update(summary)
         run.config.update({"demo": asdict(cfg)}, allow_val_change=True)  # its budget, sampler, reranking
     finally:
-        wandb.finish()
+        run.finish()
 
 
 # (key in metrics.json, label) of the rows `format_summary` prints, in this order

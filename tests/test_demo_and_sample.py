@@ -102,11 +102,19 @@ def test_the_demo_logs_every_stage_its_scores_and_samples_to_wandb(tmp_path, mon
     assert any(n.startswith("sync_") and n.endswith(".table.json") for n in names), names  # the sync table
     assert sum(n.endswith(".mp4") for n in names) >= 12  # the validation's clips and the demo's samples
     assert sum(n.endswith(".png") for n in names) >= 2  # the validation's sheet and the demo's contact sheet
-    # a rerun trains nothing and logs the scores anew, as a run of the same group
+    # a rerun trains nothing and logs the scores anew, as a run of the same group, beside a run of the
+    # caller's own (a notebook's, say) that it leaves open and untouched
+    import wandb
+
+    mine = wandb.init(dir=str(tmp_path), project="mine", name="mine", reinit="create_new")
     assert main(["demo", "--tiny", "--wandb", "--out", str(out)]) == 0
     again = [r for r in finished_offline_runs(out / "wandb", 4) if r.name == "scores"]
     assert len(again) == 1 and again[0].group == group and again[0].job_type == "score"
     assert again[0].summary["demo/joint/event_f1"] == pytest.approx(metrics["joint"]["event_f1"])
+    mine.log({"still_open": 1})
+    mine.finish()
+    (own,) = finished_offline_runs(tmp_path / "wandb", 1)
+    assert own.name == "mine" and own.summary["still_open"] == 1 and not any(k.startswith("demo/") for k in own.summary)
     # one tokenizer to retrain: it trains in this process, and its run ends before the joint model's starts
     (out / "checkpoints" / "tokenizer_audio_bounce.pt").unlink()
     assert main(["demo", "--tiny", "--wandb", "--out", str(out)]) == 0
