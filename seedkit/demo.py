@@ -132,6 +132,10 @@ def tokenizer_overrides(kind: str, steps: int, out: Path, path: Path, logger: st
 WANDB_PROJECT = "seedkit-demo"  # W&B project of `seedkit demo --wandb` (env WANDB_PROJECT wins)
 
 
+def wandb_project() -> str:
+    return os.environ.get("WANDB_PROJECT", WANDB_PROJECT)
+
+
 def wandb_group(out: Path) -> str:
     """The W&B group of the demo in folder `out`: env WANDB_RUN_GROUP (a class's session, docs/teaching.md),
     else named once and kept in out/wandb_group.txt, so a resumed demo logs into the same group."""
@@ -149,7 +153,7 @@ def wandb_logger(out: Path, name: str) -> str:
     under out/wandb (offline unless an account is configured: `seedkit.training_cli.configure_wandb_mode`)."""
     return json.dumps({"class_path": "lightning.pytorch.loggers.WandbLogger",
                        "init_args": {"save_dir": str(out), "name": name,
-                                     "project": os.environ.get("WANDB_PROJECT", WANDB_PROJECT)},
+                                     "project": wandb_project()},
                        "dict_kwargs": {"group": wandb_group(out), "job_type": "train"}})
 
 
@@ -252,7 +256,8 @@ def train_pipeline(cfg: DemoConfig, times: dict[str, float] | None = None) -> Pa
             if cfg.wandb:  # its run ends here; the next stage's logger would go on in it
                 import wandb
 
-                wandb.finish()
+                if wandb.run is not None and wandb.run.group == wandb_group(out):  # ours, not a caller's
+                    wandb.run.finish()
             times[f"{name}_s"] = time.time() - t
 
     last = joint_dir / "checkpoints" / "last.ckpt"
@@ -326,7 +331,7 @@ def log_scores_to_wandb(metrics: dict, cfg: DemoConfig) -> None:
     run = wandb.run
     if run is None or run.group != group:  # the joint model trained in an earlier call
         # (beside a run of the caller's own, if one is active: that one is left as it is)
-        run = wandb.init(dir=str(out), project=os.environ.get("WANDB_PROJECT", WANDB_PROJECT), group=group,
+        run = wandb.init(dir=str(out), project=wandb_project(), group=group,
                          job_type="score", name="scores", reinit="create_new")
     try:
         fps, rows, summary = metrics["fps"], [], {}

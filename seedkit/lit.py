@@ -426,6 +426,7 @@ class JointAV(L.LightningModule):
         finally:
             plt.close(fig)
 
+
 def export_ema(ckpt: str | Path, out: str | Path) -> None:
     """Write a JointAV checkpoint's EMA weights alone, with its hyperparameters, data settings and
     step: the sampling file `load_joint` reads (a fifth of a checkpoint's size; no resuming from it).

@@ -105,6 +105,10 @@ STAGE_SPLITS = {"fit": ("train", "val"), "validate": ("val",), "test": ("test",)
 class SyncSplits(L.LightningDataModule):
     """The loaders of a SyncNet-lite data module whose `setup` fills `train_set`, `val_set`, `test_set`."""
 
+    def splits_to_load(self, stage: str | None) -> list[str]:
+        """The splits `stage` reads (`STAGE_SPLITS`; None: fit's) that `setup` has not loaded yet."""
+        return [s for s in STAGE_SPLITS.get(stage, STAGE_SPLITS["fit"]) if getattr(self, f"{s}_set") is None]
+
     def train_dataloader(self) -> DataLoader:
         return shuffled_loader(self.train_set, self.hparams.batch_size, drop_last=True)  # resumable mid-epoch
 
@@ -138,7 +142,7 @@ class GridSyncData(SyncSplits):
     def setup(self, stage: str | None = None) -> None:
         """Load the clips the stage reads (`STAGE_SPLITS`): fit train and val, validate val, test test."""
         hp, c = self.hparams, self.config
-        todo = [split for split in STAGE_SPLITS.get(stage, STAGE_SPLITS["fit"]) if getattr(self, f"{split}_set") is None]
+        todo = self.splits_to_load(stage)
         t0 = time.time()
         for split in todo:
             videos, mels, _ = load_sync_clips(hp.cache_dir, split, c, getattr(hp, f"limit_{split}"))
@@ -319,7 +323,7 @@ class BounceSyncData(SyncSplits):
         hp, c = self.hparams, self.config
         if hp.video_decoder and not hp.video_tokenizer:
             raise ValueError("BounceSyncData.video_decoder decodes what video_tokenizer encodes: set video_tokenizer too")
-        todo = [split for split in STAGE_SPLITS.get(stage, STAGE_SPLITS["fit"]) if getattr(self, f"{split}_set") is None]
+        todo = self.splits_to_load(stage)
         if not todo:
             return
         t0 = time.time()
