@@ -144,14 +144,20 @@ def _read_audio_clip(path: str, spec):
 
 
 def _read_video_clip(path: str, spec):
-    """Any video file -> video [T, 3, H, W] in [-1, 1] of the model's clip: resized, resampled to its
-    frame rate, cut or padded to its length (with a message)."""
+    """Any video file -> video [T, 3, H, W] in [-1, 1] of the model's clip: the whole frame scaled to its
+    size (bounce's walls are the frame's edges: a crop would lose impacts), resampled to its frame rate,
+    cut or padded to its length (each with a message)."""
     import torch
 
     from . import media
     from .data.clip import frames_to_video
 
     clip = media.read(path, audio=False, require_audio=False, size=(spec.size, spec.size))
+    given = media.probe(path)["video"]
+    if (given["width"], given["height"]) != (spec.size, spec.size):
+        kept = "aspect not kept" if given["width"] != given["height"] else "aspect kept"
+        print(f"note: {path} is {given['width']}x{given['height']}; scaled to {spec.size}x{spec.size}, "
+              f"the whole frame ({kept})")
     if abs(clip.fps - spec.fps) > 0.01:
         idx = torch.arange(0, clip.num_frames, clip.fps / spec.fps).long()
         print(f"note: {path} is {clip.fps:g} fps; resampled to {spec.fps:g} fps")

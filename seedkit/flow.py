@@ -54,6 +54,7 @@ from torch import Tensor
 from .model.dual import broadcast_time, velocity_to_data
 from .model.rope import token_times_s
 from .noise import correlate_frames  # the video noise prior (also imported from here by callers)
+from .typed import check_types
 
 TIMESTEP_SAMPLINGS = ("logit_normal", "uniform")
 TIMESTEP_MODES = ("shared", "independent")
@@ -89,6 +90,7 @@ class FlowConfig:
     motion_weight: float = 1.0  # with a motion head (`DualTowerConfig.motion_head`): weight of its MSE
 
     def __post_init__(self):
+        check_types(self)
         if self.timestep_sampling not in TIMESTEP_SAMPLINGS:
             raise ValueError(f"FlowConfig.timestep_sampling={self.timestep_sampling!r}: "
                              f"expected one of {TIMESTEP_SAMPLINGS}")

@@ -26,6 +26,7 @@ from .sampling import SamplerConfig, sample
 from .tokenizers.audio import AudioAutoencoder
 from .tokenizers.checkpoint import CheckpointError
 from .tokenizers.video import VideoAutoencoder
+from .training_cli import ConfigError
 
 CLIP_PRESETS: dict[str, ClipSpec] = {"bounce": BOUNCE_SPEC, "grid": GRID_SPEC}
 
@@ -175,6 +176,17 @@ class JointAV(L.LightningModule):
         self.video_tok.eval()  # frozen: never in training mode
         self.audio_tok.eval()
         return self
+
+    def setup(self, stage: str) -> None:
+        """Refuse a Lightning precision that casts the whole module ("bf16-true", "16-true",
+        "64-true"): it would cast the frozen tokenizers, whose latent statistics and encoders stay
+        fp32 (`encode`), and the EMA of the weights. "bf16-mixed" (autocast) is the kit's bf16."""
+        precision = str(self.trainer.precision)
+        if precision.endswith("-true") and precision != "32-true":
+            raise ConfigError(f"--trainer.precision {precision}: JointAV trains in 32-true or a mixed "
+                              "precision; -true would cast its frozen fp32 tokenizers and its EMA too. "
+                              "Use --trainer.precision bf16-mixed (autocast: bf16 matrix products, fp32 "
+                              "weights)")
 
     # -- training -----------------------------------------------------------------------------
     def on_fit_start(self) -> None:

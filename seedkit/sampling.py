@@ -43,6 +43,7 @@ from torch import Tensor
 
 from .flow import broadcast_time, clip_fraction_times, clock_noise_levels, correlate_frames, shift_timesteps
 from .model.dual import velocity_to_data
+from .typed import check_types
 
 MODES = ("joint", "a2v", "v2a", "unconditional")
 METHODS = ("euler", "heun")
@@ -74,6 +75,7 @@ class SamplerConfig:
     guidance_t_max: float = 1.0  # ... and t <= this (1: from the noise end); outside, the conditional velocity
 
     def __post_init__(self):
+        check_types(self)
         if self.method not in METHODS:
             raise ValueError(f"SamplerConfig.method={self.method!r}: expected one of {METHODS}")
         if self.steps < 1:

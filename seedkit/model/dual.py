@@ -22,6 +22,7 @@ from .bridge import BridgeAttention
 from .gaussian import GaussianFlow
 from .rope import RopeTable, token_times_s
 from .towers import AudioTower, VideoTower, patchify_video
+from ..typed import check_types
 
 
 @dataclass
@@ -90,6 +91,9 @@ class DualTowerConfig:
     # None: the skip is added at every t; a in [0, 1): its weight rises linearly from 0 at t = a to
     # 1 at t = 1, so below a the network predicts the velocity alone, as without the skip
     gaussian_skip_from: float | None = None
+
+    def __post_init__(self) -> None:
+        check_types(self)  # a YAML slip ("video_dim: wide") names the option, not a torch layer
 
     @classmethod
     def bounce(cls, video_channels: int = 16, audio_channels: int = 16, **overrides) -> DualTowerConfig:

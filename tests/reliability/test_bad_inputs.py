@@ -27,8 +27,13 @@ def run_user_error(argv, capsys) -> str:
     (["--trainer.max_stepz=3"], "unknown option --trainer.max_stepz"),
     (["--model.lr=fast"], "config error in model.lr (seedkit.lit.JointAV): expected float, got fast"),
     (["--trainer.max_steps=1.5"], "config error in trainer.max_steps: expected int, got 1.5"),
+    (["--trainer.precision=bf16-true"], "--trainer.precision bf16-true: JointAV trains in 32-true or a mixed "
+                                        "precision"),
     (["--data.dataset=mnist"], "data.dataset (seedkit.data.AVDataModule): expected typing.Literal['bounce', 'grid']"),
     (['--model.model={"video_dimm": 8}'], "unexpected keyword argument 'video_dimm'"),
+    (['--model.model={"video_dim": "wide"}'], "DualTowerConfig.video_dim='wide': expected int"),
+    (['--model.flow={"p_clean_video": "high"}'], "FlowConfig.p_clean_video='high': expected a number"),
+    (['--model.sampler={"steps": 2.5}'], "SamplerConfig.steps=2.5: expected int"),
     (["--model.video_tokenizer=/nonexistent/video.pt"], "/nonexistent/video.pt: no such checkpoint file"),
     (["--ckpt_path=/nonexistent/last.ckpt"], "--ckpt_path /nonexistent/last.ckpt: no such checkpoint file"),
 ])
@@ -92,6 +97,19 @@ def test_a2v_audio_of_another_rate_channels_and_length_is_adapted_with_a_note(
     assert clip.sample_rate == 16000 and clip.waveform.shape[0] == 1
 
 
+def test_v2a_video_of_another_size_rate_and_length_is_adapted_with_a_note(tiny_joint_checkpoint, tmp_path, capsys):
+    video = tmp_path / "given.mp4"  # 2.5 s of 64x48 at 30 fps: 40 frames at 16 fps, cut to the clip's 32
+    media.write(video, np.full((75, 48, 64, 3), 90, np.uint8), None, 30.0, 16000)
+    assert main(["sample", "--ckpt", str(tiny_joint_checkpoint), "--mode", "v2a", "--video", str(video),
+                 "--n", "1", "--steps", "1", "--out", str(tmp_path / "out")]) == 0
+    out = capsys.readouterr().out
+    for note in ["given.mp4 is 64x48; scaled to 32x32, the whole frame (aspect not kept)",
+                 "given.mp4 is 30 fps; resampled to 16 fps", "cut to 2.00 s"]:
+        assert note in out, out
+    clip = media.read(tmp_path / "out" / "v2a_000.mp4")
+    assert clip.frames.shape == (32, 32, 32, 3) and clip.fps == 16.0
+
+
 def test_sample_bad_inputs(tiny_joint_checkpoint, tmp_path, capsys):
     ckpt = str(tiny_joint_checkpoint)
     silent = tmp_path / "silent.mp4"
@@ -134,14 +152,12 @@ def test_model_summary_bad_inputs(tmp_path, capsys):
     assert "none.yaml does not exist" in line
 
 
-@pytest.mark.xfail(strict=True, raises=TypeError,
-                   reason="DualTowerConfig.from_dict does not check value types: a str width reaches "
-                          "torch.nn.Linear and raises TypeError (seedkit/model/dual.py, reported)")
 def test_model_summary_with_a_wrong_type(tmp_path, capsys):
     cfg = tmp_path / "model.yaml"
-    cfg.write_text("preset: bounce\nvideo_dim: wide\n")
+    cfg.write_text("preset: bounce\nvideo_dim: wide\naligned_rope: 1\n")
     line = run_user_error(["model", "summary", "--config", str(cfg)], capsys)
-    assert "video_dim" in line
+    assert "DualTowerConfig.video_dim='wide': expected int" in line, line
+    assert "DualTowerConfig.aligned_rope=1: expected bool" in line, line
 
 
 # ----------------------------------------------------------------------------------------------

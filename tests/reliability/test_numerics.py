@@ -122,14 +122,3 @@ def test_bf16_mixed_training_keeps_the_tokenizers_fp32(tiny_tokenizers, tmp_path
     tokenizer = [v for k, v in sd.items() if k.startswith(("video_tok.", "audio_tok.")) and v.is_floating_point()]
     assert tokenizer and all(v.dtype == torch.float32 for v in tokenizer)
     assert all(torch.isfinite(v).all() for v in sd.values() if v.is_floating_point())
-
-
-@pytest.mark.xfail(strict=True, raises=RuntimeError,
-                   reason="bf16-true casts the frozen tokenizers to bf16 too, and JointAV.encode feeds them "
-                          "fp32 inputs: 'Input type (float) and bias type (BFloat16) should be the same' "
-                          "(seedkit/lit.py, reported)")
-def test_bf16_true_training_runs_with_fp32_tokenizers(tiny_tokenizers, tmp_path):
-    from runs import fit_in_process
-
-    fit_in_process(tiny_joint_args(tiny_tokenizers, tmp_path, max_steps=1, every=1)
-                   + ["--trainer.precision=bf16-true"])

@@ -1,0 +1,70 @@
+"""Typed dataclass configs check the types of their values when they are built.
+
+A YAML or command-line slip (`video_dim: wide`, `--model.flow '{p_clean_video: high}'`) then fails
+at once with the option's name and the type it expects, instead of a TypeError deep inside torch or
+a comparison. The declared annotations are the rule:
+
+* `int` takes an int (numpy's too), not a bool nor a float (a width of 128.5 is a mistake, not a rounding);
+* `float` takes an int or a float (YAML reads `10000` as an int), not a bool;
+* `bool` and `str` take only themselves;
+* `X | None` also takes None; `tuple[...]` / `list[...]` / `dict` take those containers (their items
+  unchecked); any other annotation is not checked.
+"""
+from __future__ import annotations
+
+import dataclasses
+import numbers
+import types
+import typing
+
+__all__ = ["check_types"]
+
+
+def check_types(config, name: str | None = None) -> None:
+    """Raise ValueError naming every field of the dataclass `config` whose value does not have the
+    declared type: "DualTowerConfig.video_dim='wide': expected int"."""
+    hints = typing.get_type_hints(type(config))
+    prefix = name or type(config).__name__
+    wrong = [f"{prefix}.{f.name}={getattr(config, f.name)!r}: expected {_describe(hints[f.name])}"
+             for f in dataclasses.fields(config)
+             if f.name in hints and not _matches(getattr(config, f.name), hints[f.name])]
+    if wrong:
+        raise ValueError("; ".join(wrong))
+
+
+def _alternatives(annotation) -> tuple | None:
+    """The members of a union (`X | None`, `Optional[X]`), or None for any other annotation."""
+    if isinstance(annotation, types.UnionType) or typing.get_origin(annotation) is typing.Union:
+        return typing.get_args(annotation)
+    return None
+
+
+def _matches(value, annotation) -> bool:
+    members = _alternatives(annotation)
+    if members is not None:
+        return any(_matches(value, m) for m in members)
+    if annotation is type(None):
+        return value is None
+    if annotation is bool:
+        return isinstance(value, bool)
+    if annotation is int:  # numpy's integers too
+        return isinstance(value, numbers.Integral) and not isinstance(value, bool)
+    if annotation is float:
+        return isinstance(value, numbers.Real) and not isinstance(value, bool)
+    if annotation is str:
+        return isinstance(value, str)
+    origin = typing.get_origin(annotation) or annotation
+    if origin in (tuple, list, dict):
+        return isinstance(value, origin)
+    return True  # an annotation this check does not know: not checked
+
+
+def _describe(annotation) -> str:
+    members = _alternatives(annotation)
+    if members is not None:
+        return " or ".join(_describe(m) for m in members)
+    if annotation is type(None):
+        return "None"
+    if annotation is float:
+        return "a number"
+    return getattr(annotation, "__name__", str(annotation))
