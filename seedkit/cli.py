@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import re
 import sys
 import time
 from pathlib import Path
@@ -346,7 +347,7 @@ DEMO_OPTIONS: dict[str, tuple[type, str]] = {
     "joint_steps": (int, "joint model training steps (default 300; a finished shorter run is resumed)"),
     "joint_batch_size": (int, "clips per joint step (default 24; on a GPU try 64)"),
     "precision": (str, "Lightning precision of the joint model: auto (default: bf16-mixed on a GPU or a CPU "
-                       "with AMX, else 32-bit), 32-true, bf16-mixed, ..."),
+                       "with AMX, else 32-bit), 32-true, bf16-mixed or 16-mixed"),
     "num_workers": (int, "DataLoader workers of the joint stage (default 0)"),
     "n_eval": (int, "clips generated and scored per mode (default 32)"),
     "sample_steps": (int, "sampler steps per clip (default 25)"),
@@ -364,9 +365,10 @@ def demo_config(args):
     if args.tiny:  # a smoke run of every stage (tests): seconds, not minutes; no quality expected
         cfg = DemoConfig.tiny(args.out)
     given = {name: getattr(args, name) for name in DEMO_OPTIONS if getattr(args, name) is not None}
-    if given.get("clock_ramp", 0.0) < 0:  # checked before hours of training, not at sampling
-        raise UserError(f"--clock-ramp must be >= 0, got {given['clock_ramp']}")
-    return dataclasses.replace(cfg, **given, wandb=args.wandb)
+    try:  # DemoConfig checks every option before minutes of training
+        return dataclasses.replace(cfg, **given, wandb=args.wandb)
+    except ValueError as e:  # named as the option given: "DemoConfig.joint_steps=0" -> "--joint-steps 0"
+        raise UserError(re.sub(r"DemoConfig\.(\w+)=", lambda m: f"--{m.group(1).replace('_', '-')} ", str(e))) from None
 
 
 def cmd_demo(args) -> int:

@@ -27,6 +27,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from .typed import check_types
+
 
 @dataclass
 class DemoConfig:
@@ -66,7 +68,8 @@ class DemoConfig:
     # Lightning precision of the joint model. "auto": bf16-mixed where it is faster, on a GPU or a CPU
     # with bf16 matrix units (AMX): 282 s instead of 318 s for the 300 steps on a 2-core Xeon, val/loss
     # 0.3833 vs 0.3829 (docs/joint_bounce.md); else joint_bounce.yaml's 32-bit, as None does (on a
-    # CPU without AMX bf16 is slower). Any other value ("32-true", "bf16-mixed", ...) is passed to Lightning as it is.
+    # CPU without AMX bf16 is slower). Else one of `lit.PRECISIONS` ("32-true", "bf16-mixed", "16-mixed"),
+    # passed to Lightning as it is.
     precision: str | None = "auto"
     num_workers: int = 0  # DataLoader workers of the joint stage (0: on 2 cores the model's threads fill them)
     # log to W&B (offline without an account; `wandb sync OUT/wandb/offline-run-*` uploads later): the
@@ -74,6 +77,37 @@ class DemoConfig:
     # the scores, the contact sheet and the sample clips in the joint model's run (False: no logger
     # for the tokenizers, the joint model's CSV logger)
     wandb: bool = False
+
+    def __post_init__(self) -> None:
+        """Every option is checked when the config is built, not after minutes of training."""
+        check_types(self)
+        for name in ("video_tokenizer_steps", "audio_tokenizer_steps", "joint_steps", "joint_batch_size", "n_eval",
+                     "sample_steps", "rerank"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"DemoConfig.{name}={getattr(self, name)}: expected >= 1")
+        for name in ("num_workers", "modality_scale", "realism_weight", "clock_ramp"):
+            if (getattr(self, name) or 0) < 0:
+                raise ValueError(f"DemoConfig.{name}={getattr(self, name)}: expected >= 0")
+        if self.rerank > 1 and not self.critic:
+            raise ValueError(f"DemoConfig.rerank={self.rerank} keeps the best of {self.rerank} candidates by a sync "
+                             "critic: set DemoConfig.critic to a SyncNet-lite checkpoint (seedkit fit --config "
+                             "seedkit/configs/syncnet_bounce.yaml)")
+        if self.realism and self.rerank < 2:
+            raise ValueError("DemoConfig.realism weighs a realism critic into the best-of-N choice: set "
+                             f"DemoConfig.rerank >= 2 (got {self.rerank})")
+        if self.precision not in (None, "auto"):
+            from .lit import PRECISION_ALIASES, PRECISIONS
+
+            if PRECISION_ALIASES.get(self.precision, self.precision) not in PRECISIONS:
+                raise ValueError(f"DemoConfig.precision={self.precision!r}: expected 'auto' or one of {PRECISIONS} "
+                                 "(the joint model's fp32 weights, with or without autocast)")
+        if self.sampler is not None:
+            from .sampling import SamplerConfig
+
+            try:
+                SamplerConfig(**self.sampler)
+            except TypeError as e:  # an unknown field
+                raise ValueError(f"DemoConfig.sampler={self.sampler!r}: {e}") from None
 
     @classmethod
     def tiny(cls, out: str) -> "DemoConfig":
@@ -455,19 +489,12 @@ def evaluate_demo(ckpt: Path, out: Path, cfg: DemoConfig) -> dict:
 
     use_headless_backend()
     critic = None
-    if cfg.rerank > 1:
+    if cfg.rerank > 1:  # DemoConfig checked that a critic is named
         from .metrics.syncnet import load_syncnet
 
-        if not cfg.critic:
-            raise ValueError(f"DemoConfig.rerank={cfg.rerank} keeps the best of {cfg.rerank} candidates by a sync "
-                             "critic: set DemoConfig.critic to a SyncNet-lite checkpoint (seedkit fit --config "
-                             "seedkit/configs/syncnet_bounce.yaml)")
         critic = load_syncnet(cfg.critic)
     realism = None
     if cfg.realism:
-        if cfg.rerank < 2:
-            raise ValueError("DemoConfig.realism weighs a realism critic into the best-of-N choice: set "
-                             f"DemoConfig.rerank >= 2 (got {cfg.rerank})")
         from .metrics.realism import load_realism
 
         realism = load_realism(cfg.realism)

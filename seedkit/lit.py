@@ -52,6 +52,24 @@ def lr_factor(step: int, warmup_steps: int, decay_steps: int = 0, max_steps: int
     return f
 
 
+# The Lightning precisions JointAV runs in: fp32 weights, with or without autocast ("bf16-mixed" is
+# the kit's bf16). Any other ("bf16-true", "16-true", "64-true") would cast the whole module, the
+# frozen fp32 tokenizers (their encoders and latent statistics, `JointAV.encode`) and the EMA too.
+PRECISIONS = ("32-true", "bf16-mixed", "16-mixed")
+PRECISION_ALIASES = {"32": "32-true", "bf16": "bf16-mixed", "16": "16-mixed"}  # Lightning's short names
+
+
+def check_precision(precision) -> str:
+    """A Lightning precision (or its short name) -> the one JointAV runs at; ConfigError naming the
+    option where JointAV cannot run at it."""
+    name = PRECISION_ALIASES.get(str(precision), str(precision))
+    if name not in PRECISIONS:
+        raise ConfigError(f"--trainer.precision {precision}: JointAV trains in {', '.join(PRECISIONS)} "
+                          "(fp32 weights; bf16-mixed is autocast: bf16 matrix products); a -true precision "
+                          "other than 32 would cast its frozen fp32 tokenizers and its EMA too")
+    return name
+
+
 @torch.no_grad()
 def ema_update(ema: torch.nn.Module, model: torch.nn.Module, decay: float) -> None:
     """ema <- decay * ema + (1 - decay) * model, in place: one multi-tensor lerp over all
@@ -178,15 +196,7 @@ class JointAV(L.LightningModule):
         return self
 
     def setup(self, stage: str) -> None:
-        """Refuse a Lightning precision that casts the whole module ("bf16-true", "16-true",
-        "64-true"): it would cast the frozen tokenizers, whose latent statistics and encoders stay
-        fp32 (`encode`), and the EMA of the weights. "bf16-mixed" (autocast) is the kit's bf16."""
-        precision = str(self.trainer.precision)
-        if precision.endswith("-true") and precision != "32-true":
-            raise ConfigError(f"--trainer.precision {precision}: JointAV trains in 32-true or a mixed "
-                              "precision; -true would cast its frozen fp32 tokenizers and its EMA too. "
-                              "Use --trainer.precision bf16-mixed (autocast: bf16 matrix products, fp32 "
-                              "weights)")
+        check_precision(self.trainer.precision)  # before Lightning casts the module
 
     # -- training -----------------------------------------------------------------------------
     def on_fit_start(self) -> None:

@@ -300,8 +300,21 @@ def test_demo_options_set_the_budget_of_each_stage(tmp_path):
             assert kind(re.search(r"\(default ([0-9.]+)", what).group(1)) == default, name
     ramp = demo_config(build_parser().parse_args(["demo", "--out", str(tmp_path), "--clock-ramp", "1"]))
     assert ramp.clock_ramp == 1.0 and DemoConfig().clock_ramp is None
-    with pytest.raises(UserError, match="--clock-ramp must be >= 0"):
-        demo_config(build_parser().parse_args(["demo", "--out", str(tmp_path), "--clock-ramp", "-1"]))
+    for bad, message in [(["--clock-ramp", "-1"], "--clock-ramp -1.0: expected >= 0"),
+                         (["--joint-steps", "0"], "--joint-steps 0: expected >= 1"),
+                         (["--n-eval", "0"], "--n-eval 0: expected >= 1"),
+                         (["--num-workers", "-1"], "--num-workers -1: expected >= 0"),
+                         (["--precision", "bf16-true"], "--precision 'bf16-true': expected 'auto' or one of"),
+                         (["--precision", "fp8"], "--precision 'fp8': expected 'auto' or one of")]:
+        with pytest.raises(UserError) as err:  # refused at once, before minutes of tokenizer training
+            demo_config(build_parser().parse_args(["demo", "--out", str(tmp_path), *bad]))
+        assert message in str(err.value), (bad, str(err.value))
+    for bad, message in [({"sampler": {"stepz": 4}}, "DemoConfig.sampler={'stepz': 4}: "),
+                         ({"sampler": {"steps": "many"}}, "SamplerConfig.steps='many': expected int"),
+                         ({"joint_steps": 2.5}, "DemoConfig.joint_steps=2.5: expected int"),
+                         ({"realism": "r.pt", "rerank": 1}, "set DemoConfig.rerank >= 2")]:
+        with pytest.raises(ValueError, match=re.escape(message)):
+            DemoConfig(**bad)
 
 
 def test_demo_precision_and_workers_reach_the_joint_fit(tmp_path, monkeypatch):
@@ -364,7 +377,7 @@ def test_sample_and_demo_scoring_keep_the_best_of_n_by_a_critic(demo_out, tmp_pa
     assert main([*common, "--rerank", "2", "--critic", str(tmp_path / "grid.pt"), "--out", str(tmp_path / "x")]) == 2
     assert "trained on 25 fps clips; these are 16 fps" in capsys.readouterr().err
     with pytest.raises(ValueError, match="set DemoConfig.critic"):
-        evaluate_demo(ckpt, tmp_path / "e", DemoConfig(rerank=2))
+        DemoConfig(rerank=2)
     cfg = DemoConfig(out=str(tmp_path / "e"), n_eval=2, sample_steps=2, rerank=2, critic=str(tmp_path / "critic.pt"))
     m = evaluate_demo(ckpt, tmp_path / "e", cfg)
     assert m["rerank"] == {"candidates": 2, "critic": str(tmp_path / "critic.pt"), "realism": None,

@@ -27,8 +27,8 @@ def run_user_error(argv, capsys) -> str:
     (["--trainer.max_stepz=3"], "unknown option --trainer.max_stepz"),
     (["--model.lr=fast"], "config error in model.lr (seedkit.lit.JointAV): expected float, got fast"),
     (["--trainer.max_steps=1.5"], "config error in trainer.max_steps: expected int, got 1.5"),
-    (["--trainer.precision=bf16-true"], "--trainer.precision bf16-true: JointAV trains in 32-true or a mixed "
-                                        "precision"),
+    (["--trainer.precision=bf16-true"], "--trainer.precision bf16-true: JointAV trains in 32-true, bf16-mixed, "
+                                        "16-mixed"),
     (["--data.dataset=mnist"], "data.dataset (seedkit.data.AVDataModule): expected typing.Literal['bounce', 'grid']"),
     (['--model.model={"video_dimm": 8}'], "unexpected keyword argument 'video_dimm'"),
     (['--model.model={"video_dim": "wide"}'], "DualTowerConfig.video_dim='wide': expected int"),
