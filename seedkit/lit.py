@@ -463,6 +463,21 @@ def export_ema(ckpt: str | Path, out: str | Path) -> None:
     torch.save({"ema_state_dict": ema, **keep}, out)
 
 
+def tokenizer_path(named: str, ckpt: str | Path) -> str:
+    """Where the tokenizer a JointAV checkpoint names is. `seedkit fit` saves the path it was given,
+    relative to the folder it ran in; that folder usually holds the checkpoint too
+    (`outputs/demo/joint/checkpoints/last.ckpt` names `outputs/demo/checkpoints/tokenizer_video_bounce.pt`).
+    So: `named` where it is (absolute, or from the working folder), else the first folder above the
+    checkpoint that holds it, else `named` unchanged (the caller says it is missing)."""
+    p = Path(named)
+    if p.is_absolute() or p.is_file():
+        return named
+    for folder in (*Path(ckpt).absolute().parents, *Path(ckpt).resolve().parents):  # as given, then through links
+        if (folder / p).is_file():
+            return str(folder / p)
+    return named
+
+
 def load_joint(path: str, map_location: str = "cpu", video_decoder: str | None = None) -> JointAV:
     """Load a JointAV Lightning checkpoint with `weights_only=True` (no pickled code runs).
 
@@ -485,9 +500,10 @@ def load_joint(path: str, map_location: str = "cpu", video_decoder: str | None =
         kind = ckpt.get("kind", "unknown") if isinstance(ckpt, dict) else type(ckpt).__name__
         raise ValueError(f"{path}: is a {kind} checkpoint, expected a JointAV training checkpoint "
                          "(written by `seedkit fit --config seedkit/configs/joint_*.yaml`)")
+    hp = {**hp, **{kind: tokenizer_path(hp[kind], path) for kind in ("video_tokenizer", "audio_tokenizer")}}
     for kind in ("video_tokenizer", "audio_tokenizer"):  # paths relative to where the model was trained
         if not Path(hp[kind]).is_file():
-            where = "" if Path(hp[kind]).is_absolute() else f" (looked in {Path.cwd()})"
+            where = "" if Path(hp[kind]).is_absolute() else f" (looked in {Path.cwd()} and the folders above {path})"
             raise CheckpointError(
                 f"{path}: its {kind.replace('_', ' ')} {hp[kind]} is not there{where}: "
                 "a checkpoint names its tokenizers as `seedkit fit` was given them, relative to the folder "

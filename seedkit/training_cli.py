@@ -193,9 +193,13 @@ def _make_cli_class():
         def _model_from_checkpoint(self, init_args, saved: dict, path: str, sub: str) -> None:
             """The checkpoint's saved model settings into `init_args`, but for those the command line
             sets; says which replaced the config file's."""
+            from .lit import tokenizer_path
+
             given = command_line_model_keys(getattr(self, "_argv", []))
             if given is None:  # the whole model given on the command line
                 return
+            saved = {k: tokenizer_path(v, path) if k in ("video_tokenizer", "audio_tokenizer") else v
+                     for k, v in saved.items()}  # relative to the folder the model was trained in
             taken = []
             for key, value in saved.items():
                 if key.startswith("_") or key not in init_args or key in given or init_args[key] == value:

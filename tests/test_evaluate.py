@@ -104,6 +104,35 @@ def test_a_checkpoint_whose_tokenizers_are_elsewhere_names_them(tiny_ckpt, tmp_p
         load_joint("relative.ckpt")
 
 
+def test_a_checkpoint_finds_its_tokenizers_from_any_folder(tiny_ckpt, tmp_path, monkeypatch):
+    """`make demo` trains in the kit's folder: outputs/demo/joint/checkpoints/last.ckpt names
+    outputs/demo/checkpoints/tokenizer_*.pt, relative to it. Loaded from another folder, the
+    checkpoint finds them in the first folder above it that holds them."""
+    import shutil
+
+    from seedkit.lit import load_joint
+
+    c = torch.load(tiny_ckpt, weights_only=True)
+    kit = tmp_path / "kit"
+    for kind in ("video", "audio"):
+        named = f"outputs/demo/checkpoints/tokenizer_{kind}_bounce.pt"
+        (kit / named).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(c["hyper_parameters"][f"{kind}_tokenizer"], kit / named)
+        c["hyper_parameters"][f"{kind}_tokenizer"] = named
+    ckpt = kit / "outputs" / "demo" / "joint" / "checkpoints" / "last.ckpt"
+    ckpt.parent.mkdir(parents=True)
+    torch.save(c, ckpt)
+    (tmp_path / "elsewhere").mkdir()
+    monkeypatch.chdir(tmp_path / "elsewhere")
+    jm = load_joint(str(ckpt))
+    assert jm.hparams.video_tokenizer == str(kit / "outputs/demo/checkpoints/tokenizer_video_bounce.pt")
+    assert jm.hparams.audio_tokenizer == str(kit / "outputs/demo/checkpoints/tokenizer_audio_bounce.pt")
+    for a, b in zip(jm.model.parameters(), load_joint(str(tiny_ckpt)).model.parameters()):
+        assert torch.equal(a, b)
+    monkeypatch.chdir(kit)  # from the folder it was trained in, the names stay as they were saved
+    assert load_joint(str(ckpt)).hparams.video_tokenizer == "outputs/demo/checkpoints/tokenizer_video_bounce.pt"
+
+
 def test_a_model_trained_compiled_loads_uncompiled_for_sampling(tiny_ckpt, tmp_path):
     """`compile` is a training option: a compiled model would rebuild its kernels for each batch
     shape the sampler and the guidance passes give it."""
