@@ -573,6 +573,16 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+def check_out_folder(out: str | None) -> None:
+    """--out names a folder (made where missing): a file there, or above it, is a mistake said at once,
+    not after the work that would write into it."""
+    if out is None:
+        return
+    for path in (Path(out), *Path(out).parents):
+        if path.exists() and not path.is_dir():
+            raise UserError(f"--out {out}: {path} is a file; expected a folder (made if missing)")
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     try:
@@ -582,6 +592,7 @@ def main(argv: list[str] | None = None) -> int:
         if not getattr(args, "func", None):
             build_parser().print_help()
             return 0
+        check_out_folder(getattr(args, "out", None))
         return int(args.func(args) or 0)
     except _user_error_types() as e:
         print(f"seedkit: error: {e}", file=sys.stderr)

@@ -385,6 +385,8 @@ def prepare_grid(source: str | os.PathLike, cache_dir: str | os.PathLike = DEFAU
         raise ValueError(f"--size must be at least 8 pixels, got {cfg.size}")
     if cfg.workers < 1:
         raise ValueError(f"--workers must be at least 1, got {cfg.workers}")
+    if cfg.limit is not None and cfg.limit < 0:
+        raise ValueError(f"--limit must be >= 0 (new clips to prepare at most), got {cfg.limit}")
     t0 = time.time()
     cache = Path(cache_dir)
     cache.mkdir(parents=True, exist_ok=True)
@@ -401,7 +403,7 @@ def prepare_grid(source: str | os.PathLike, cache_dir: str | os.PathLike = DEFAU
         else:
             todo.append(clip)
     if cfg.limit is not None:
-        todo = todo[: max(cfg.limit, 0)]
+        todo = todo[:cfg.limit]
     jobs = [(c, str(cache), cfg.size, cfg.sample_rate, cfg.min_frames) for c in todo]
     bar = tqdm(total=len(jobs), desc="prepare grid", unit="clip", disable=not cfg.progress)
     with open(cache / "manifest.jsonl", "a+b") as manifest:

@@ -141,6 +141,17 @@ def test_data_prepare_bad_inputs(tmp_path, capsys):
     line = run_user_error(["data", "prepare", "grid", "--source", str(tmp_path / "empty"), "--size", "4",
                            "--cache", str(tmp_path / "c")], capsys)
     assert "--size must be at least 8" in line
+    line = run_user_error(["data", "prepare", "grid", "--source", str(tmp_path / "empty"), "--limit", "-3",
+                           "--cache", str(tmp_path / "c")], capsys)
+    assert "--limit must be >= 0" in line
+
+
+def test_an_out_folder_that_is_a_file_is_refused_before_any_work(tmp_path, capsys):
+    (tmp_path / "taken.mp4").write_bytes(b"not a folder")
+    for argv in (["data", "preview", "bounce", "--n", "2", "--out", str(tmp_path / "taken.mp4")],
+                 ["demo", "--tiny", "--out", str(tmp_path / "taken.mp4" / "inside")]):
+        line = run_user_error(argv, capsys)
+        assert f"{tmp_path / 'taken.mp4'} is a file; expected a folder" in line, line
 
 
 def test_model_summary_bad_inputs(tmp_path, capsys):
