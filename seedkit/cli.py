@@ -415,9 +415,11 @@ def cmd_ablate(args) -> int:
     if args.seeds < 1:
         raise UserError(f"--seeds must be at least 1, got {args.seeds}")
     if args.threads is not None:
+        if args.threads < 1:
+            raise UserError(f"--threads must be at least 1, got {args.threads}")
         import torch
 
-        torch.set_num_threads(max(1, args.threads))
+        torch.set_num_threads(args.threads)
     try:
         ablation = Ablation.from_yaml(args.config)
         budget = Budget.parse(ablation.budget, args.budget)

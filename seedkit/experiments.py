@@ -117,13 +117,13 @@ class Ablation:
 
     @classmethod
     def from_yaml(cls, path: str | Path) -> "Ablation":
-        import yaml
+        from .yamlfile import read_yaml
 
         path = Path(path)
         if not path.is_file():
             raise FileNotFoundError(f"ablation config {path} does not exist (see seedkit/configs/ablations/)")
-        spec = yaml.safe_load(path.read_text()) or {}
-        if not isinstance(spec, dict) or not isinstance(spec.get("arms"), dict) or not spec["arms"]:
+        spec = read_yaml(path, "ablation config")
+        if not isinstance(spec.get("arms"), dict) or not spec["arms"]:
             raise ValueError(f"{path}: expected a mapping with `arms:` (arm name -> settings)")
         unknown = sorted(set(spec) - {"name", "arms", "base_config", "dataset", "budget", "description"})
         if unknown:

@@ -168,6 +168,17 @@ def test_bad_ablation_configs_are_user_errors(tmp_path, capsys):
     assert "generation must be one of" in capsys.readouterr().err
     assert main(["ablate", str(tmp_path / "none.yaml"), "--out", str(tmp_path)]) == 2
     assert "does not exist" in capsys.readouterr().err
+    (tmp_path / "clip.mp3").write_bytes(b"ID3\x04\x00\xff\xfe\x00")  # not text
+    (tmp_path / "broken.yaml").write_text("arms: {a: [\n")
+    (tmp_path / "list.yaml").write_text("- a\n- b\n")
+    for name, message in [("clip.mp3", "clip.mp3: not a text file; expected a YAML ablation config"),
+                          ("broken.yaml", "broken.yaml: not valid YAML ("),
+                          ("list.yaml", "list.yaml: expected a mapping of ablation config options, got list")]:
+        assert main(["ablate", str(tmp_path / name), "--out", str(tmp_path)]) == 2
+        err = capsys.readouterr().err
+        assert message in err and "Traceback" not in err, err
+    assert main(["ablate", str(CONFIGS / "cogeneration.yaml"), "--threads", "0", "--out", str(tmp_path)]) == 2
+    assert "--threads must be at least 1, got 0" in capsys.readouterr().err
     with pytest.raises(FileNotFoundError, match="not an offline W&B run folder"):
         read_offline_run(tmp_path)
 

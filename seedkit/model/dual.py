@@ -142,16 +142,9 @@ class DualTowerConfig:
         """Read a model YAML: either DualTowerConfig fields (with optional `preset`) at the top
         level, or a joint training config whose `model.init_args` has `clip` (the preset),
         `vocabulary` and `model` (field overrides). Latent shapes then come from the preset."""
-        from pathlib import Path
+        from ..yamlfile import read_yaml
 
-        import yaml
-
-        path = Path(path)
-        if not path.is_file():
-            raise FileNotFoundError(f"model config {path} does not exist")
-        data = yaml.safe_load(path.read_text()) or {}
-        if not isinstance(data, dict):
-            raise ValueError(f"{path}: expected a mapping of model options, got {type(data).__name__}")  # noqa: TRY004 (a user error: shown by the CLI)
+        data = read_yaml(path, "model config")
         joint = data.get("model")
         if isinstance(joint, dict):
             args = joint.get("init_args", joint)

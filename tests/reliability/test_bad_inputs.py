@@ -161,6 +161,9 @@ def test_model_summary_bad_inputs(tmp_path, capsys):
     assert "video_dimm" in line
     line = run_user_error(["model", "summary", "--config", str(tmp_path / "none.yaml")], capsys)
     assert "none.yaml does not exist" in line
+    (tmp_path / "broken.yaml").write_text("video_dim: [128\n")
+    line = run_user_error(["model", "summary", "--config", str(tmp_path / "broken.yaml")], capsys)
+    assert "broken.yaml: not valid YAML (" in line, line
 
 
 def test_model_summary_with_a_wrong_type(tmp_path, capsys):
