@@ -527,7 +527,8 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--seed", type=int, default=0, help="sampling and bootstrap seed (default 0)")
     ev.add_argument("--shift-s", type=float, default=0.2, help="audio shift of the controls (default 0.2)")
     ev.add_argument("--bootstrap", type=int, default=1000, help="bootstrap resamples (default 1000)")
-    ev.add_argument("--syncnet", default=None, help="SyncNet-lite checkpoint (default checkpoints/syncnet_grid.pt)")
+    ev.add_argument("--syncnet", default=None, help="SyncNet-lite checkpoint of the clips' dataset (GRID default: "
+                    "checkpoints/syncnet_grid.pt; bounce: none unless given)")
     ev.add_argument("--cache", default=None, help="GRID cache folder (default data/cache/grid)")
     ev.add_argument("--video-tokenizer", default=None, help="video tokenizer .pt for FD-kitvideo (with --clips)")
     ev.add_argument("--audio-tokenizer", default=None, help="audio tokenizer .pt for FD-kitaudio (with --clips)")

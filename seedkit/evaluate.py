@@ -25,7 +25,8 @@ Per-clip metrics (`seedkit.metrics`; which ones depends on the data):
     mouth_abs_offset_ms, mouth_sync_at_zero
                              lip motion vs speech energy, weight-free (`mouth.py`, GRID)
     syncnet_abs_offset_ms, syncnet_lse_d, syncnet_lse_c, syncnet_sync_at_zero
-                             SyncNet-lite (`syncnet.py`, GRID at 25 fps, when a checkpoint exists)
+                             SyncNet-lite (`syncnet.py`: GRID's when a checkpoint exists; on bounce
+                             one trained on bounce, when --syncnet names it)
 Set-level: FD-kitvideo / FD-kitaudio (`frechet.py`) of generated vs real, with the split-half floor,
 when the tokenizers are known (from --ckpt, or --video-tokenizer / --audio-tokenizer); on bounce,
 the latent-frame seam ratio (`seams.py`) of the generated and the real videos when the video
@@ -67,7 +68,7 @@ class EvalConfig:
     seed: int = 0  # sampling and bootstrap seed
     shift_s: float = 0.2  # audio shift of the shifted controls
     bootstrap: int = 1000  # bootstrap resamples for the CIs
-    syncnet: str | None = None  # SyncNet-lite checkpoint (default: syncnet.default_syncnet_path())
+    syncnet: str | None = None  # SyncNet-lite checkpoint (GRID default: syncnet.default_syncnet_path(); bounce: none)
     cache_dir: str | None = None  # GRID cache (default data/cache/grid)
     video_tokenizer: str | None = None  # for FD-kitvideo without --ckpt
     audio_tokenizer: str | None = None  # for FD-kitaudio without --ckpt
@@ -240,10 +241,10 @@ class ClipScorer:
             m = estimate_mouth_offset(frames, waveform, fps, sr)
             out["mouth_abs_offset_ms"] = abs(m.offset_ms)
             out["mouth_sync_at_zero"] = m.sync_at_zero
-            if self.syncnet is not None:
-                s = self.syncnet.score(frames, waveform, fps, sr)
-                out.update(syncnet_abs_offset_ms=abs(s.offset_ms), syncnet_lse_d=s.lse_d,
-                           syncnet_lse_c=s.lse_c, syncnet_sync_at_zero=s.sync_at_zero)
+        if self.syncnet is not None:  # GRID's, or one trained on bounce (syncnet_bounce.yaml)
+            s = self.syncnet.score(frames, waveform, fps, sr)
+            out.update(syncnet_abs_offset_ms=abs(s.offset_ms), syncnet_lse_d=s.lse_d,
+                       syncnet_lse_c=s.lse_c, syncnet_sync_at_zero=s.sync_at_zero)
         return {k: float(v) for k, v in out.items()}
 
 
@@ -436,7 +437,7 @@ def run_evaluation(cfg: EvalConfig) -> dict:
     t_gen = time.time() - t0
 
     syncnet, path = None, None
-    if dataset == "grid":
+    if dataset == "grid" or cfg.syncnet:  # bounce: a SyncNet-lite trained on it, when one is given
         from .metrics.syncnet import default_syncnet_path, load_syncnet
 
         path = Path(cfg.syncnet) if cfg.syncnet else default_syncnet_path()
@@ -445,6 +446,10 @@ def run_evaluation(cfg: EvalConfig) -> dict:
                 syncnet = load_syncnet(path)
             except ValueError as e:
                 raise UserError(str(e)) from e
+            if abs(syncnet.config.fps - spec.fps) > 0.01:
+                raise UserError(f"--syncnet {path}: trained on {syncnet.config.fps:g} fps clips; these are "
+                                f"{spec.fps:g} fps {dataset} clips (seedkit/configs/syncnet_{dataset}.yaml "
+                                "trains one for them)")
         elif cfg.syncnet:
             raise UserError(f"--syncnet {path}: no such file")
         else:

@@ -207,11 +207,35 @@ def test_evaluate_reads_a_folder_of_mp4s(tmp_path):
                  "--bootstrap", "20", "--out", str(out)]) == 0
     res = json.loads((out / "metrics.json").read_text())
     assert res["n_clips"]["generated"] == 3
+    assert "syncnet_lse_c" not in res["metrics"]  # bounce: no SyncNet-lite unless one is given
     assert any("FD-kitvideo" in n for n in res["notes"])  # no tokenizers given: said, not silent
     # these "generated" clips are real bounce scenes: in sync, like the real arm, and bouncing at walls
     assert res["metrics"]["event_f1"]["generated"]["mean"] > 0.5
     mid = res["impacts_mid_air"]["generated"]
     assert mid["n_impacts"] > 0 and mid["n_mid_air"] <= 0.2 * mid["n_impacts"]
+
+
+def test_evaluate_scores_bounce_clips_with_a_syncnet_trained_on_bounce(tmp_path, capsys):
+    """`--syncnet` of a bounce SyncNet-lite (seedkit/configs/syncnet_bounce.yaml) adds its scores
+    to the events'; one trained on GRID's 25 fps clips is refused before any scoring."""
+    from seedkit import media
+    from seedkit.data.bounce import BounceGenerator
+    from seedkit.metrics.syncnet import SyncNetConfig, SyncNetLite, save_syncnet
+
+    gen = BounceGenerator()
+    for i in range(2):
+        sc = gen.scene(200 + i)
+        media.write(tmp_path / "clips" / f"c{i}.mp4", sc.frames, sc.waveform, 16.0, 16000)
+    save_syncnet(SyncNetLite(SyncNetConfig(fps=16.0, hop=250, width=16, dim=8, max_shift=6)), tmp_path / "bounce.pt")
+    save_syncnet(SyncNetLite(SyncNetConfig(width=16, dim=8)), tmp_path / "grid.pt")  # 25 fps
+    common = ["evaluate", "--clips", str(tmp_path / "clips"), "--dataset", "bounce", "--n", "2", "--bootstrap", "0"]
+    assert main([*common, "--syncnet", str(tmp_path / "bounce.pt"), "--out", str(tmp_path / "e")]) == 0
+    res = json.loads((tmp_path / "e" / "metrics.json").read_text())
+    assert {"syncnet_lse_c", "syncnet_abs_offset_ms", "event_f1"} <= set(res["metrics"]), sorted(res["metrics"])
+    assert res["syncnet"] == str(tmp_path / "bounce.pt")
+    capsys.readouterr()
+    assert main([*common, "--syncnet", str(tmp_path / "grid.pt"), "--out", str(tmp_path / "g")]) == 2
+    assert "trained on 25 fps clips; these are 16 fps bounce clips" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize("args, message", [
