@@ -52,6 +52,13 @@ def _accepted_options(class_path: str) -> list[str]:
     return [p for p in inspect.signature(cls.__init__).parameters if p not in ("self", "args", "kwargs")]
 
 
+def config_files(argv: list[str]) -> list[str]:
+    """The files `--config FILE` / `--config=FILE` name on a command line."""
+    files = [a.split("=", 1)[1] for a in argv if a.startswith("--config=")]
+    files += [b for a, b in zip(argv, argv[1:]) if a == "--config"]
+    return files
+
+
 def config_error_message(text: str, subcommand: str = "fit", problem: str = "config error in") -> str:
     """jsonargparse's multi-line parse error -> one line: the key, the problem, what is accepted."""
     keys = re.findall(r'Parser key "([^"]+)"', text)
@@ -142,6 +149,14 @@ def _make_cli_class():
         def parse_arguments(self, parser, args) -> None:
             import argparse
 
+            from .yamlfile import read_yaml
+
+            for path in config_files(args or []):  # a binary or broken file, named (a missing one: below)
+                if Path(path).is_file():
+                    try:
+                        read_yaml(path, "training config")
+                    except ValueError as e:
+                        raise ConfigError(str(e)) from None
             try:
                 super().parse_arguments(parser, args)
             except argparse.ArgumentError as e:

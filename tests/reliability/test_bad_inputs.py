@@ -53,6 +53,12 @@ def test_fit_with_an_unknown_key_in_the_yaml_names_it_and_the_accepted_ones(tiny
     assert "'trainr.max_steps'" in line
     line = run_user_error(["fit", "--config", str(tmp_path / "missing.yaml")], capsys)
     assert "missing.yaml" in line and "does not exist" in line
+    (tmp_path / "clip.mp4").write_bytes(b"\x00\x00\x00\x18ftypmp42\xff\xfe")
+    (tmp_path / "broken.yaml").write_text("trainer: {max_steps: [\n")
+    for argv, message in [(["--config", str(tmp_path / "clip.mp4")], "clip.mp4: not a text file; expected a YAML"),
+                          ([f"--config={tmp_path / 'broken.yaml'}"], "broken.yaml: not valid YAML (")]:
+        line = run_user_error(tiny_joint_args(tiny_tokenizers, tmp_path) + argv, capsys)
+        assert message in line, line
 
 
 def test_fit_and_validate_refuse_a_checkpoint_of_another_kind(tiny_tokenizers, tmp_path, capsys):
