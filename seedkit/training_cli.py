@@ -213,8 +213,8 @@ def _make_cli_class():
             given = command_line_model_keys(getattr(self, "_argv", []))
             if given is None:  # the whole model given on the command line
                 return
-            saved = {k: tokenizer_path(v, path) if k in ("video_tokenizer", "audio_tokenizer") else v
-                     for k, v in saved.items()}  # relative to the folder the model was trained in
+            saved = {k: tokenizer_path(v, path) if k in ("video_tokenizer", "audio_tokenizer") and isinstance(v, str)
+                     else v for k, v in saved.items()}  # relative to the folder the model was trained in
             taken = []
             for key, value in saved.items():
                 if key.startswith("_") or key not in init_args or key in given or init_args[key] == value:

@@ -17,12 +17,12 @@ from dataclasses import asdict, dataclass, field, fields
 import torch
 from torch import nn
 
+from ..typed import check_types
 from .attention import set_attention_backend
 from .bridge import BridgeAttention
 from .gaussian import GaussianFlow
 from .rope import RopeTable, token_times_s
 from .towers import AudioTower, VideoTower, patchify_video
-from ..typed import check_types
 
 
 @dataclass
