@@ -448,6 +448,17 @@ def run_lightning(argv: list[str]) -> int:
 # ----------------------------------------------------------------------------------------------
 
 
+def seed_number(text: str) -> int:
+    """argparse type of every --seed: an integer >= 0 (numpy's generators refuse negative seeds)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an integer >= 0, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected an integer >= 0, got {value}")
+    return value
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="seedkit", description=__doc__.split("\n\n")[0],
                                 formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -467,7 +478,7 @@ def build_parser() -> argparse.ArgumentParser:
     pv.add_argument("--frames", type=int, default=None, help="frames per clip (default 32 bounce, 72 grid)")
     pv.add_argument("--size", type=int, default=None, help="frame size in pixels (default 32 bounce, 64 grid)")
     pv.add_argument("--sample-rate", type=int, default=None, help="bounce: audio rate (default 16000)")
-    pv.add_argument("--seed", type=int, default=None, help="bounce: dataset seed (default 0)")
+    pv.add_argument("--seed", type=seed_number, default=None, help="bounce: dataset seed (default 0)")
     pv.add_argument("--cache", default="data/cache/grid", help="grid: prepared cache (default data/cache/grid)")
     pv.add_argument("--split", choices=("all", "train", "val", "test", "unseen"), default="all",  # data.preview.GRID_SPLITS
                     help="grid: which clips (default all, in key order)")
@@ -499,7 +510,7 @@ def build_parser() -> argparse.ArgumentParser:
                     help="noise level in (0, 1) the --init clip is noised to: lower keeps more of it")
     sp.add_argument("--n", type=int, default=4, help="clips to generate (default 4)")
     sp.add_argument("--steps", type=int, default=25, help="sampler steps (default 25)")
-    sp.add_argument("--seed", type=int, default=0, help="sampling seed (default 0)")
+    sp.add_argument("--seed", type=seed_number, default=0, help="sampling seed (default 0)")
     sp.add_argument("--out", required=True, help="output folder")
     sp.add_argument("--video-decoder", default=None, help="video tokenizer .pt with the model's encoder and a "
                     "decoder trained on (--model.decoder_of): decodes the videos")
@@ -524,7 +535,7 @@ def build_parser() -> argparse.ArgumentParser:
                          "v2a: audio for each real clip's video (default joint)")
     ev.add_argument("--n", type=int, default=64, help="clips per arm (default 64)")
     ev.add_argument("--steps", type=int, default=25, help="sampler steps (default 25)")
-    ev.add_argument("--seed", type=int, default=0, help="sampling and bootstrap seed (default 0)")
+    ev.add_argument("--seed", type=seed_number, default=0, help="sampling and bootstrap seed (default 0)")
     ev.add_argument("--shift-s", type=float, default=0.2, help="audio shift of the controls (default 0.2)")
     ev.add_argument("--bootstrap", type=int, default=1000, help="bootstrap resamples (default 1000)")
     ev.add_argument("--syncnet", default=None, help="SyncNet-lite checkpoint of the clips' dataset (GRID default: "
@@ -555,7 +566,7 @@ def build_parser() -> argparse.ArgumentParser:
     ab = sub.add_parser("ablate", help="run an ablation grid (arms x seeds) as W&B runs, then a summary table")
     ab.add_argument("config", help="ablation YAML, e.g. seedkit/configs/ablations/cogeneration.yaml")
     ab.add_argument("--seeds", type=int, default=3, help="training seeds 0..N-1 per arm (default 3)")
-    ab.add_argument("--seed", type=int, default=None, help="run only this seed (a W&B sweep cell)")
+    ab.add_argument("--seed", type=seed_number, default=None, help="run only this seed (a W&B sweep cell)")
     ab.add_argument("--arm", action="append", default=None, help="run only this arm (repeatable)")
     ab.add_argument("--budget", nargs="+", default=None, metavar="KEY=VALUE",
                     help="'tiny' and/or overrides of the YAML's budget, e.g. joint_steps=200 n_eval=16")

@@ -85,7 +85,7 @@ class DemoConfig:
                      "sample_steps", "rerank"):
             if getattr(self, name) < 1:
                 raise ValueError(f"DemoConfig.{name}={getattr(self, name)}: expected >= 1")
-        for name in ("num_workers", "modality_scale", "realism_weight", "clock_ramp"):
+        for name in ("num_workers", "modality_scale", "realism_weight", "clock_ramp", "seed"):
             if (getattr(self, name) or 0) < 0:
                 raise ValueError(f"DemoConfig.{name}={getattr(self, name)}: expected >= 0")
         if self.rerank > 1 and not self.critic:

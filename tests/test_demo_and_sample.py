@@ -304,6 +304,7 @@ def test_demo_options_set_the_budget_of_each_stage(tmp_path):
                          (["--joint-steps", "0"], "--joint-steps 0: expected >= 1"),
                          (["--n-eval", "0"], "--n-eval 0: expected >= 1"),
                          (["--num-workers", "-1"], "--num-workers -1: expected >= 0"),
+                         (["--seed", "-1"], "--seed -1: expected >= 0"),
                          (["--precision", "bf16-true"], "--precision 'bf16-true': expected 'auto' or one of"),
                          (["--precision", "fp8"], "--precision 'fp8': expected 'auto' or one of")]:
         with pytest.raises(UserError) as err:  # refused at once, before minutes of tokenizer training

@@ -137,8 +137,9 @@ def test_zip_slip_through_the_downloader_leaves_nothing(tmp_path):
 
 
 def test_unknown_speaker_is_a_user_error(tmp_path):
-    with pytest.raises(ValueError, match="--speakers"):
-        download_grid(tmp_path, speakers=["bob"], progress=False)
+    for bad in ("bob", "s0", "s35", "s99"):  # GRID's talkers are s1 ... s34: refused before any connection
+        with pytest.raises(ValueError, match="--speakers"):
+            download_grid(tmp_path, speakers=[bad], progress=False)
 
 
 def test_missing_file_on_server_is_reported(tmp_path):

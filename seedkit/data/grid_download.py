@@ -126,7 +126,7 @@ def download_grid(to: str | os.PathLike, speakers=("s1",), base_url: str | None 
     import re
 
     for s in speakers:
-        if not re.fullmatch(r"s\d{1,2}", s):
+        if not re.fullmatch(r"s\d{1,2}", s) or not 1 <= int(s[1:]) <= 34:
             raise ValueError(f"--speakers: {s!r} is not a GRID speaker (s1 ... s34)")
     out = Path(to)
     store = out / ".downloads"

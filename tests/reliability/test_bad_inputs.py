@@ -152,6 +152,15 @@ def test_data_prepare_bad_inputs(tmp_path, capsys):
     assert "--limit must be >= 0" in line
 
 
+@pytest.mark.parametrize("argv", [["data", "preview", "bounce", "--n", "1"], ["sample", "--ckpt", "c.ckpt"],
+                                  ["evaluate", "--clips", "."], ["ablate", "a.yaml"]])
+def test_a_negative_seed_is_refused_by_every_command(argv, tmp_path, capsys):
+    with pytest.raises(SystemExit) as stop:  # argparse's usage error, before anything runs
+        main([*argv, "--seed", "-1", "--out", str(tmp_path / "o")])
+    assert stop.value.code == 2
+    assert "argument --seed: expected an integer >= 0, got -1" in capsys.readouterr().err
+
+
 def test_an_out_folder_that_is_a_file_is_refused_before_any_work(tmp_path, capsys):
     (tmp_path / "taken.mp4").write_bytes(b"not a folder")
     for argv in (["data", "preview", "bounce", "--n", "2", "--out", str(tmp_path / "taken.mp4")],
