@@ -27,6 +27,7 @@ from .tokenizers.audio import AudioAutoencoder
 from .tokenizers.checkpoint import CheckpointError
 from .tokenizers.video import VideoAutoencoder
 from .training_cli import ConfigError
+from .typed import check_at_least, check_positive
 
 CLIP_PRESETS: dict[str, ClipSpec] = {"bounce": BOUNCE_SPEC, "grid": GRID_SPEC}
 
@@ -109,6 +110,12 @@ class JointAV(L.LightningModule):
             raise ValueError(f"clip must be one of {sorted(CLIP_PRESETS)}, got {clip!r}")
         if optimizer not in ("adamw", "muon"):
             raise ValueError(f"JointAV(optimizer={optimizer!r}): expected 'adamw' or 'muon'")
+        check_positive("JointAV", lr=lr)
+        check_at_least("JointAV", 0, weight_decay=weight_decay, warmup_steps=warmup_steps, decay_steps=decay_steps,
+                       val_samples=val_samples, video_whitening=video_whitening)
+        check_at_least("JointAV", 1, whitening_rank=whitening_rank, whitening_fit_clips=whitening_fit_clips)
+        if not 0.0 <= ema_decay < 1.0:  # 1 would never move; above 1 the EMA runs away from the weights
+            raise ValueError(f"JointAV(ema_decay={ema_decay}): expected 0 <= ema_decay < 1")
         self.spec = CLIP_PRESETS[clip]
         self.video_tok = VideoAutoencoder.from_checkpoint(video_tokenizer).eval().requires_grad_(False)
         self.audio_tok = AudioAutoencoder.from_checkpoint(audio_tokenizer).eval().requires_grad_(False)

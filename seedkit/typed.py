@@ -17,7 +17,7 @@ import numbers
 import types
 import typing
 
-__all__ = ["check_types"]
+__all__ = ["check_at_least", "check_positive", "check_types"]
 
 
 def check_types(config, name: str | None = None) -> None:
@@ -68,3 +68,18 @@ def _describe(annotation) -> str:
     if annotation is float:
         return "a number"
     return getattr(annotation, "__name__", str(annotation))
+
+
+def check_at_least(owner: str, low: float, **values) -> None:
+    """ValueError naming the first of `values` below `low`: "JointAV(warmup_steps=-5): expected >= 0"
+    (checked where the module is built, not where a DataLoader or an optimiser would stop on it)."""
+    for name, value in values.items():
+        if value < low:
+            raise ValueError(f"{owner}({name}={value}): expected >= {low}")
+
+
+def check_positive(owner: str, **values) -> None:
+    """ValueError naming the first of `values` that is not > 0: "JointAV(lr=-1.0): expected > 0"."""
+    for name, value in values.items():
+        if not value > 0:
+            raise ValueError(f"{owner}({name}={value}): expected > 0")

@@ -5,6 +5,12 @@ import pytest
 os.environ.setdefault("WANDB_MODE", "disabled")
 os.environ.setdefault("MPLBACKEND", "Agg")
 
+# Lightning's loggers get a StreamHandler on the sys.stderr of the moment they are imported. Imported
+# first inside a test that captures output (capsys), they would keep that test's stream, closed once it
+# ends, and every later log line of the worker ("Seed set to 0") would print a "--- Logging error ---"
+# traceback into another test's output. Imported here, they write to pytest's session-wide stream.
+import lightning  # noqa: E402, F401
+
 
 @pytest.fixture(autouse=True)
 def grad_mode_is_left_on():

@@ -22,6 +22,7 @@ import lightning as L
 import torch
 from torch.utils.data import DataLoader, Dataset
 
+from ..typed import check_at_least
 from .bounce import BounceConfig, BounceDataset, BounceGenerator
 from .clip import ClipSpec
 from .latents import LatentClips, cached_latents, latent_key
@@ -94,6 +95,9 @@ class AVDataModule(L.LightningDataModule):
     ):
         super().__init__()
         self.save_hyperparameters()
+        check_at_least("AVDataModule", 1, batch_size=batch_size, max_objects=max_objects)
+        check_at_least("AVDataModule", 0, num_workers=num_workers, num_train=num_train, num_val=num_val,
+                       num_test=num_test, seed=seed)
         self.spec = ClipSpec(fps=fps, num_frames=num_frames, size=size, sample_rate=sample_rate)
         if dataset == "bounce":
             self.bounce_config = BounceConfig(spec=self.spec, seed=seed, max_objects=max_objects,
@@ -209,6 +213,13 @@ class AVDataModule(L.LightningDataModule):
         )
 
     def train_dataloader(self) -> DataLoader:
+        if len(self.dataset("train")) == 0:  # else a DataLoader stops: "num_samples should be a positive integer"
+            from ..training_cli import ConfigError
+            from .grid import DEFAULT_CACHE
+
+            why = ("--data.num_train 0" if self.hparams.dataset == "bounce"
+                   else f"no prepared GRID clips in it ({self.hparams.cache_dir or DEFAULT_CACHE})")
+            raise ConfigError(f"the train split is empty ({why}): training needs clips")
         return self._loader("train", shuffle=True)
 
     def val_dataloader(self) -> DataLoader:

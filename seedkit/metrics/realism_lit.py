@@ -28,6 +28,7 @@ from torch.utils.data import DataLoader, Subset, TensorDataset
 from ..data.clip import frames_to_video
 from ..data.resumable import shuffled_loader
 from ..tokenizers.checkpoint import export_weights
+from ..typed import check_at_least, check_positive
 from .realism import RealismConfig, RealismCritic, save_realism
 
 __all__ = ["GeneratedClipsData", "RealismModule", "realism_shard"]
@@ -68,6 +69,7 @@ class GeneratedClipsData(L.LightningDataModule):
     ):
         super().__init__()
         self.save_hyperparameters()
+        check_at_least("GeneratedClipsData", 1, batch_size=batch_size, shard=shard)
         self._folder: Path | None = None  # cache_folder(), hashed once
         if num_val % shard or num_clips % shard or not 0 < num_val < num_clips:
             raise ValueError(f"GeneratedClipsData: num_clips ({num_clips}) and num_val ({num_val}) must be "
@@ -180,6 +182,8 @@ class RealismModule(L.LightningModule):
     ):
         super().__init__()
         self.save_hyperparameters()
+        check_positive("RealismModule", lr=lr)
+        check_at_least("RealismModule", 0, weight_decay=weight_decay, warmup_steps=warmup_steps)
         self.net = RealismCritic(RealismConfig(width=width, fps=fps, num_frames=num_frames, size=size))
         self._t0 = time.process_time()
 

@@ -32,6 +32,7 @@ from torch.utils.data import DataLoader, Dataset
 
 from ..data.resumable import shuffled_loader
 from ..tokenizers.checkpoint import config_mismatch, export_weights
+from ..typed import check_at_least, check_positive
 from .syncnet import (SyncNetConfig, SyncNetLite, load_syncnet, pair_similarity, prepare_audio, prepare_video,
                       save_syncnet, score_embeddings)
 
@@ -134,6 +135,7 @@ class GridSyncData(SyncSplits):
     ):
         super().__init__()
         self.save_hyperparameters()
+        check_at_least("GridSyncData", 1, batch_size=batch_size)
         self.config = SyncNetConfig()
         self.train_set: SyncClips | None = None
         self.val_set: SyncClips | None = None
@@ -310,6 +312,8 @@ class BounceSyncData(SyncSplits):
     ):
         super().__init__()
         self.save_hyperparameters()
+        check_at_least("BounceSyncData", 1, batch_size=batch_size, num_train=num_train)
+        check_at_least("BounceSyncData", 0, num_val=num_val, num_test=num_test, negatives=negatives)
         self.config = SyncNetConfig(fps=fps, hop=hop)
         self.train_set: BounceSyncClips | None = None
         self.val_set: BounceSyncClips | None = None
@@ -357,6 +361,8 @@ class SyncNetModule(L.LightningModule):
     ):
         super().__init__()
         self.save_hyperparameters()
+        check_positive("SyncNetModule", lr=lr)
+        check_at_least("SyncNetModule", 0, weight_decay=weight_decay, warmup_steps=warmup_steps, edit_weight=edit_weight)
         self.net = SyncNetLite(SyncNetConfig(width=width, dim=dim, max_shift=max_shift, fps=fps, hop=hop))
         if init_from:
             trained = load_syncnet(init_from)

@@ -26,6 +26,7 @@ import torch
 import torch.nn.functional as F
 
 from ..data.clip import ClipSpec, video_to_frames
+from ..typed import check_at_least, check_positive
 from .audio import AudioAutoencoder, AudioAutoencoderConfig
 from .checkpoint import config_mismatch
 from .metrics import mel_l1, psnr, spectral_convergence, ssim
@@ -61,6 +62,10 @@ class TokenizerModule(L.LightningModule):
     ):
         super().__init__()
         self.save_hyperparameters()
+        check_positive("TokenizerModule", lr=lr)
+        check_at_least("TokenizerModule", 0, weight_decay=weight_decay, kl_weight=kl_weight, media_clips=media_clips,
+                       griffin_lim_clips=griffin_lim_clips)
+        check_at_least("TokenizerModule", 1, stats_batches=stats_batches)
         if modality == "video":
             self.tokenizer = VideoAutoencoder(VideoAutoencoderConfig(
                 latent_channels=latent_channels, base_channels=base_channels, space_down=space_down, time_down=time_down,

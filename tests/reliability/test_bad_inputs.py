@@ -34,11 +34,31 @@ def run_user_error(argv, capsys) -> str:
     (['--model.model={"video_dim": "wide"}'], "DualTowerConfig.video_dim='wide': expected int"),
     (['--model.flow={"p_clean_video": "high"}'], "FlowConfig.p_clean_video='high': expected a number"),
     (['--model.sampler={"steps": 2.5}'], "SamplerConfig.steps=2.5: expected int"),
+    (["--model.lr=-1"], "JointAV(lr=-1.0): expected > 0"),
+    (["--model.ema_decay=1.5"], "JointAV(ema_decay=1.5): expected 0 <= ema_decay < 1"),
+    (["--model.warmup_steps=-5"], "JointAV(warmup_steps=-5): expected >= 0"),
+    (["--data.batch_size=0"], "AVDataModule(batch_size=0): expected >= 1"),
+    (["--data.num_train=0"], "the train split is empty (--data.num_train 0): training needs clips"),
     (["--model.video_tokenizer=/nonexistent/video.pt"], "/nonexistent/video.pt: no such checkpoint file"),
     (["--ckpt_path=/nonexistent/last.ckpt"], "--ckpt_path /nonexistent/last.ckpt: no such checkpoint file"),
 ])
 def test_fit_with_a_bad_option(tiny_tokenizers, tmp_path, capsys, extra, message):
     line = run_user_error(tiny_joint_args(tiny_tokenizers, tmp_path) + extra, capsys)
+    assert message in line, line
+
+
+@pytest.mark.parametrize("config, extra, message", [
+    ("tokenizer_video_bounce.yaml", ["--model.lr=0"], "TokenizerModule(lr=0.0): expected > 0"),
+    ("tokenizer_audio_bounce.yaml", ["--model.kl_weight=-1"], "TokenizerModule(kl_weight=-1.0): expected >= 0"),
+    ("syncnet_bounce.yaml", ["--data.batch_size=0"], "BounceSyncData(batch_size=0): expected >= 1"),
+    ("syncnet_grid.yaml", ["--model.warmup_steps=-1"], "SyncNetModule(warmup_steps=-1): expected >= 0"),
+    ("realism_bounce.yaml", ["--model.lr=-0.1"], "RealismModule(lr=-0.1): expected > 0"),
+])
+def test_every_training_config_refuses_an_option_out_of_range(config, extra, message, tmp_path, capsys):
+    from seedkit.demo import config_path
+
+    line = run_user_error(["fit", "--config", config_path(config), f"--trainer.default_root_dir={tmp_path}", *extra],
+                          capsys)
     assert message in line, line
 
 
