@@ -167,6 +167,11 @@ def _read_video_clip(path: str, spec):
     return frames_to_video(frames)
 
 
+# the inputs each sampling mode leaves unread (unconditional samples with the null caption)
+SAMPLE_MODE_IGNORES = {"joint": ("audio", "video"), "a2v": ("video",), "v2a": ("audio",),
+                       "unconditional": ("text", "audio", "video")}
+
+
 def cmd_sample(args) -> int:
     from . import media
     from .data.clip import video_to_frames
@@ -187,6 +192,10 @@ def cmd_sample(args) -> int:
         raise UserError("--realism R weighs a realism critic into --rerank N's choice: pass --rerank N with N >= 2")
     if args.realism_weight < 0:
         raise UserError(f"--realism-weight must be >= 0, got {args.realism_weight}")
+    ignored = [f"--{name}" for name in SAMPLE_MODE_IGNORES[args.mode] if getattr(args, name)]
+    if ignored:  # said before the model loads, not left out without a word
+        raise UserError(f"--mode {args.mode} does not read {' or '.join(ignored)}: joint reads --text; a2v --audio "
+                        "(and --text); v2a --video (and --text); unconditional none of them")
     try:
         jm = load_joint(args.ckpt, video_decoder=args.video_decoder)
     except ValueError as e:

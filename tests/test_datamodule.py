@@ -33,6 +33,8 @@ def test_vocab_encodes_captions_and_names_unknown_words():
 
     with pytest.raises(ValueError, match="'purple'"):
         v.encode("purple ball", strict=True)
+    # a prompt typed as a sentence: case and punctuation do not make unknown words
+    assert v.encode("Red ball, blue.", strict=True) == v.encode("red ball blue")
 
 
 def test_layout_captions_reach_the_batches_and_the_vocabulary():

@@ -1,11 +1,18 @@
 """Word-level text tokenizer: captions and transcripts have small, closed vocabularies."""
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 
 import torch
 
 PAD, UNK = "<pad>", "<unk>"
+
+
+def words_of(text: str) -> list[str]:
+    """The lower-case words of a text, punctuation dropped: "Red ball, blue box." -> red ball blue box
+    (captions and transcripts are bare words: the same ids as before for them)."""
+    return re.findall(r"[\w']+", text.lower())
 
 
 class UnknownWordError(ValueError):
@@ -33,7 +40,7 @@ class WordVocab:
     def encode(self, text: str, strict: bool = False) -> list[int]:
         """Text -> ids. With `strict`, an unknown word raises `UnknownWordError` naming it."""
         ids = []
-        for w in text.lower().split():
+        for w in words_of(text):
             if w not in self.index:
                 if strict:
                     known = " ".join(self.words[2:])

@@ -149,6 +149,9 @@ def test_sample_bad_inputs(tiny_joint_checkpoint, tmp_path, capsys):
         (["--mode", "joint", "--text", "   "], "--text is empty"),
         (["--mode", "a2v", "--audio", str(tone), "--text", "red unicorn"], "'unicorn' is not in the vocabulary"),
         (["--mode", "joint", "--text", "red ball", "--steps", "0"], "--steps must be at least 1"),
+        (["--mode", "unconditional", "--text", "red ball"], "--mode unconditional does not read --text"),
+        (["--mode", "a2v", "--audio", str(tone), "--video", str(silent)], "--mode a2v does not read --video"),
+        (["--mode", "joint", "--text", "red ball", "--audio", str(tone)], "--mode joint does not read --audio"),
     ]
     for extra, message in cases:
         line = run_user_error(["sample", "--ckpt", ckpt, *extra, "--out", str(tmp_path / "o")], capsys)
