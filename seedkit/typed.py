@@ -1,8 +1,10 @@
-"""Typed dataclass configs check the types of their values when they are built.
+"""Configs and modules check their values when they are built: the types of a dataclass config's
+fields (`check_types`), and the ranges of a module's options (`check_at_least`, `check_positive`).
 
-A YAML or command-line slip (`video_dim: wide`, `--model.flow '{p_clean_video: high}'`) then fails
-at once with the option's name and the type it expects, instead of a TypeError deep inside torch or
-a comparison. The declared annotations are the rule:
+A YAML or command-line slip (`video_dim: wide`, `--model.flow '{p_clean_video: high}'`,
+`--model.lr -1`) then fails at once with the option's name and what it expects, instead of a
+TypeError deep inside torch, an optimiser's error or a silent run. For types, the declared
+annotations are the rule:
 
 * `int` takes an int (numpy's too), not a bool nor a float (a width of 128.5 is a mistake, not a rounding);
 * `float` takes an int or a float (YAML reads `10000` as an int), not a bool;
