@@ -601,9 +601,11 @@ def check_out_folder(out: str | None) -> None:
     not after the work that would write into it."""
     if out is None:
         return
-    for path in (Path(out), *Path(out).parents):
-        if path.exists() and not path.is_dir():
-            raise UserError(f"--out {out}: {path} is a file; expected a folder (made if missing)")
+    from .paths import file_in_the_way
+
+    blocking = Path(out) if Path(out).exists() and not Path(out).is_dir() else file_in_the_way(out)
+    if blocking is not None:
+        raise UserError(f"--out {out}: {blocking} is a file; expected a folder (made if missing)")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-__all__ = ["enter_kit_folder"]
+__all__ = ["enter_kit_folder", "file_in_the_way"]
 
 
 def enter_kit_folder() -> Path:
@@ -24,3 +24,13 @@ def enter_kit_folder() -> Path:
             os.chdir(folder.parent)
             break
     return Path.cwd()
+
+
+def file_in_the_way(path: str | os.PathLike) -> Path | None:
+    """The first existing file among `path`'s folders (where a folder would have to be made), or None:
+    an output folder or an export path below a file can never be written, which is worth saying before
+    the work rather than after it."""
+    for folder in Path(path).absolute().parents:
+        if folder.exists() and not folder.is_dir():
+            return folder
+    return None

@@ -19,7 +19,7 @@ import numbers
 import types
 import typing
 
-__all__ = ["check_at_least", "check_positive", "check_types"]
+__all__ = ["check_at_least", "check_export_path", "check_positive", "check_types"]
 
 
 def check_types(config, name: str | None = None) -> None:
@@ -85,3 +85,20 @@ def check_positive(owner: str, **values) -> None:
     for name, value in values.items():
         if not value > 0:
             raise ValueError(f"{owner}({name}={value}): expected > 0")
+
+
+def check_export_path(owner: str, path: str | None) -> None:
+    """ValueError at once for an `export_path` that the end of fit could not write: a folder, or a
+    path below a file (its missing folders are made when it is written)."""
+    from pathlib import Path
+
+    from .paths import file_in_the_way
+
+    if path is None:
+        return
+    if Path(path).is_dir():
+        raise ValueError(f"{owner}(export_path={path}): is a folder; expected the checkpoint file's path")
+    blocking = file_in_the_way(path)
+    if blocking is not None:
+        raise ValueError(f"{owner}(export_path={path}): {blocking} is a file, so the checkpoint could not be "
+                         "written at the end of fit")

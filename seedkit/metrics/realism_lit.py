@@ -28,7 +28,7 @@ from torch.utils.data import DataLoader, Subset, TensorDataset
 from ..data.clip import frames_to_video
 from ..data.resumable import shuffled_loader
 from ..tokenizers.checkpoint import export_weights
-from ..typed import check_at_least, check_positive
+from ..typed import check_at_least, check_export_path, check_positive
 from .realism import RealismConfig, RealismCritic, save_realism
 
 __all__ = ["GeneratedClipsData", "RealismModule", "realism_shard"]
@@ -183,6 +183,7 @@ class RealismModule(L.LightningModule):
         super().__init__()
         self.save_hyperparameters()
         check_positive("RealismModule", lr=lr)
+        check_export_path("RealismModule", export_path)
         check_at_least("RealismModule", 0, weight_decay=weight_decay, warmup_steps=warmup_steps)
         self.net = RealismCritic(RealismConfig(width=width, fps=fps, num_frames=num_frames, size=size))
         self._t0 = time.process_time()

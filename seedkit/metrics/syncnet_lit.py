@@ -32,7 +32,7 @@ from torch.utils.data import DataLoader, Dataset
 
 from ..data.resumable import shuffled_loader
 from ..tokenizers.checkpoint import config_mismatch, export_weights
-from ..typed import check_at_least, check_positive
+from ..typed import check_at_least, check_export_path, check_positive
 from .syncnet import (SyncNetConfig, SyncNetLite, load_syncnet, pair_similarity, prepare_audio, prepare_video,
                       save_syncnet, score_embeddings)
 
@@ -362,6 +362,7 @@ class SyncNetModule(L.LightningModule):
         super().__init__()
         self.save_hyperparameters()
         check_positive("SyncNetModule", lr=lr)
+        check_export_path("SyncNetModule", export_path)
         check_at_least("SyncNetModule", 0, weight_decay=weight_decay, warmup_steps=warmup_steps, edit_weight=edit_weight)
         self.net = SyncNetLite(SyncNetConfig(width=width, dim=dim, max_shift=max_shift, fps=fps, hop=hop))
         if init_from:

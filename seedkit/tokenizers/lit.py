@@ -26,7 +26,7 @@ import torch
 import torch.nn.functional as F
 
 from ..data.clip import ClipSpec, video_to_frames
-from ..typed import check_at_least, check_positive
+from ..typed import check_at_least, check_export_path, check_positive
 from .audio import AudioAutoencoder, AudioAutoencoderConfig
 from .checkpoint import config_mismatch
 from .metrics import mel_l1, psnr, spectral_convergence, ssim
@@ -63,6 +63,7 @@ class TokenizerModule(L.LightningModule):
         super().__init__()
         self.save_hyperparameters()
         check_positive("TokenizerModule", lr=lr)
+        check_export_path("TokenizerModule", export_path)
         check_at_least("TokenizerModule", 0, weight_decay=weight_decay, kl_weight=kl_weight, media_clips=media_clips,
                        griffin_lim_clips=griffin_lim_clips)
         check_at_least("TokenizerModule", 1, stats_batches=stats_batches)

@@ -62,6 +62,20 @@ def test_every_training_config_refuses_an_option_out_of_range(config, extra, mes
     assert message in line, line
 
 
+def test_an_export_path_the_end_of_fit_could_not_write_is_refused_before_training(tmp_path, capsys):
+    from seedkit.demo import config_path
+
+    (tmp_path / "taken.mp4").write_bytes(b"not a folder")
+    for config, path, message in [
+            ("tokenizer_video_bounce.yaml", tmp_path / "taken.mp4" / "video.pt",
+             f"TokenizerModule(export_path={tmp_path / 'taken.mp4' / 'video.pt'}): {tmp_path / 'taken.mp4'} is a file"),
+            ("syncnet_bounce.yaml", tmp_path, f"SyncNetModule(export_path={tmp_path}): is a folder"),
+            ("realism_bounce.yaml", tmp_path, f"RealismModule(export_path={tmp_path}): is a folder")]:
+        line = run_user_error(["fit", "--config", config_path(config), f"--trainer.default_root_dir={tmp_path}",
+                               f"--model.export_path={path}"], capsys)
+        assert message in line, line
+
+
 def test_fit_with_an_unknown_key_in_the_yaml_names_it_and_the_accepted_ones(tiny_tokenizers, tmp_path, capsys):
     bad = tmp_path / "typo.yaml"
     bad.write_text("model:\n  init_args:\n    ema_decai: 0.99\n")
