@@ -6,6 +6,9 @@ notebook's own folder (`notebooks/`, or `notebooks/exercises/`), so a notebook t
 `outputs/demo` would look in `notebooks/outputs/demo` and train again what the demo already
 trained. `enter_kit_folder()` moves the kernel to the kit's folder when it started inside a
 source checkout's `notebooks/`; anywhere else (Colab, a notebook copied out) it stays put.
+
+Where outputs go: `file_in_the_way(path)` names a file standing where a folder of `path` would have
+to be made, so `--out` and `export_path` are refused before the work instead of failing after it.
 """
 from __future__ import annotations
 
