@@ -376,8 +376,9 @@ def demo_config(args):
     given = {name: getattr(args, name) for name in DEMO_OPTIONS if getattr(args, name) is not None}
     try:  # DemoConfig checks every option before minutes of training
         return dataclasses.replace(cfg, **given, wandb=args.wandb)
-    except ValueError as e:  # named as the option given: "DemoConfig.joint_steps=0" -> "--joint-steps 0"
-        raise UserError(re.sub(r"DemoConfig\.(\w+)=", lambda m: f"--{m.group(1).replace('_', '-')} ", str(e))) from None
+    except ValueError as e:  # named as the option given: "DemoConfig(joint_steps=0)" -> "--joint-steps 0"
+        raise UserError(re.sub(r"DemoConfig[.(](\w+)=([^):\s]*)\)?",
+                               lambda m: f"--{m.group(1).replace('_', '-')} {m.group(2)}", str(e))) from None
 
 
 def cmd_demo(args) -> int:

@@ -27,7 +27,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from .typed import check_types
+from .typed import check_at_least, check_types
 
 
 @dataclass
@@ -81,13 +81,12 @@ class DemoConfig:
     def __post_init__(self) -> None:
         """Every option is checked when the config is built, not after minutes of training."""
         check_types(self)
-        for name in ("video_tokenizer_steps", "audio_tokenizer_steps", "joint_steps", "joint_batch_size", "n_eval",
-                     "sample_steps", "rerank"):
-            if getattr(self, name) < 1:
-                raise ValueError(f"DemoConfig.{name}={getattr(self, name)}: expected >= 1")
-        for name in ("num_workers", "modality_scale", "realism_weight", "clock_ramp", "seed"):
-            if (getattr(self, name) or 0) < 0:
-                raise ValueError(f"DemoConfig.{name}={getattr(self, name)}: expected >= 0")
+        check_at_least("DemoConfig", 1, video_tokenizer_steps=self.video_tokenizer_steps,
+                       audio_tokenizer_steps=self.audio_tokenizer_steps, joint_steps=self.joint_steps,
+                       joint_batch_size=self.joint_batch_size, n_eval=self.n_eval, sample_steps=self.sample_steps,
+                       rerank=self.rerank)
+        check_at_least("DemoConfig", 0, num_workers=self.num_workers, modality_scale=self.modality_scale,
+                       realism_weight=self.realism_weight, clock_ramp=self.clock_ramp or 0, seed=self.seed)
         if self.rerank > 1 and not self.critic:
             raise ValueError(f"DemoConfig.rerank={self.rerank} keeps the best of {self.rerank} candidates by a sync "
                              "critic: set DemoConfig.critic to a SyncNet-lite checkpoint (seedkit fit --config "

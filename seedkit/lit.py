@@ -26,8 +26,7 @@ from .sampling import SamplerConfig, sample
 from .tokenizers.audio import AudioAutoencoder
 from .tokenizers.checkpoint import CheckpointError
 from .tokenizers.video import VideoAutoencoder
-from .training_cli import ConfigError
-from .typed import check_at_least, check_positive
+from .typed import ConfigError, check_at_least, check_positive
 
 CLIP_PRESETS: dict[str, ClipSpec] = {"bounce": BOUNCE_SPEC, "grid": GRID_SPEC}
 

@@ -19,15 +19,13 @@ import re
 import sys
 from pathlib import Path
 
+from .typed import ConfigError  # noqa: F401 (raised here; the CLI catches it by this name)
+
 CKPT_KEYWORDS = ("last", "best", "hpc")  # --ckpt_path values Lightning resolves itself
 OPTIMIZER_STATE_KEYS = ("lr", "weight_decay")  # module settings a resumed optimiser/scheduler state overrides
 _NOISE = ("Does not validate against any", "Subtypes:", "Errors:", "Given value type:", "Given value:",
           "Expected a <class 'NoneType'>", "tip:", "Parser key", "Problem with given class_path", "[--",
           "usage:")  # jsonargparse lines that name no problem
-
-
-class ConfigError(ValueError):
-    """A training config (YAML or --key value) the kit cannot run: one line, no traceback."""
 
 
 def configure_wandb_mode() -> str:

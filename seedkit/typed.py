@@ -19,7 +19,11 @@ import numbers
 import types
 import typing
 
-__all__ = ["check_at_least", "check_export_path", "check_positive", "check_types"]
+__all__ = ["ConfigError", "check_at_least", "check_export_path", "check_positive", "check_types"]
+
+
+class ConfigError(ValueError):
+    """A training config (YAML or --key value) the kit cannot run: one line, no traceback."""
 
 
 def check_types(config, name: str | None = None) -> None:

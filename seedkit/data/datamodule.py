@@ -214,7 +214,7 @@ class AVDataModule(L.LightningDataModule):
 
     def train_dataloader(self) -> DataLoader:
         if len(self.dataset("train")) == 0:  # else a DataLoader stops: "num_samples should be a positive integer"
-            from ..training_cli import ConfigError
+            from ..typed import ConfigError
             from .grid import DEFAULT_CACHE
 
             why = ("--data.num_train 0" if self.hparams.dataset == "bounce"
