@@ -74,13 +74,15 @@ def cmd_data_preview(args) -> int:
 
 
 def _fit_length(x, n: int, what: str, unit: str, rate: float):
-    """Cut or zero-pad the last axis to n, saying so (a2v/v2a inputs of any length are accepted)."""
+    """Cut or pad x to n samples (unit "s": waveform [C, N], zeros appended) or frames (unit "frames":
+    video [T, ...], the last frame held), saying so (a2v/v2a inputs of any length are accepted)."""
     import torch
 
     have = x.shape[-1] if unit == "s" else x.shape[0]
     if have != n:
         print(f"note: {what} is {have / rate:.2f} s, the model's clip is {n / rate:.2f} s: "
-              f"{'cut' if have > n else 'zero-padded'} to {n / rate:.2f} s")
+              f"{'cut' if have > n else 'padded with silence' if unit == 's' else 'padded (its last frame held)'} "
+              f"to {n / rate:.2f} s")
     if unit == "s":
         return torch.nn.functional.pad(x, (0, max(0, n - have)))[..., :n]
     pad = x[-1:].expand(max(0, n - have), *x.shape[1:])  # hold the last frame
@@ -173,6 +175,8 @@ SAMPLE_MODE_IGNORES = {"joint": ("audio", "video"), "a2v": ("video",), "v2a": ("
 
 
 def cmd_sample(args) -> int:
+    import torch
+
     from . import media
     from .data.clip import video_to_frames
     from .lit import load_joint
@@ -182,6 +186,8 @@ def cmd_sample(args) -> int:
         raise UserError(f"--n must be at least 1, got {args.n}")
     if args.steps < 1:
         raise UserError(f"--steps must be at least 1, got {args.steps}")
+    if args.batch_size < 1:
+        raise UserError(f"--batch-size must be at least 1, got {args.batch_size}")
     if args.rerank < 1:
         raise UserError(f"--rerank must be at least 1 (1: no reranking), got {args.rerank}")
     if args.rerank > 1 and not args.critic:
@@ -207,15 +213,15 @@ def cmd_sample(args) -> int:
             raise UserError("--text is empty; joint sampling needs a caption, e.g. --text "
                             f"'{' '.join(jm.vocab.words[2:4])}' (words: {' '.join(jm.vocab.words[2:])})")
     if args.text:
-        text_ids, text_mask = jm.vocab.batch([args.text] * args.n, strict=True)
+        text_ids, text_mask = jm.vocab.batch([args.text], strict=True)
     if args.mode == "a2v":
         if not args.audio:
             raise UserError("--mode a2v needs --audio FILE (any audio or video file with sound)")
-        audio = _read_audio_clip(args.audio, spec)[None].expand(args.n, -1, -1)
+        audio = _read_audio_clip(args.audio, spec)[None]
     if args.mode == "v2a":
         if not args.video:
             raise UserError("--mode v2a needs --video FILE (any video file)")
-        video = _read_video_clip(args.video, spec)[None].expand(args.n, -1, -1, -1, -1)
+        video = _read_video_clip(args.video, spec)[None]
     init = {}
     if args.start_t is not None and not 0 < args.start_t <= 1:
         raise UserError(f"--start-t must lie in (0, 1] (1: from pure noise), got {args.start_t}")
@@ -224,31 +230,48 @@ def cmd_sample(args) -> int:
         raise UserError("--init CLIP and --start-t T < 1 go together: the clip noised to T is where sampling starts")
     if args.init:
         if args.mode != "v2a":  # the streams this mode generates start from the clip's
-            init["init_video"] = _read_video_clip(args.init, spec)[None].expand(args.n, -1, -1, -1, -1)
+            init["init_video"] = _read_video_clip(args.init, spec)[None]
         if args.mode != "a2v":
-            init["init_audio"] = _read_audio_clip(args.init, spec)[None].expand(args.n, -1, -1)
+            init["init_audio"] = _read_audio_clip(args.init, spec)[None]
     cfg = SamplerConfig(**{**vars(jm.sampler_config), **guidance_overrides(args), "steps": args.steps,
                            "seed": args.seed, "start_t": args.start_t or 1.0})
-    kept = ""
+    critic = realism = None
     if args.rerank > 1:
         from .metrics.realism import load_realism
         from .metrics.syncnet import load_syncnet
-        from .rerank import best_of_n
 
         try:
             critic = load_syncnet(args.critic)
             realism = load_realism(args.realism) if args.realism else None
-            best = best_of_n(jm, critic, args.rerank, args.mode, cfg, realism=realism,
-                             realism_weight=args.realism_weight, text_ids=text_ids, text_mask=text_mask,
-                             video=video, audio=audio, n=args.n, **init)
         except (FileNotFoundError, ValueError) as e:
             raise UserError(str(e)) from e
-        out_v, out_a = best.video, best.audio
+    out_v, out_a, chosen = [], [], []
+    for i in range(0, args.n, args.batch_size):  # one batch at a time: memory grows with the batch, not --n
+        b = min(args.batch_size, args.n - i)
+        # every input is one clip, repeated over the batch; batch k starts at clip i and draws its noise
+        # from seed + i (as `seedkit evaluate` does), so the first batch is what one call makes
+        one = {"text_ids": text_ids, "text_mask": text_mask, "video": video, "audio": audio, **init}
+        kwargs = {k: None if x is None else x.expand(b, *x.shape[1:]) for k, x in one.items()}
+        chunk_cfg = dataclasses.replace(cfg, seed=args.seed + i)
+        if critic is not None:
+            from .rerank import best_of_n
+
+            try:
+                best = best_of_n(jm, critic, args.rerank, args.mode, chunk_cfg, realism=realism,
+                                 realism_weight=args.realism_weight, n=b, **kwargs)
+            except ValueError as e:
+                raise UserError(str(e)) from e
+            v, a = best.video, best.audio
+            chosen += best.chosen.tolist()
+        else:
+            v, a = jm.generate(args.mode, n=b, config=chunk_cfg, **kwargs)
+        out_v.append(v)
+        out_a.append(a)
+    out_v, out_a = torch.cat(out_v), torch.cat(out_a)
+    kept = ""
+    if critic is not None:
         judges = args.critic + (f" and {args.realism} (weight {args.realism_weight:g})" if realism else "")
-        kept = f", each the best of {args.rerank} by {judges} (candidates kept: {best.chosen.tolist()})"
-    else:
-        out_v, out_a = jm.generate(args.mode, text_ids, text_mask, video=video, audio=audio, n=args.n,
-                                   config=cfg, **init)
+        kept = f", each the best of {args.rerank} by {judges} (candidates kept: {chosen})"
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     frames = [video_to_frames(v).numpy() for v in out_v]
@@ -517,8 +540,10 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--video", default=None, help="video file for v2a (resized, cut/padded)")
     sp.add_argument("--init", default=None, help="clip with sound to start from, noised to --start-t (SDEdit)")
     sp.add_argument("--start-t", type=float, default=None,
-                    help="noise level in (0, 1) the --init clip is noised to: lower keeps more of it")
+                    help="noise level in (0, 1] the --init clip is noised to: lower keeps more of it (1: pure noise)")
     sp.add_argument("--n", type=int, default=4, help="clips to generate (default 4)")
+    sp.add_argument("--batch-size", type=int, default=16, help="clips generated at a time: memory grows with it "
+                    "(GRID: 1.2 GB at 16, 1.8 GB at 64); batch k draws its noise from --seed + its first clip (default 16)")
     sp.add_argument("--steps", type=int, default=25, help="sampler steps (default 25)")
     sp.add_argument("--seed", type=seed_number, default=0, help="sampling seed (default 0)")
     sp.add_argument("--out", required=True, help="output folder")

@@ -9,7 +9,8 @@ Arms (each a list of clips, video + audio):
                       real clips); a2v: the video generated for each real clip's audio, paired with
                       that audio; v2a: each real video with the audio generated for it; or the
                       mp4s of --clips
-    real              n held-out real clips (bounce: test scenes; GRID: test then val clips)
+    real              n held-out real clips (bounce: scenes from 10,000,000 on, far from any
+                      training range; GRID: test then val clips)
     real_audio_+0.2s  the same clips with the audio delayed by 0.2 s (zero-filled; --shift-s)
     real_audio_-0.2s  ... advanced by 0.2 s
     shuffled          clip i's video with clip i + 1's audio (chance level)
@@ -98,13 +99,13 @@ def real_clips(dataset: str, spec, n: int, cache_dir: str | None = None,
     """n held-out real clips: (frames uint8 list, waveform [1, N] list, captions).
 
     trained: the data settings of the model under test (`load_joint(...).data_settings`); bounce
-    scenes are then drawn from its world (data seed, objects per scene)."""
+    scenes are then drawn from its world (data seed, objects per scene, caption style)."""
     from .data.clip import video_to_frames
 
     if dataset == "bounce":
         from .data.bounce import BounceConfig, BounceDataset
 
-        world = {k: v for k, v in (trained or {}).items() if k in ("seed", "max_objects")}
+        world = {k: v for k, v in (trained or {}).items() if k in ("seed", "max_objects", "captions")}
         ds = BounceDataset(BounceConfig(spec=spec, **world), 10_000_000, n)  # far from any train range
         samples = [ds[i] for i in range(n)]
     elif dataset == "grid":
@@ -463,6 +464,8 @@ def run_evaluation(cfg: EvalConfig) -> dict:
               "source": cfg.clips or cfg.ckpt, "mode": None if cfg.clips else cfg.mode,
               "steps": None if cfg.clips else cfg.steps,
               "sampler": None if jm is None else vars(sampler_config(jm, cfg)),
+              # generated in batches: the batch that starts at clip i draws its noise from sampler seed + i
+              "batch_size": None if jm is None else cfg.batch_size,
               "shift_s": cfg.shift_s, "bootstrap": cfg.bootstrap,
               "syncnet": str(path) if syncnet is not None else None,
               "metrics": summarise(per_arm, cfg.bootstrap, cfg.seed)}

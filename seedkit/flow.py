@@ -82,7 +82,8 @@ class FlowConfig:
     video_noise_corr: float = 0.0  # correlation rho of the video noise between consecutive latent
     #   frames (0: i.i.d. noise; PYoCo's progressive noise prior); the sampler draws the same prior
     clock_ramp: float = 0.0  # w: noise rising along the clip's clock in ramped samples (0: never;
-    #   1: the clip's end starts when its start is half done); see the module docstring
+    #   1: the clip's end starts when its start is done, its middle when the start is half
+    #   done); see the module docstring
     p_clock_ramp: float = 0.5  # share of the samples drawn with the ramp when clock_ramp > 0
     ramp_shift: float = 3.0  # timestep shift of the ramp's noise levels (match the sampler's shift)
     p_self_cond: float = 0.5  # with a self-conditioning model (`DualTowerConfig.self_condition`): share

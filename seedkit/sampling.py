@@ -116,9 +116,10 @@ class SamplerStep:
 
 @dataclass
 class SampleResult:
-    """Final latents (t = 0) and, if kept, x_t at every timestep (entry 0 is the initial noise).
+    """Final latents (t = 0) and, if kept, x_t at every timestep (entry 0 is the starting state: the
+    noise, the clip noised to `start_t`, or for a given stream the clean latents).
 
-    video [B, T', C, H', W'], audio [B, A', C_a]; timesteps [N + 1] from 1 to 0.
+    video [B, T', C, H', W'], audio [B, A', C_a]; timesteps [N + 1] from `start_t` (1: a full run) to 0.
     trajectory_video [N + 1, B, ...] and trajectory_audio likewise, on CPU, or None.
     """
 
@@ -270,7 +271,8 @@ def guided_velocity(model, x_video: Tensor, x_audio: Tensor, t_video: Tensor, t_
                     cond: dict | None = None) -> tuple[Tensor, Tensor]:
     """Guided velocities (video, audio) at one point; see the module docstring for the formula.
 
-    x_video [B, T', C, H', W'], x_audio [B, A', C_a], t_video/t_audio [B], text_ids [B, L],
+    x_video [B, T', C, H', W'], x_audio [B, A', C_a], t_video/t_audio [B] (clock ramp: one level per
+    latent frame / audio latent, [B, T'] / [B, A']), text_ids [B, L],
     text_mask [B, L] bool. The conditional and text-dropped passes run as one forward on 2B.
     `cond`: the self-conditioning estimates every pass reads (`video_cond`, `audio_cond`), if any.
     Guidance acts on the tokens whose t lies in the guidance interval; with none there, the

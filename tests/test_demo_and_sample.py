@@ -172,6 +172,25 @@ def test_sample_in_every_mode_from_the_demo_checkpoint(demo_out, tmp_path, capsy
 
 
 @pytest.mark.slow
+def test_sample_generates_n_clips_a_batch_at_a_time(demo_out, tmp_path):
+    """`--batch-size B`: clips i..i+B-1 are one batch drawn from seed + i, so a run in batches of 2 makes
+    the clips of one 2-clip run, then those of a run with --seed 2."""
+    ckpt = demo_out / "joint" / "checkpoints" / "last.ckpt"
+    common = ["sample", "--ckpt", str(ckpt), "--text", "red ball", "--steps", "2"]
+    assert main([*common, "--n", "3", "--batch-size", "2", "--out", str(tmp_path / "b")]) == 0
+    assert main([*common, "--n", "2", "--out", str(tmp_path / "one")]) == 0
+    assert main([*common, "--n", "1", "--seed", "2", "--out", str(tmp_path / "s2")]) == 0
+
+    def clip(folder, i):
+        c = media.read(tmp_path / folder / f"joint_{i:03d}.mp4")
+        return c.frames, c.waveform
+
+    for got, want in ((clip("b", 0), clip("one", 0)), (clip("b", 1), clip("one", 1)), (clip("b", 2), clip("s2", 0))):
+        assert np.array_equal(got[0], want[0]) and np.array_equal(got[1], want[1])
+    assert not np.array_equal(clip("b", 0)[0], clip("b", 2)[0])  # another seed: another clip
+
+
+@pytest.mark.slow
 def test_sample_decodes_with_a_decoder_trained_on_and_refuses_another_encoder(demo_out, tmp_path, capsys):
     """`--video-decoder`: the same latents through the same tokenizer with another decoder (here one
     that draws every pixel brighter); a tokenizer with another encoder would misread them: refused."""

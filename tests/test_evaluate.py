@@ -306,3 +306,14 @@ def test_joint_model_takes_its_bridge_clock_from_the_tokenizers(tmp_path, time_d
     cfg = jm.model_config
     assert (cfg.video_frames, cfg.video_latent_fps, cfg.audio_latent_rate) == (32 // time_down, latent_fps, 25.0)
     assert cfg.duration_s == jm.spec.duration_s == 2.0
+
+
+def test_real_bounce_clips_come_from_the_world_the_model_was_trained_in():
+    """A model trained with layout captions is scored on layout captions, of its data seed and objects."""
+    from seedkit.data.clip import BOUNCE_SPEC
+    from seedkit.evaluate import real_clips
+
+    _, _, plain = real_clips("bounce", BOUNCE_SPEC, 4)
+    _, _, layout = real_clips("bounce", BOUNCE_SPEC, 4, trained={"captions": "layout", "max_objects": 1})
+    assert not any("moving" in c for c in plain)
+    assert all("moving" in c and len(c.split(" moving")) == 2 for c in layout)  # one object each

@@ -233,7 +233,7 @@ class VideoAutoencoder(nn.Module):
         return VideoReconstruction(self._decode_raw(z), z.permute(0, 2, 1, 3, 4), kl)
 
     def encode(self, video: torch.Tensor) -> torch.Tensor:
-        """video [B, T, 3, H, W] in [-1, 1] -> normalised latents [B, T/4, C, H/s, W/s]."""
+        """video [B, T, 3, H, W] in [-1, 1] -> normalised latents [B, T/time_down, C, H/s, W/s]."""
         mean, _ = self.encode_moments(video)
         return ((mean - self.latent_shift) / self.latent_scale).permute(0, 2, 1, 3, 4)
 

@@ -123,7 +123,7 @@ def write_tone(path, seconds, rate, channels):
 
 @pytest.mark.parametrize("seconds, rate, channels, notes", [
     (3.1, 44100, 2, ["44100 Hz, 2 channel(s); resampled to 16000 Hz mono", "cut to 2.00 s"]),
-    (0.7, 8000, 1, ["8000 Hz, 1 channel(s); resampled to 16000 Hz mono", "zero-padded to 2.00 s"]),
+    (0.7, 8000, 1, ["8000 Hz, 1 channel(s); resampled to 16000 Hz mono", "padded with silence to 2.00 s"]),
 ])
 def test_a2v_audio_of_another_rate_channels_and_length_is_adapted_with_a_note(
         tiny_joint_checkpoint, tmp_path, capsys, seconds, rate, channels, notes):
@@ -148,6 +148,10 @@ def test_v2a_video_of_another_size_rate_and_length_is_adapted_with_a_note(tiny_j
         assert note in out, out
     clip = media.read(tmp_path / "out" / "v2a_000.mp4")
     assert clip.frames.shape == (32, 32, 32, 3) and clip.fps == 16.0
+    media.write(video, np.full((16, 32, 32, 3), 90, np.uint8), None, 16.0, 16000)  # 1 s: padded
+    assert main(["sample", "--ckpt", str(tiny_joint_checkpoint), "--mode", "v2a", "--video", str(video),
+                 "--n", "1", "--steps", "1", "--out", str(tmp_path / "out")]) == 0
+    assert "given.mp4 is 1.00 s, the model's clip is 2.00 s: padded (its last frame held) to 2.00 s" in capsys.readouterr().out
 
 
 def test_sample_bad_inputs(tiny_joint_checkpoint, tmp_path, capsys):
@@ -163,6 +167,7 @@ def test_sample_bad_inputs(tiny_joint_checkpoint, tmp_path, capsys):
         (["--mode", "joint", "--text", "   "], "--text is empty"),
         (["--mode", "a2v", "--audio", str(tone), "--text", "red unicorn"], "'unicorn' is not in the vocabulary"),
         (["--mode", "joint", "--text", "red ball", "--steps", "0"], "--steps must be at least 1"),
+        (["--mode", "joint", "--text", "red ball", "--batch-size", "0"], "--batch-size must be at least 1"),
         (["--mode", "unconditional", "--text", "red ball"], "--mode unconditional does not read --text"),
         (["--mode", "a2v", "--audio", str(tone), "--video", str(silent)], "--mode a2v does not read --video"),
         (["--mode", "joint", "--text", "red ball", "--audio", str(tone)], "--mode joint does not read --audio"),
