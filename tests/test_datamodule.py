@@ -19,7 +19,7 @@ def test_splits_are_disjoint_and_stable():
     a = AVDataModule(num_train=8, num_val=4, num_test=4)
     b = AVDataModule(num_train=8, num_val=4, num_test=4)
     ids = {s: [a.dataset(s)[i]["id"] for i in range(4)] for s in ("train", "val", "test")}
-    assert not set(ids["train"]) & set(ids["val"]) and not set(ids["val"]) & set(ids["test"])
+    assert len(set(ids["train"]) | set(ids["val"]) | set(ids["test"])) == 12  # no clip in two splits
     assert torch.equal(a.dataset("val")[2]["video"], b.dataset("val")[2]["video"])
 
 

@@ -276,14 +276,19 @@ def test_auc_known_answers():
 def test_seam_block_needs_a_folding_tokenizer_and_generated_video():
     from seedkit.data.clip import BOUNCE_SPEC
     from seedkit.evaluate import EvalConfig, real_clips, seam_block
+    from seedkit.metrics.seams import seam_report
     from seedkit.tokenizers.video import VideoAutoencoder, VideoAutoencoderConfig
 
-    frames, _, _ = real_clips("bounce", BOUNCE_SPEC, 2)
+    frames, _, _ = real_clips("bounce", BOUNCE_SPEC, 8)
+    spliced = [np.concatenate([frames[k][4 * k:4 * k + 4] for k in range(8)])]  # another scene every 4 frames
     folding = VideoAutoencoder(VideoAutoencoderConfig(latent_channels=4, base_channels=8))
+    by_two = VideoAutoencoder(VideoAutoencoderConfig(latent_channels=4, base_channels=8, time_down=2))
     per_frame = VideoAutoencoder(VideoAutoencoderConfig(latent_channels=4, base_channels=8, time_down=1))
     cfg = EvalConfig(out="unused")
-    block = seam_block(folding, frames, frames, cfg)
-    assert block["generated"] == block["real"] and block["frames_per_latent"] == 4
+    block = seam_block(folding, spliced, frames, cfg)
+    assert block["frames_per_latent"] == 4 and block["real"] == seam_report(frames, 4).as_dict()
+    assert block["generated"]["ratio"] > 2.5 and 0.8 < block["real"]["ratio"] < 1.25  # seams only where made
+    assert seam_block(by_two, spliced, frames, cfg)["generated"] == seam_report(spliced, 2).as_dict()
     assert seam_block(folding, frames, frames, EvalConfig(out="unused", mode="v2a")) is None
     assert seam_block(None, frames, frames, cfg) is None and "no video tokenizer" in cfg.notes[-1]
     assert seam_block(per_frame, frames, frames, cfg) is None and "one frame per latent frame" in cfg.notes[-1]

@@ -161,13 +161,23 @@ def test_a2v_keeps_the_given_audio_exactly_and_feeds_it_at_t_zero():
     assert not torch.equal(res.video, torch.zeros_like(res.video))
 
 
-def test_v2a_keeps_the_given_video_exactly():
+def test_v2a_keeps_the_given_video_exactly_and_feeds_it_at_t_zero():
+    seen = []
+
+    class Recorder(TinyJointModel):
+        def forward(self, v, a, t_video, t_audio, *args, **kw):
+            seen.append((t_video.clone(), t_audio.clone(), v.clone()))
+            return super().forward(v, a, t_video, t_audio, *args, **kw)
+
     given = torch.randn(SHAPES.video)
     ids, mask = _text()
     shapes = {"video": SHAPES.video, "audio": SHAPES.audio}  # a plain dict works too
-    res = sample(TinyJointModel(), "v2a", ids, mask, shapes, given_video=given,
-                 config=SamplerConfig(steps=4))
+    res = sample(Recorder(), "v2a", ids, mask, shapes, given_video=given,
+                 config=SamplerConfig(steps=4, method="heun", text_scale_audio=2.0, modality_scale=1.5))
     assert torch.equal(res.video, given)
+    assert all(torch.all(tv == 0) and torch.equal(v[: len(given)], given) for tv, _, v in seen)
+    assert all(torch.all(ta > 0) for _, ta, _ in seen[:2])  # audio starts from noise
+    assert not torch.equal(res.audio, torch.zeros_like(res.audio))
 
 
 def test_a2v_video_follows_the_given_audio_through_the_bridge():

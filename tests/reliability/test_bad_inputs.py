@@ -121,25 +121,52 @@ def write_tone(path, seconds, rate, channels):
     return path
 
 
+def capture_given(monkeypatch) -> dict:
+    """The keyword arguments `seedkit sample` hands the model's `generate` (the given streams)."""
+    from seedkit.lit import JointAV
+
+    seen: dict = {}
+    original = JointAV.generate
+
+    def spy(self, mode="joint", *args, **kwargs):
+        seen.update(kwargs)
+        return original(self, mode, *args, **kwargs)
+
+    monkeypatch.setattr(JointAV, "generate", spy)
+    return seen
+
+
 @pytest.mark.parametrize("seconds, rate, channels, notes", [
     (3.1, 44100, 2, ["44100 Hz, 2 channel(s); resampled to 16000 Hz mono", "cut to 2.00 s"]),
     (0.7, 8000, 1, ["8000 Hz, 1 channel(s); resampled to 16000 Hz mono", "padded with silence to 2.00 s"]),
 ])
 def test_a2v_audio_of_another_rate_channels_and_length_is_adapted_with_a_note(
-        tiny_joint_checkpoint, tmp_path, capsys, seconds, rate, channels, notes):
+        tiny_joint_checkpoint, tmp_path, capsys, monkeypatch, seconds, rate, channels, notes):
     audio = write_tone(tmp_path / "given.m4a", seconds, rate, channels)
+    seen = capture_given(monkeypatch)
     assert main(["sample", "--ckpt", str(tiny_joint_checkpoint), "--mode", "a2v", "--audio", str(audio),
                  "--n", "1", "--steps", "1", "--out", str(tmp_path / "out")]) == 0
     out = capsys.readouterr().out
     for note in notes:
         assert note in out, out
+    given = seen["audio"][0, 0].numpy()  # what the model was given: the tone, at 16 kHz, 2 s long
+    assert given.shape == (32000,)
+    spectrum = np.abs(np.fft.rfft(given[:8000]))  # 2 Hz bins
+    peak_hz = np.argmax(spectrum) * 16000 / 8000
+    assert min(abs(peak_hz - f) for f in (220, 330)[:channels]) <= 4, peak_hz
+    if seconds < 2:
+        assert np.abs(given[int((seconds + 0.1) * 16000):]).max() == 0  # padded with silence
     clip = media.read(tmp_path / "out" / "a2v_000.mp4")
     assert clip.sample_rate == 16000 and clip.waveform.shape[0] == 1
 
 
-def test_v2a_video_of_another_size_rate_and_length_is_adapted_with_a_note(tiny_joint_checkpoint, tmp_path, capsys):
+def test_v2a_video_of_another_size_rate_and_length_is_adapted_with_a_note(tiny_joint_checkpoint, tmp_path, capsys,
+                                                                         monkeypatch):
     video = tmp_path / "given.mp4"  # 2.5 s of 64x48 at 30 fps: 40 frames at 16 fps, cut to the clip's 32
-    media.write(video, np.full((75, 48, 64, 3), 90, np.uint8), None, 30.0, 16000)
+    frames = np.full((75, 48, 64, 3), 90, np.uint8)
+    frames[:, :, :32] = 200  # left half bright: kept left after the scaling
+    media.write(video, frames, None, 30.0, 16000)
+    seen = capture_given(monkeypatch)
     assert main(["sample", "--ckpt", str(tiny_joint_checkpoint), "--mode", "v2a", "--video", str(video),
                  "--n", "1", "--steps", "1", "--out", str(tmp_path / "out")]) == 0
     out = capsys.readouterr().out
@@ -148,6 +175,9 @@ def test_v2a_video_of_another_size_rate_and_length_is_adapted_with_a_note(tiny_j
         assert note in out, out
     clip = media.read(tmp_path / "out" / "v2a_000.mp4")
     assert clip.frames.shape == (32, 32, 32, 3) and clip.fps == 16.0
+    given = (seen["video"][0] + 1) * 127.5  # what the model was given: [T, 3, H, W] back to 0-255
+    assert given.shape == (32, 3, 32, 32)
+    assert (given[..., 2:14] - 200).abs().max() < 12 and (given[..., 18:30] - 90).abs().max() < 12
     media.write(video, np.full((16, 32, 32, 3), 90, np.uint8), None, 16.0, 16000)  # 1 s: padded
     assert main(["sample", "--ckpt", str(tiny_joint_checkpoint), "--mode", "v2a", "--video", str(video),
                  "--n", "1", "--steps", "1", "--out", str(tmp_path / "out")]) == 0
