@@ -245,7 +245,7 @@ def cmd_sample(args) -> int:
             realism = load_realism(args.realism) if args.realism else None
         except (FileNotFoundError, ValueError) as e:
             raise UserError(str(e)) from e
-    out_v, out_a, chosen = [], [], []
+    frames, out_a, chosen = [], [], []  # frames uint8 [T, H, W, 3] per clip: 4x smaller than the float video
     for i in range(0, args.n, args.batch_size):  # one batch at a time: memory grows with the batch, not --n
         b = min(args.batch_size, args.n - i)
         # every input is one clip, repeated over the batch; batch k starts at clip i and draws its noise
@@ -265,16 +265,15 @@ def cmd_sample(args) -> int:
             chosen += best.chosen.tolist()
         else:
             v, a = jm.generate(args.mode, n=b, config=chunk_cfg, **kwargs)
-        out_v.append(v)
+        frames += [video_to_frames(x).numpy() for x in v]
         out_a.append(a)
-    out_v, out_a = torch.cat(out_v), torch.cat(out_a)
+    out_a = torch.cat(out_a)
     kept = ""
     if critic is not None:
         judges = args.critic + (f" and {args.realism} (weight {args.realism_weight:g})" if realism else "")
         kept = f", each the best of {args.rerank} by {judges} (candidates kept: {chosen})"
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    frames = [video_to_frames(v).numpy() for v in out_v]
     for i in range(args.n):
         media.write(out / f"{args.mode}_{i:03d}.mp4", frames[i], out_a[i].numpy(), spec.fps, spec.sample_rate)
     given = {"joint": args.text, "a2v": args.audio, "v2a": args.video}.get(args.mode) or "no condition"

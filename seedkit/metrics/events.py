@@ -340,7 +340,8 @@ def detect_audio_onsets(waveform, sample_rate: int, *, hop_s: float = 0.004,
 
     Spectral-flux onset strength (librosa, `hop_s` hop, 4x window) with librosa's peak picking;
     each onset is then moved to the largest rise of 1 ms log-energy within two FFT windows before it
-    (8 hops, 32 ms at the default hop; flux peaks lag the true start by part of a window). Silent audio (RMS < min_rms) has no onsets.
+    (8 hops, 32 ms at the default hop; flux peaks lag the true start by part of a window). Silent
+    audio (RMS < min_rms) has no onsets.
     """
     import librosa
 
