@@ -542,7 +542,7 @@ def build_parser() -> argparse.ArgumentParser:
                     help="noise level in (0, 1] the --init clip is noised to: lower keeps more of it (1: pure noise)")
     sp.add_argument("--n", type=int, default=4, help="clips to generate (default 4)")
     sp.add_argument("--batch-size", type=int, default=16, help="clips generated at a time: memory grows with it "
-                    "(GRID: 1.2 GB at 16, 1.8 GB at 64); batch k draws its noise from --seed + its first clip (default 16)")
+                    "(GRID, --n 64: 1.4 GB at 16, 1.8 GB at 64); batch k draws its noise from --seed + its first clip (default 16)")
     sp.add_argument("--steps", type=int, default=25, help="sampler steps (default 25)")
     sp.add_argument("--seed", type=seed_number, default=0, help="sampling seed (default 0)")
     sp.add_argument("--out", required=True, help="output folder")
