@@ -32,7 +32,8 @@ class AtomicCheckpointIO(TorchCheckpointIO):
     """Local checkpoints written to a temporary file in the same folder, then `os.replace`d.
 
     The temporary name does not end in `.ckpt`, so Lightning's search for `last.ckpt` never sees it;
-    a run killed mid-write leaves at most a `.part` file, removed by the next save in that folder.
+    a run killed mid-write leaves at most a `.part` file, removed by the next save in that folder
+    (whatever checkpoint it was for: one process saves at a time, DDP's rank 0 alone).
     """
 
     def save_checkpoint(self, checkpoint: dict[str, Any], path, storage_options=None) -> None:
@@ -42,7 +43,7 @@ class AtomicCheckpointIO(TorchCheckpointIO):
         if "://" in str(path):  # remote storage: Lightning's own (transactional) writer
             return super().save_checkpoint(checkpoint, path)
         path.parent.mkdir(parents=True, exist_ok=True)
-        for stale in path.parent.glob(f".{path.name}.part-*"):  # left by a run killed mid-write
+        for stale in path.parent.glob(".*.part-*"):  # left by a run killed mid-write
             stale.unlink(missing_ok=True)
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.part-")
         try:

@@ -27,6 +27,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from .paths import write_text_atomic
 from .typed import check_at_least, check_types
 
 
@@ -346,7 +347,7 @@ def run_demo(cfg: DemoConfig = DemoConfig()) -> dict:
     times["sample_and_score_s"] = time.time() - t
     metrics["times_s"] = times
     metrics["joint_precision"] = joint_precision(cfg.precision) or "32-true"  # as this run would train it
-    (out / "metrics.json").write_text(json.dumps(metrics, indent=2))
+    write_text_atomic(out / "metrics.json", json.dumps(metrics, indent=2))
     if cfg.wandb:
         log_scores_to_wandb(metrics, cfg)
     print(format_summary(metrics, out))

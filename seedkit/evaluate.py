@@ -50,6 +50,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from .paths import write_text_atomic
+
 # +1: higher means "more in sync"; -1: lower means more in sync (AUCs are oriented so 1 = separates)
 SYNC_DIRECTION = {
     "av_align": 1, "flux_abs_offset_ms": -1, "flux_sync_at_zero": 1, "event_f1": 1,
@@ -491,7 +493,7 @@ def run_evaluation(cfg: EvalConfig) -> dict:
         result["impacts_mid_air"] = mid_air_block(scorer, arms, cfg)
     result["notes"] = cfg.notes
     result["seconds"] = {"clips": round(t_gen, 1), "total": round(time.time() - t0, 1)}
-    (out / "metrics.json").write_text(json.dumps(result, indent=1))
+    write_text_atomic(out / "metrics.json", json.dumps(result, indent=1))
     with open(out / "per_clip.jsonl", "w") as f:
         for arm, clips in per_arm.items():
             for i, c in enumerate(clips):

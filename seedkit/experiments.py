@@ -46,6 +46,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from .paths import write_text_atomic
+
 GENERATIONS = ("joint", "sequential")  # how an arm generates its clips
 ARM_KEYS = ("model", "flow", "sampler", "generation", "description")  # what an arm may set
 # per-clip metrics (higher/lower = more in sync) and set-level quality metrics of each run
@@ -349,8 +351,8 @@ class AblationRunner:
             step = torch.load(last, map_location="cpu", weights_only=True)["global_step"] if last.exists() else 0
             if step < steps:  # stopped early (SIGTERM, Ctrl-C): resumable, so never marked done
                 raise RuntimeError(f"{folder}: training stopped at step {step} of {steps}; run again to resume")
-            done.write_text(json.dumps({"global_step": step, "seconds": round(time.time() - t0, 1),
-                                        "arm": arm.name, "ablation": self.ablation.name, **over}, indent=1))
+            write_text_atomic(done, json.dumps({"global_step": step, "seconds": round(time.time() - t0, 1),
+                                                "arm": arm.name, "ablation": self.ablation.name, **over}, indent=1))
             return last, True
 
     def evaluate(self, ckpt: Path, arm: Arm, seed: int, real: dict) -> tuple[list[dict], dict, list]:
@@ -395,7 +397,7 @@ class AblationRunner:
                    "real, audio of another clip": score_clips([(frames[i], audio[(i + 1) % n]) for i in range(n)],
                                                               fps, sr)}
             ref_path.parent.mkdir(parents=True, exist_ok=True)
-            ref_path.write_text(json.dumps(ref))
+            write_text_atomic(ref_path, json.dumps(ref))
         return {"frames": frames, "audio": audio, "captions": captions, "reference": ref}
 
     # -- one arm x seed ----------------------------------------------------------------------
@@ -411,7 +413,7 @@ class AblationRunner:
                 self._say(f"-- {self.ablation.name}/{arm.name} seed {seed}: done, skipped")
                 return json.loads(path.read_text())
             result = self._run_one(arm, seed, tok, real)
-            path.write_text(json.dumps(result, indent=1))  # last: its existence marks the run as done
+            write_text_atomic(path, json.dumps(result, indent=1))  # last: its existence marks the run as done
             return result
 
     def _run_one(self, arm: Arm, seed: int, tok: dict[str, Path], real: dict) -> dict:
@@ -486,7 +488,7 @@ class AblationRunner:
         reference = json.loads(ref_files[-1].read_text()) if ref_files else {}
         summary = summarise(self.ablation, results, reference, n_boot)
         self.folder.mkdir(parents=True, exist_ok=True)
-        (self.folder / "summary.json").write_text(json.dumps(summary, indent=1))
+        write_text_atomic(self.folder / "summary.json", json.dumps(summary, indent=1))
         write_csv(summary, self.folder / "summary.csv")
         (self.folder / "summary.md").write_text(markdown_table(summary))
         return summary

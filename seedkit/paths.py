@@ -8,14 +8,16 @@ trained. `enter_kit_folder()` moves the kernel to the kit's folder when it start
 source checkout's `notebooks/`; anywhere else (Colab, a notebook copied out) it stays put.
 
 Where outputs go: `file_in_the_way(path)` names a file standing where a folder of `path` would have
-to be made, so `--out` and `export_path` are refused before the work instead of failing after it.
+to be made, so `--out` and `export_path` are refused before the work instead of failing after it;
+`write_text_atomic` writes a file next to its name and renames it, so a killed job never leaves a torn
+file that a rerun would trust (an ablation run's result.json marks that run as done).
 """
 from __future__ import annotations
 
 import os
 from pathlib import Path
 
-__all__ = ["enter_kit_folder", "file_in_the_way"]
+__all__ = ["enter_kit_folder", "file_in_the_way", "write_text_atomic"]
 
 
 def enter_kit_folder() -> Path:
@@ -37,3 +39,21 @@ def file_in_the_way(path: str | os.PathLike) -> Path | None:
         if folder.exists() and not folder.is_dir():
             return folder
     return None
+
+
+def write_text_atomic(path: str | os.PathLike, text: str) -> Path:
+    """Write `text` to a hidden file beside `path`, then rename it to `path` (atomic on one file system):
+    readers see the old file or the whole new one, never half of it."""
+    import tempfile
+
+    path = Path(path)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
+    try:
+        with os.fdopen(fd, "w") as f:
+            f.write(text)
+        os.chmod(tmp, 0o644)  # mkstemp makes files private; this is an ordinary output file
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+    return path

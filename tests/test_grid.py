@@ -81,14 +81,15 @@ def test_split_is_deterministic_and_roughly_90_5_5():
 
 def test_source_layout_prefers_mkv_and_finds_loose_clips(tmp_path):
     for rel in ("s1/bbaf2n.mkv", "s1/bbaf2n.mpg", "originals/s1/bbaf2n.mpg", "s1/lgaz8p.mpg",
-                "other_speakers/id2_vcd_swwp2s.mpg", "other_speakers/notes.mpg"):
+                "other_speakers/id2_vcd_swwp2s.mpg", "other_speakers/notes.mpg",
+                ".extract-x1y2/s1/bbaf2n.mkv", ".extract-x1y2/s1/pwij3p.mkv"):  # a killed download's leftovers
         (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / rel).write_bytes(b"x")
     (tmp_path / "alignments/s1").mkdir(parents=True)
     (tmp_path / "alignments/s1/bbaf2n.align").write_text(BBAF2N_ALIGN)
     clips = {c.key: c for c in find_clips(tmp_path)}
     assert sorted(clips) == ["other_speakers/swwp2s", "s1/bbaf2n", "s1/lgaz8p"]
-    assert clips["s1/bbaf2n"].path.suffix == ".mkv"
+    assert clips["s1/bbaf2n"].path == tmp_path / "s1/bbaf2n.mkv"  # not the hidden folder's copy
     assert clips["s1/bbaf2n"].alignment.name == "bbaf2n.align"
     assert clips["other_speakers/swwp2s"].alignment is None
     assert clips["other_speakers/swwp2s"].transcript == "set white with p two soon"
@@ -148,6 +149,10 @@ def test_prepare_crops_the_mouth_and_skips_bad_files_with_reasons(tmp_path):
         assert abs(len(shard["audio"]) - 30 * 640) < 1024
     again = prepare_grid(src, cache, PrepareConfig(size=32, min_frames=24, progress=False))
     assert (again.prepared, again.skipped, again.already_done) == (0, 0, 5)
+    (src / "s1/sbaz2s.mpg").write_bytes((src / "s1/bbaf2n.mkv").read_bytes())  # the truncated file, replaced
+    repaired = prepare_grid(src, cache, PrepareConfig(size=32, min_frames=24, progress=False))
+    assert (repaired.prepared, repaired.skipped, repaired.already_done) == (1, 0, 4)
+    assert read_manifest(cache)["s1/sbaz2s"]["status"] == "ok"
 
 
 def test_interrupted_prepare_resumes_to_the_same_cache(tmp_path):

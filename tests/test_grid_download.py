@@ -84,8 +84,12 @@ def test_rerun_verifies_and_fetches_nothing(tmp_path):
     with Server({"s1.zip": S1_ZIP, "alignments.zip": ALIGN_ZIP}) as srv:
         download_grid(tmp_path, base_url=srv.url, progress=False)
         n = len(srv.requests)
+        torn = tmp_path / ".extract-k1ll3d" / "s1"  # an extraction a kill stopped half-way
+        torn.mkdir(parents=True)
+        (torn / "bbaf2n.mpg").write_bytes(b"vid")
         download_grid(tmp_path, base_url=srv.url, progress=False)
         assert len(srv.requests) == n
+    assert not list(tmp_path.glob(".extract-*"))  # cleared by the rerun
 
 
 def test_truncated_transfer_leaves_no_folder_and_resumes_with_range(tmp_path):

@@ -123,6 +123,9 @@ def test_joint_model_trains_its_motion_head_on_bounce_tracks(tiny_tokenizer_path
     target = jm.motion_target(batch)
     c = jm.model_config
     assert target.shape == (2, c.video_frames * c.video_tokens_per_frame, want)
+    # the batch's tracks, (x, y) as drawn, on the token grid at bounce's 16 fps (tested above)
+    grid = (c.video_height // c.video_patch, c.video_width // c.video_patch)
+    assert torch.equal(target, motion_targets(batch["tracks"].float(), c.video_frames, grid, 16.0))
     zv, za = jm.batch_latents(batch)
     out = jm.flow.loss(jm.model, zv, za, batch["text_ids"], batch["text_mask"], motion_target=target)
     assert out.motion is not None and torch.isfinite(out.total)

@@ -63,3 +63,20 @@ def test_notebooks_enter_the_kit_folder_before_using_its_paths(path):
     """Jupyter starts a kernel in notebooks/: a relative `outputs/...` there would miss what
     `make demo` and `seedkit fit` wrote (and train it again into notebooks/)."""
     assert kit_paths_before_entering(path) == []
+
+
+def test_an_atomic_write_that_dies_leaves_the_old_file_whole_and_nothing_beside_it(tmp_path, monkeypatch):
+    from seedkit import paths
+
+    target = tmp_path / "result.json"
+    paths.write_text_atomic(target, '{"f1": 0.5}')
+    assert target.read_text() == '{"f1": 0.5}' and oct(target.stat().st_mode & 0o777) == "0o644"
+
+    def killed(src, dst):
+        raise KeyboardInterrupt  # the job stopped between writing and renaming
+
+    monkeypatch.setattr(paths.os, "replace", killed)
+    with pytest.raises(KeyboardInterrupt):
+        paths.write_text_atomic(target, '{"f1": 0.9, "half": ')
+    monkeypatch.undo()
+    assert target.read_text() == '{"f1": 0.5}' and [p.name for p in tmp_path.iterdir()] == ["result.json"]

@@ -267,3 +267,23 @@ def test_a_few_realism_steps_learn_to_tell_a_steady_square_from_a_wobbling_one()
         opt.step()
         losses.append(loss.item())
     assert losses[-1] < 0.5 * losses[0], losses
+
+
+def test_a_realism_critic_refuses_clips_of_another_format_than_it_will_claim():
+    """The critic is convolutional and would train on 64x64 clips while its checkpoint says 32x32."""
+    from types import SimpleNamespace
+
+    from torch.utils.data import TensorDataset
+
+    from seedkit.metrics.realism_lit import RealismModule
+    from seedkit.typed import ConfigError
+
+    def fit_setup(module, t, size):
+        clips = TensorDataset(torch.zeros(2, t, size, size, 3, dtype=torch.uint8), torch.ones(2))
+        module._trainer = SimpleNamespace(datamodule=SimpleNamespace(train_set=clips))
+        module.setup("fit")
+
+    fit_setup(RealismModule(width=8, export_path=None), 32, 32)  # bounce clips: as claimed
+    with pytest.raises(ConfigError, match=r"num_frames=32, size=32\): the clips are 24 frames of 64x64"):
+        fit_setup(RealismModule(width=8, export_path=None), 24, 64)
+    fit_setup(RealismModule(width=8, num_frames=24, size=64, export_path=None), 24, 64)

@@ -1,5 +1,7 @@
 """SyncNet-lite: shapes, the offset search on embeddings with a known shift, the contrastive loss,
 bad inputs, checkpoints; and (GRID) the shipped checkpoint on real clips vs shifted audio."""
+from types import SimpleNamespace
+
 import numpy as np
 import pytest
 import torch
@@ -87,6 +89,15 @@ def test_checkpoint_round_trip_and_foreign_files(tmp_path):
     torch.save({"kind": "video_autoencoder"}, tmp_path / "tok.pt")
     with pytest.raises(ValueError, match="video_autoencoder checkpoint, expected a syncnet_lite"):
         load_syncnet(tmp_path / "tok.pt")
+    # a file of another version of the kit: a renamed option, a layer of another shape; each names the file
+    payload = torch.load(path, weights_only=True)
+    torch.save({**payload, "config": {**payload["config"], "widht": 16}}, tmp_path / "option.pt")
+    name = next(k for k, v in payload["state_dict"].items() if v.ndim > 1)
+    wider = torch.zeros(payload["state_dict"][name].shape[0] + 1, *payload["state_dict"][name].shape[1:])
+    torch.save({**payload, "state_dict": {**payload["state_dict"], name: wider}}, tmp_path / "shape.pt")
+    for bad in ("option.pt", "shape.pt"):
+        with pytest.raises(ValueError, match=rf"{bad}: its SyncNet-lite weights do not fit this seedkit.*syncnet_grid"):
+            load_syncnet(tmp_path / bad)
 
 
 @pytest.mark.grid
@@ -155,3 +166,31 @@ def test_a_few_training_steps_lower_the_loss_on_a_synced_batch():
         opt.step()
         losses.append(loss.item())
     assert np.isfinite(losses).all() and losses[-1] < 0.6 * losses[0]
+
+
+def test_held_out_scores_log_the_share_of_clips_found_at_offset_zero_and_their_confidence(monkeypatch):
+    """`seedkit validate|test` of SyncNet-lite: offset_acc is the share of clips whose best offset is 0,
+    lse_c the mean confidence; here three clips in sync and one with the audio 3 frames late."""
+    from seedkit.metrics.syncnet_lit import SyncNetModule
+
+    torch.manual_seed(0)
+    T, K = 40, 12
+    module = SyncNetModule(width=16, dim=16, max_shift=K, export_path=None)
+    v = unit(torch.randn(4, T, 16))
+    a = torch.stack([v[0], v[1], v[2], torch.roll(v[3], 3, 0)])
+
+    class Fixed(torch.nn.Module):  # the embeddings above, whatever the clips
+        def __init__(self):
+            super().__init__()
+            self.log_scale, self.config = torch.nn.Parameter(torch.tensor(0.0)), SimpleNamespace(fps=FPS)
+
+        def forward(self, video, mel):
+            return v, a
+
+    module.net = Fixed()
+    logged = {}
+    monkeypatch.setattr(module, "log_dict", lambda d, **kw: logged.update(d))
+    module._held_out_step({"video": None, "mel": None}, "test")
+    assert logged["test/offset_acc"] == 0.75
+    want = np.mean([score_embeddings(v[i], a[i], K, FPS).lse_c for i in range(4)])
+    assert logged["test/lse_c"] == pytest.approx(want) and want > 1.0

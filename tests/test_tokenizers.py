@@ -1,4 +1,6 @@
 """Tokenizers: shapes and rates, round trips that learn, checkpoints that load (or fail clearly)."""
+import math
+
 import pytest
 import torch
 
@@ -114,6 +116,8 @@ def test_metrics_are_perfect_on_identical_inputs_and_worse_on_noise():
     mel = torch.randn(2, 64, 20)
     assert mel_l1(mel, mel).eq(0).all() and spectral_convergence(mel, mel).eq(0).all()
     assert (spectral_convergence(torch.full_like(mel, -30.0), mel) > 0.99).all()
+    # twice the reference's magnitudes (log power + 2 ln 2): off by exactly the reference's own norm
+    torch.testing.assert_close(spectral_convergence(mel + 2 * math.log(2), mel), torch.ones(2))
 
 
 @pytest.fixture(scope="module")

@@ -49,10 +49,30 @@ def test_checkpoint_whose_weights_do_not_fit_the_architecture_is_refused(tmp_pat
     from seedkit.tokenizers.checkpoint import save_plain_checkpoint
     from seedkit.tokenizers.video import VideoAutoencoderConfig
 
+    from seedkit.demo import _loads
+    from seedkit.tokenizers.audio import AudioAutoencoderConfig
+
     old = {"encoder.net.0.weight": torch.zeros(8, 24, 3, 3, 3)}
     path = save_plain_checkpoint(tmp_path / "old.pt", "video_autoencoder", VideoAutoencoderConfig(), old, 0.0, 1.0)
     with pytest.raises(CheckpointError, match=r"old\.pt: weights do not fit.*Retrain"):
         VideoAutoencoder.from_checkpoint(path)
+    # every weight there but one of another shape (a layer widened since), and an audio tokenizer missing one
+    wide = VideoAutoencoder(base_channels=8).state_dict()
+    name = next(k for k, v in wide.items() if v.ndim == 5)
+    wide[name] = torch.zeros(wide[name].shape[0] + 1, *wide[name].shape[1:])
+    shaped = save_plain_checkpoint(tmp_path / "shape.pt", "video_autoencoder", VideoAutoencoderConfig(base_channels=8),
+                                   wide, 0.0, 1.0)
+    audio = AudioAutoencoder(hidden_channels=32).state_dict()
+    audio.pop(next(k for k in audio if k.endswith("weight")))
+    short = save_plain_checkpoint(tmp_path / "audio.pt", "audio_autoencoder", AudioAutoencoderConfig(hidden_channels=32),
+                                  audio, 0.0, 1.0)
+    with pytest.raises(CheckpointError, match=rf"shape\.pt: weights do not fit.*{name}.*Retrain"):
+        VideoAutoencoder.from_checkpoint(shaped)
+    with pytest.raises(CheckpointError, match=r"audio\.pt: weights do not fit.*missing.*Retrain.*tokenizer_audio_"):
+        AudioAutoencoder.from_checkpoint(short)
+    # so `seedkit demo` sets each aside and retrains it instead of stopping
+    assert not _loads("video", shaped) and not _loads("audio", short)
+    assert _loads("audio", AudioAutoencoder(hidden_channels=32).save_checkpoint(tmp_path / "fresh.pt"))
 
 
 def test_foreign_file_is_refused_clearly(tmp_path):
@@ -66,9 +86,26 @@ def test_foreign_file_is_refused_clearly(tmp_path):
         AudioAutoencoder.from_checkpoint(plain)
 
 
-def test_save_is_atomic_and_leaves_no_partial_files(tmp_path):
-    VideoAutoencoder(base_channels=8).save_checkpoint(tmp_path / "sub" / "v.pt")
+def test_save_is_atomic_and_leaves_no_partial_files(tmp_path, monkeypatch):
+    """A save that dies half-way leaves the previous file as it was, and no partial file beside it."""
+    import seedkit.tokenizers.checkpoint as checkpoint
+
+    first = VideoAutoencoder(base_channels=8)
+    first.save_checkpoint(tmp_path / "sub" / "v.pt")
     assert [p.name for p in (tmp_path / "sub").iterdir()] == ["v.pt"]
+
+    def dies_half_way(payload, f):
+        with open(f, "wb") as out:
+            out.write(b"PK\x03\x04 half a zip")
+        raise OSError("disk full")
+
+    monkeypatch.setattr(checkpoint.torch, "save", dies_half_way)
+    with pytest.raises(OSError, match="disk full"):
+        VideoAutoencoder(base_channels=8).save_checkpoint(tmp_path / "sub" / "v.pt")
+    monkeypatch.undo()
+    assert [p.name for p in (tmp_path / "sub").iterdir()] == ["v.pt"]
+    loaded = VideoAutoencoder.from_checkpoint(tmp_path / "sub" / "v.pt")
+    assert all(torch.equal(a, b) for a, b in zip(loaded.state_dict().values(), first.state_dict().values()))
 
 
 def test_unknown_video_loss_is_refused():

@@ -124,7 +124,9 @@ class SourceClip:
 
 
 def find_clips(source: str | os.PathLike) -> list[SourceClip]:
-    """All GRID clips under `source`, sorted by key; `.mkv` preferred where an id also has an `.mpg`."""
+    """All GRID clips under `source`, sorted by key; `.mkv` preferred where an id also has an `.mpg`.
+    Hidden folders are not searched (`.downloads/`, and `.extract-*/` left by a download killed while
+    it extracted, whose half-written clips would otherwise stand in for the real ones)."""
     root = Path(source)
     if not root.is_dir():
         raise FileNotFoundError(f"GRID source {root} is not a folder (expected s1/, alignments/s1/, ...)")
@@ -132,7 +134,8 @@ def find_clips(source: str | os.PathLike) -> list[SourceClip]:
     for path in sorted(root.rglob("*")):
         if path.suffix.lower() not in MEDIA_SUFFIXES or not path.is_file():
             continue
-        if "alignments" in path.relative_to(root).parts:
+        parts = path.relative_to(root).parts
+        if "alignments" in parts or any(p.startswith(".") for p in parts[:-1]):
             continue
         try:
             clip_id = clip_id_from_name(path.name)
@@ -361,6 +364,14 @@ def prepare_clip(clip: SourceClip, cache_dir: str | os.PathLike, size: int = 64,
             "fps": GRID_FPS, "sample_rate": sample_rate, "shard": str(out.relative_to(cache_dir))}
 
 
+def _same_source(rec: dict, clip: SourceClip) -> bool:
+    """Is a skipped clip's file still the one its record was skipped for? A file replaced since (another
+    path, other bytes: downloaded again, repaired) is prepared again."""
+    if rec.get("source") != str(clip.path):
+        return False
+    return "source_sha256" not in rec or rec["source_sha256"] == sha256_file(clip.path)
+
+
 def _prepare_job(job):
     return prepare_clip(*job)
 
@@ -397,7 +408,7 @@ def prepare_grid(source: str | os.PathLike, cache_dir: str | os.PathLike = DEFAU
     todo = []
     for clip in find_clips(source):
         rec = done.get(clip.key)
-        if rec and (rec["status"] == "skipped" or
+        if rec and ((rec["status"] == "skipped" and _same_source(rec, clip)) or
                     (rec.get("frames_shape", [0, cfg.size])[1] == cfg.size and shard_path(cache, clip.key).exists())):
             summary.already_done += 1
         else:

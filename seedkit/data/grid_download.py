@@ -21,6 +21,8 @@ import urllib.request
 import zipfile
 from pathlib import Path
 
+from ..paths import write_text_atomic
+
 ZENODO_BASE_URL = "https://zenodo.org/records/3625687/files"  # GRID, CC BY 4.0
 CHUNK_BYTES = 1 << 20  # read size while streaming
 
@@ -129,6 +131,8 @@ def download_grid(to: str | os.PathLike, speakers=("s1",), base_url: str | None 
         if not re.fullmatch(r"s\d{1,2}", s) or not 1 <= int(s[1:]) <= 34:
             raise ValueError(f"--speakers: {s!r} is not a GRID speaker (s1 ... s34)")
     out = Path(to)
+    for leftover in out.glob(".extract-*"):  # an extraction a kill stopped half-way: its clips may be torn
+        shutil.rmtree(leftover, ignore_errors=True)
     store = out / ".downloads"
     store.mkdir(parents=True, exist_ok=True)
     manifest_path = store / "manifest.json"
@@ -157,6 +161,4 @@ def download_grid(to: str | os.PathLike, speakers=("s1",), base_url: str | None 
 
 
 def _write_json(path: Path, obj) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(obj, indent=1))
-    os.replace(tmp, path)
+    write_text_atomic(path, json.dumps(obj, indent=1))

@@ -28,7 +28,7 @@ from torch.utils.data import DataLoader, Subset, TensorDataset
 from ..data.clip import frames_to_video
 from ..data.resumable import shuffled_loader
 from ..tokenizers.checkpoint import export_weights
-from ..typed import check_at_least, check_export_path, check_positive
+from ..typed import ConfigError, check_at_least, check_export_path, check_positive
 from .realism import RealismConfig, RealismCritic, save_realism
 
 __all__ = ["GeneratedClipsData", "RealismModule", "realism_shard"]
@@ -187,6 +187,19 @@ class RealismModule(L.LightningModule):
         check_at_least("RealismModule", 0, weight_decay=weight_decay, warmup_steps=warmup_steps)
         self.net = RealismCritic(RealismConfig(width=width, fps=fps, num_frames=num_frames, size=size))
         self._t0 = time.process_time()
+
+    def setup(self, stage: str) -> None:
+        """The clips must be the format the exported critic will claim (`rerank` checks clips against
+        it): the net is convolutional and would train on any size, so a mismatch is refused here."""
+        data = getattr(self.trainer, "datamodule", None) if self._trainer is not None else None
+        clips = getattr(data, "train_set", None)
+        if stage != "fit" or clips is None:
+            return
+        t, h, w = clips.tensors[0].shape[1:4]
+        hp = self.hparams
+        if (t, h, w) != (hp.num_frames, hp.size, hp.size):
+            raise ConfigError(f"RealismModule(num_frames={hp.num_frames}, size={hp.size}): the clips are {t} frames of "
+                              f"{h}x{w}; set --model.num_frames {t} --model.size {h} (and the clips' --model.fps)")
 
     def _loss(self, batch, flip: bool) -> tuple[torch.Tensor, torch.Tensor]:
         frames, label = batch

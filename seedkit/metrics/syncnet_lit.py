@@ -3,8 +3,9 @@ bounce as the critic that keeps the best of N generated clips (`seedkit/rerank.p
 `seedkit fit --config seedkit/configs/syncnet_bounce.yaml`).
 
     GridSyncData   LightningDataModule over the prepared GRID cache (data/cache/grid): s1 train
-                   clips for training (random windows), s1 val clips for validation (whole clips);
-                   frames become grey 32x32, audio a log-mel, once, in memory (~70 MB for s1).
+                   clips for training (random windows), s1 val clips for validation (the centred
+                   72-frame window, the joint model's clip); frames become grey 32x32 float, audio
+                   a log-mel, once, in memory (0.36 MB a clip: about 340 MB for s1's train and val).
     BounceSyncData bounce scenes drawn in memory, whole 2 s clips; optionally the soundtracks and
                    pictures as the tokenizers draw them, and edited soundtracks as negatives.
     SyncNetModule  LightningModule; the loss is InfoNCE over time shifts, both directions:
@@ -14,9 +15,9 @@ bounce as the critic that keeps the best of N generated clips (`seedkit/rerank.p
 
 So every training example is a ranking of 2K + 1 = 25 offsets of the same clip: the network
 learns exactly what the metric asks (which offset lines up), not speaker identity. Validation logs
-the loss and the offset accuracy (argmin_k d(k) == 0 on real val clips, whole-clip scores). With
-`edit_weight` > 0 (bounce) each clip's own soundtrack is also ranked above its edited ones and its
-picture mirrored in time (`SyncNetModule.edit_loss`).
+the loss and the offset accuracy (argmin_k d(k) == 0 on real val clips, scored over each clip's
+validation window). With `edit_weight` > 0 (bounce) each clip's own soundtrack is also ranked above
+its edited ones and its picture mirrored in time (`SyncNetModule.edit_loss`).
 At the end of fit the weights are exported as a plain checkpoint (`export_path`).
 """
 from __future__ import annotations

@@ -20,7 +20,7 @@ import torch.nn.functional as F
 import torchaudio
 
 from ..data.clip import ClipSpec
-from .checkpoint import config_from_dict, load_plain_checkpoint, save_plain_checkpoint
+from .checkpoint import config_from_dict, load_plain_checkpoint, load_tokenizer_state, save_plain_checkpoint
 from .mel import LogMel, MelConfig
 from .metrics import StreamRate, tokens_table
 
@@ -216,10 +216,7 @@ class AudioAutoencoder(nn.Module):
     def from_checkpoint(cls, path: str | os.PathLike, map_location: str | torch.device = "cpu"):
         payload = load_plain_checkpoint(path, KIND)
         model = cls(config_from_dict(AudioAutoencoderConfig, payload["config"]))
-        missing, unexpected = model.load_state_dict(payload["state_dict"], strict=False)
-        bad = [k for k in missing if not k.startswith("log_mel.") and k not in ("latent_shift", "latent_scale")]
-        if bad or unexpected:
-            raise ValueError(f"{path}: state_dict does not match the config (missing {bad[:5]}, "
-                             f"unexpected {list(unexpected)[:5]})")
+        load_tokenizer_state(model, payload["state_dict"], path, KIND,
+                             optional=("log_mel.", "latent_shift", "latent_scale"))
         model.set_latent_stats(payload["latent_shift"], payload["latent_scale"])
         return model.to(map_location).eval()

@@ -77,8 +77,13 @@ def load_weights(path: str | os.PathLike, kind: str, name: str, hint: str, build
     if not isinstance(payload, dict) or payload.get("kind") != kind:
         found = payload.get("kind", "unknown") if isinstance(payload, dict) else type(payload).__name__
         raise ValueError(f"{p}: is a {found} checkpoint, expected a {kind} checkpoint")
-    model = build(payload["config"])
-    model.load_state_dict({k: v.float() if v.is_floating_point() else v for k, v in payload["state_dict"].items()})
+    try:
+        model = build(payload["config"])
+        model.load_state_dict({k: v.float() if v.is_floating_point() else v for k, v in payload["state_dict"].items()})
+    except (KeyError, TypeError, ValueError, RuntimeError) as e:  # options or weights of another version
+        detail = str(e).strip().splitlines()[-1].strip() if str(e).strip() else type(e).__name__
+        raise ValueError(f"{p}: its {name} weights do not fit this seedkit ({detail}); "
+                         f"a checkpoint from an older version? Train one again with {hint}") from e
     model.meta = payload.get("meta", {})
     return model.eval()
 
@@ -115,6 +120,24 @@ def load_plain_checkpoint(path: str | os.PathLike, kind: str) -> dict:
     if missing:
         raise CheckpointError(f"{p}: {kind} checkpoint lacks entries {sorted(missing)}")
     return payload
+
+
+def load_tokenizer_state(model, state_dict: dict, path, kind: str, optional: tuple[str, ...] = ()) -> None:
+    """Load a tokenizer checkpoint's `state_dict` into `model`. Weights that do not fit (missing, unexpected
+    or of another shape) raise CheckpointError naming the file: a checkpoint from an older version of the
+    kit, which `seedkit demo` sets aside and retrains. `optional`: prefixes of buffers a file may lack."""
+    retrain = (f"a checkpoint from an older version? Retrain it with `seedkit fit --config "
+               f"seedkit/configs/tokenizer_{kind.split('_')[0]}_*.yaml`")
+    try:
+        missing, unexpected = model.load_state_dict(state_dict, strict=False)
+    except RuntimeError as e:  # a weight of another shape
+        first = str(e).strip().splitlines()[-1].strip()
+        raise CheckpointError(f"{path}: weights do not fit the {kind} architecture of this seedkit ({first}); "
+                              f"{retrain}") from e
+    missing = [k for k in missing if not k.startswith(optional)]
+    if missing or unexpected:
+        raise CheckpointError(f"{path}: weights do not fit the {kind} architecture of this seedkit "
+                              f"(missing {missing[:3]}, unexpected {unexpected[:3]}); {retrain}")
 
 
 def config_from_dict(cls, data: dict):

@@ -32,7 +32,8 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from ..data.clip import ClipSpec
-from .checkpoint import CheckpointError, config_from_dict, load_plain_checkpoint, save_plain_checkpoint
+from .checkpoint import (CheckpointError, config_from_dict, load_plain_checkpoint, load_tokenizer_state,
+                         save_plain_checkpoint)
 from .metrics import StreamRate, tokens_table
 
 KIND = "video_autoencoder"
@@ -261,13 +262,7 @@ class VideoAutoencoder(nn.Module):
     def from_checkpoint(cls, path: str | os.PathLike, map_location: str | torch.device = "cpu"):
         payload = load_plain_checkpoint(path, KIND)
         model = cls(config_from_dict(VideoAutoencoderConfig, payload["config"]))
-        missing, unexpected = model.load_state_dict(payload["state_dict"], strict=False)
-        missing = [k for k in missing if k not in ("latent_shift", "latent_scale")]
-        if missing or unexpected:
-            raise CheckpointError(f"{path}: weights do not fit the {KIND} architecture of this seedkit "
-                                  f"(missing {missing[:3]}, unexpected {unexpected[:3]}); a checkpoint "
-                                  f"from an older version? Retrain it with `seedkit fit --config "
-                                  f"seedkit/configs/tokenizer_video_*.yaml`")
+        load_tokenizer_state(model, payload["state_dict"], path, KIND, optional=("latent_shift", "latent_scale"))
         model.set_latent_stats(payload["latent_shift"], payload["latent_scale"])
         return model.to(map_location).eval()
 

@@ -47,6 +47,16 @@ def test_a_save_that_fails_mid_write_leaves_the_previous_checkpoint_whole(tmp_pa
     assert torch.load(path, weights_only=True)["step"] == 1
 
 
+def test_the_next_save_clears_what_a_killed_save_left_whatever_its_name(tmp_path):
+    """SIGKILL leaves the temporary file: of `last.ckpt`, or of a periodic checkpoint never saved again."""
+    torn = [tmp_path / ".last.ckpt.part-ab12", tmp_path / ".epoch=0-step=250.ckpt.part-cd34"]
+    for t in torn:
+        t.write_bytes(b"PK\x03\x04 half a checkpoint")
+    (tmp_path / "notes.txt").write_text("kept")
+    AtomicCheckpointIO().save_checkpoint({"step": 500}, tmp_path / "epoch=0-step=500.ckpt")
+    assert sorted(os.listdir(tmp_path)) == ["epoch=0-step=500.ckpt", "notes.txt"]
+
+
 @pytest.mark.slow
 def test_sigkill_during_saves_never_leaves_a_torn_checkpoint(tmp_path):
     path = tmp_path / "last.ckpt"
