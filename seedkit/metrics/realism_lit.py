@@ -57,7 +57,7 @@ class GeneratedClipsData(L.LightningDataModule):
     def __init__(
         self,
         joint: str | None = None,  # the joint model's checkpoint whose samples the critic learns to spot (required)
-        video_decoder: str | None = None,  # decoder for samples and real clips alike (the demo's --video-decoder)
+        video_decoder: str | None = None,  # decoder for samples and real clips alike (`seedkit sample --video-decoder`)
         num_clips: int = 2048,  # scenes sampled (and as many real clips): 64 shards of 32
         num_val: int = 128,  # of those, the first ones held out for validation
         first_scene: int = 4000,  # scenes first_scene .. first_scene + num_clips - 1 (training scenes)
