@@ -94,7 +94,7 @@ class Budget:
         b = cls(**values)
         if min(b.joint_steps, b.batch_size, b.sample_steps, b.video_tokenizer_steps, b.audio_tokenizer_steps) < 1 \
                 or b.n_eval < 2 or b.media < 0:
-            raise ValueError(f"budget {asdict(b)}: steps and batch_size must be >= 1, n_eval >= 2")
+            raise ValueError(f"budget {asdict(b)}: steps and batch_size must be >= 1, n_eval >= 2, media >= 0")
         return b
 
 
@@ -614,7 +614,8 @@ def read_offline_run(path: str | Path) -> OfflineRun:
 
     The .wandb file is a LevelDB-style log (a 7-byte file header, 32 KiB blocks, records of
     [crc32 (4), length (2), type (1)] + payload, types full/first/middle/last) of protobuf
-    `Record`s; it is what `wandb sync` uploads. An undocumented format: read it, never write it.
+    `Record`s; it is what `wandb sync` uploads. An undocumented format: read it, never write it. A run
+    still being written is read up to its last whole record (`finished` says whether its exit came).
     """
     from wandb.proto import wandb_internal_pb2 as pb
 
@@ -628,6 +629,8 @@ def read_offline_run(path: str | Path) -> OfflineRun:
             pos += block - pos % block
             continue
         _, length, kind = struct.unpack("<IHB", data[pos: pos + 7])
+        if pos + 7 + length > len(data):  # a record W&B's service is still writing: read up to it
+            break
         payload, pos = data[pos + 7: pos + 7 + length], pos + 7 + length
         if kind == 0 and length == 0:
             break

@@ -204,3 +204,32 @@ def test_every_shipped_ablation_config_loads():
     for n in names:
         a = Ablation.from_yaml(CONFIGS / f"{n}.yaml")
         assert len(a.arms) >= 2 and all(isinstance(arm.name, str) for arm in a.arms)
+
+
+def test_an_offline_run_still_being_written_is_read_up_to_its_last_whole_record(tmp_path, monkeypatch):
+    """W&B's service writes a run's log after the run's process finished it; a reader polling the folder
+    sees it cut anywhere, and must not stop on the record half written."""
+    import shutil
+    import time
+
+    import wandb
+
+    monkeypatch.setenv("WANDB_MODE", "offline")
+    run = wandb.init(project="p", name="cut", dir=str(tmp_path), reinit="create_new")
+    for step in range(50):
+        run.log({"loss": 1.0 / (step + 1), "note": "x" * 200})
+    run.finish()
+    folder = next((tmp_path / "wandb").glob("offline-run-*"))
+    deadline = time.time() + 60
+    while not read_offline_run(folder).finished and time.time() < deadline:
+        time.sleep(0.5)
+    whole = read_offline_run(folder)
+    assert whole.finished and len(whole.history) == 50
+    log = next(folder.glob("run-*.wandb"))
+    data = log.read_bytes()
+    for cut in (len(data) // 3, len(data) // 2 + 5, len(data) - 3):
+        copy = tmp_path / f"cut{cut}"
+        shutil.copytree(folder, copy)
+        (copy / log.name).write_bytes(data[:cut])
+        part = read_offline_run(copy)
+        assert not part.finished and len(part.history) <= 50

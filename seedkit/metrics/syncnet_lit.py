@@ -71,7 +71,7 @@ def load_sync_clips(cache_dir: str | Path, split: str, config: SyncNetConfig, li
     seen = {r["speaker"] for r in records if r.get("aligned")}
     pick = [r for r in sorted(records, key=lambda r: r["key"])
             if (split_of(r["key"]) if r["speaker"] in seen else "unseen") == split]
-    pick = pick[:limit] if limit else pick
+    pick = pick[:limit] if limit is not None else pick
     videos, mels, keys = [], [], []
     for r in pick:
         with np.load(cache / r["shard"]) as z:
@@ -137,6 +137,9 @@ class GridSyncData(SyncSplits):
         super().__init__()
         self.save_hyperparameters()
         check_at_least("GridSyncData", 1, batch_size=batch_size)
+        limits = {k: v for k, v in (("limit_train", limit_train), ("limit_val", limit_val), ("limit_test", limit_test))
+                  if v is not None}
+        check_at_least("GridSyncData", 1, **limits)  # None: every clip; 0 would have meant that too
         self.config = SyncNetConfig()
         self.train_set: SyncClips | None = None
         self.val_set: SyncClips | None = None

@@ -52,6 +52,7 @@ def test_fit_with_a_bad_option(tiny_tokenizers, tmp_path, capsys, extra, message
     ("tokenizer_audio_bounce.yaml", ["--model.kl_weight=-1"], "TokenizerModule(kl_weight=-1.0): expected >= 0"),
     ("syncnet_bounce.yaml", ["--data.batch_size=0"], "BounceSyncData(batch_size=0): expected >= 1"),
     ("syncnet_grid.yaml", ["--model.warmup_steps=-1"], "SyncNetModule(warmup_steps=-1): expected >= 0"),
+    ("syncnet_grid.yaml", ["--data.limit_train=0"], "GridSyncData(limit_train=0): expected >= 1"),  # 0 read as all
     ("realism_bounce.yaml", ["--model.lr=-0.1"], "RealismModule(lr=-0.1): expected > 0"),
 ])
 def test_every_training_config_refuses_an_option_out_of_range(config, extra, message, tmp_path, capsys):
