@@ -192,10 +192,10 @@ class RealismModule(L.LightningModule):
         """The clips must be the format the exported critic will claim (`rerank` checks clips against
         it): the net is convolutional and would train on any size, so a mismatch is refused here."""
         data = getattr(self.trainer, "datamodule", None) if self._trainer is not None else None
-        clips = getattr(data, "train_set", None)
-        if stage != "fit" or clips is None:
+        tensors = getattr(getattr(data, "train_set", None), "tensors", None)  # GeneratedClipsData's pairs
+        if stage != "fit" or tensors is None:
             return
-        t, h, w = clips.tensors[0].shape[1:4]
+        t, h, w = tensors[0].shape[1:4]
         hp = self.hparams
         if (t, h, w) != (hp.num_frames, hp.size, hp.size):
             raise ConfigError(f"RealismModule(num_frames={hp.num_frames}, size={hp.size}): the clips are {t} frames of "
