@@ -9,15 +9,15 @@ source checkout's `notebooks/`; anywhere else (Colab, a notebook copied out) it 
 
 Where outputs go: `file_in_the_way(path)` names a file standing where a folder of `path` would have
 to be made, so `--out` and `export_path` are refused before the work instead of failing after it;
-`write_text_atomic` writes a file next to its name and renames it, so a killed job never leaves a torn
-file that a rerun would trust (an ablation run's result.json marks that run as done).
+`write_atomic` writes a file next to its name and renames it, so a killed job never leaves a torn file
+that a rerun would trust (an ablation run's result.json marks that run as done; checkpoints, latents).
 """
 from __future__ import annotations
 
 import os
 from pathlib import Path
 
-__all__ = ["enter_kit_folder", "file_in_the_way", "write_text_atomic"]
+__all__ = ["enter_kit_folder", "file_in_the_way", "write_atomic", "write_text_atomic"]
 
 
 def enter_kit_folder() -> Path:
@@ -41,19 +41,29 @@ def file_in_the_way(path: str | os.PathLike) -> Path | None:
     return None
 
 
-def write_text_atomic(path: str | os.PathLike, text: str) -> Path:
-    """Write `text` to a hidden file beside `path`, then rename it to `path` (atomic on one file system):
-    readers see the old file or the whole new one, never half of it."""
+def write_atomic(path: str | os.PathLike, write, prefix: str | None = None, suffix: str = ".part") -> Path:
+    """`write(f)` into a hidden file beside `path` (binary, flushed to disk), then rename it to `path`
+    (atomic on one file system): readers see the old file or the whole new one, never half of it; a
+    failed or killed write leaves `path` as it was. The hidden name is `prefix` (default `.{name}.`),
+    random letters, `suffix`."""
     import tempfile
 
     path = Path(path)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=prefix or f".{path.name}.", suffix=suffix)
     try:
-        with os.fdopen(fd, "w") as f:
-            f.write(text)
-        os.chmod(tmp, 0o644)  # mkstemp makes files private; this is an ordinary output file
+        with os.fdopen(fd, "wb") as f:
+            write(f)
+            f.flush()
+            os.fsync(f.fileno())  # the bytes are on disk before the name points at them
+        os.chmod(tmp, 0o644)  # mkstemp makes files private; these are ordinary files
         os.replace(tmp, path)
     finally:
         if os.path.exists(tmp):
             os.remove(tmp)
     return path
+
+
+def write_text_atomic(path: str | os.PathLike, text: str) -> Path:
+    """`write_atomic` of a text file (UTF-8)."""
+    return write_atomic(path, lambda f: f.write(text.encode()))

@@ -95,8 +95,7 @@ def test_save_is_atomic_and_leaves_no_partial_files(tmp_path, monkeypatch):
     assert [p.name for p in (tmp_path / "sub").iterdir()] == ["v.pt"]
 
     def dies_half_way(payload, f):
-        with open(f, "wb") as out:
-            out.write(b"PK\x03\x04 half a zip")
+        f.write(b"PK\x03\x04 half a zip")
         raise OSError("disk full")
 
     monkeypatch.setattr(checkpoint.torch, "save", dies_half_way)

@@ -13,11 +13,12 @@ from __future__ import annotations
 
 import dataclasses
 import os
-import tempfile
 import time
 from pathlib import Path
 
 import torch
+
+from ..paths import write_atomic
 
 
 class CheckpointError(ValueError):
@@ -27,18 +28,7 @@ class CheckpointError(ValueError):
 def save_plain(payload: dict, path: str | os.PathLike) -> Path:
     """torch.save a plain dict next to its final name, then rename: a crash never leaves half a file
     (tokenizer and SyncNet-lite checkpoints, stored latents)."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
-    os.close(fd)
-    try:
-        torch.save(payload, tmp)
-        os.chmod(tmp, 0o644)  # mkstemp makes files private; a checkpoint is an ordinary file
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-    return path
+    return write_atomic(path, lambda f: torch.save(payload, f))
 
 
 def save_weights(model: torch.nn.Module, kind: str, path: str | os.PathLike, meta: dict | None = None,
