@@ -239,23 +239,22 @@ def cmd_sample(args) -> int:
     if args.rerank > 1:
         from .metrics.realism import load_realism
         from .metrics.syncnet import load_syncnet
+        from .rerank import best_of_n
 
         try:
             critic = load_syncnet(args.critic)
             realism = load_realism(args.realism) if args.realism else None
         except (FileNotFoundError, ValueError) as e:
             raise UserError(str(e)) from e
+    one = {"text_ids": text_ids, "text_mask": text_mask, "video": video, "audio": audio, **init}  # [1, ...] each
     frames, out_a, chosen = [], [], []  # frames uint8 [T, H, W, 3] per clip: 4x smaller than the float video
     for i in range(0, args.n, args.batch_size):  # one batch at a time: memory grows with the batch, not --n
         b = min(args.batch_size, args.n - i)
-        # every input is one clip, repeated over the batch; batch k starts at clip i and draws its noise
+        # every input is one clip, repeated over the batch; the batch that starts at clip i draws its noise
         # from seed + i (as `seedkit evaluate` does), so the first batch is what one call makes
-        one = {"text_ids": text_ids, "text_mask": text_mask, "video": video, "audio": audio, **init}
         kwargs = {k: None if x is None else x.expand(b, *x.shape[1:]) for k, x in one.items()}
         chunk_cfg = dataclasses.replace(cfg, seed=args.seed + i)
         if critic is not None:
-            from .rerank import best_of_n
-
             try:
                 best = best_of_n(jm, critic, args.rerank, args.mode, chunk_cfg, realism=realism,
                                  realism_weight=args.realism_weight, n=b, **kwargs)

@@ -251,3 +251,14 @@ def test_preview_grid_writes_the_prepared_windows_with_their_words(tmp_path, cap
     assert "no prepared GRID clips in the 'unseen' split" in capsys.readouterr().err
     assert main(["data", "preview", "grid", "--cache", str(cache), "--fps", "16", "--out", str(out)]) == 2
     assert "--fps: GRID clips keep the rates" in capsys.readouterr().err
+
+
+def test_grid_source_is_the_env_folder_when_it_holds_s1_else_the_shared_copy(tmp_path, monkeypatch):
+    from seedkit.data.grid import grid_source
+
+    (tmp_path / "mine" / "s1").mkdir(parents=True)
+    monkeypatch.setenv("SEEDKIT_GRID_SOURCE", str(tmp_path / "mine"))
+    assert grid_source() == tmp_path / "mine"
+    monkeypatch.setenv("SEEDKIT_GRID_SOURCE", str(tmp_path))  # no s1/ there: the next place that has it
+    fallback = grid_source()
+    assert fallback != tmp_path and (fallback is None or (fallback / "s1").is_dir())

@@ -123,6 +123,15 @@ class SourceClip:
         return transcript_from_id(self.clip_id)
 
 
+def grid_source() -> Path | None:
+    """Where the notebooks find GRID: `SEEDKIT_GRID_SOURCE`, else the shared copy beside the kit's
+    checkout (`../shared/datasets/grid`), else `data/raw/grid` (`seedkit data download grid`); the first
+    that holds `s1/`, or None."""
+    kit = Path(__file__).resolve().parents[2]  # the kit's folder (a source checkout or editable install)
+    candidates = [os.environ.get("SEEDKIT_GRID_SOURCE"), kit.parent / "shared/datasets/grid", kit / "data/raw/grid"]
+    return next((Path(c) for c in candidates if c and (Path(c) / "s1").is_dir()), None)
+
+
 def find_clips(source: str | os.PathLike) -> list[SourceClip]:
     """All GRID clips under `source`, sorted by key; `.mkv` preferred where an id also has an `.mpg`.
     Hidden folders are not searched (`.downloads/`, and `.extract-*/` left by a download killed while
